@@ -1,0 +1,130 @@
+// vecsqlite distance kernels: pure math, no SQLite and no Node includes.
+//
+// Names follow <metric>_<dtype>_<isa>: l2sq_f32_avx512, dot_i8_avx2, hamming_u1_scalar.
+//
+//   dtype  element        accumulator          exactness vs. scalar reference
+//   f32    float          float lanes, summed   relative error <= 1e-5
+//   i8     int8_t         int32                 exact
+//   u1     packed bits    popcount (uint32)     exact (bit i of a vector is bit i%8 of byte i/8)
+//
+// ISA tokens (VECSQLITE_ISA, vecsqlite_isa(), isa()): "scalar", "avx2" (AVX2 + FMA), "avx512"
+// (AVX-512 F/BW/DQ/VL, VNNI used for int8 where the CPU has it), "neon" (arm64 only).
+//
+// Every kernel takes unaligned pointers and handles any length (tails inside the kernel).
+// One table of function pointers per ISA; `kernels()` returns the active one, chosen once per
+// process (std::call_once) from the CPU, capped by the environment variable VECSQLITE_ISA.
+// An override naming an ISA that is not compiled in or not supported by the CPU is an error,
+// never a silent fallback: `kernels_init()` reports it and `kernels()` must not be called.
+//
+// Block kernels compute one query against `count` rows stored contiguously, row r starting at
+// base + r*dim elements (u1: base + r*nbytes bytes), writing one float distance per row to out.
+//
+// Distances produced by the block kernels (what vtabs rank by):
+//   l2sq   sum (a_i-b_i)^2                  l2   sqrt(l2sq)
+//   l1     sum |a_i-b_i|                    dot  negative inner product  -(a.b)   (smaller = closer)
+//   cos    1 - a.b / (|a| |b|); if |a| or |b| is zero the result is NaN (callers decide the error)
+//   hamming  number of differing bits
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace vecsqlite {
+
+enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2, neon = 3 };
+constexpr int kIsaCount = 4;
+
+enum class Metric : int { l2sq = 0, l2 = 1, dot = 2, cos = 3, l1 = 4, hamming = 5 };
+enum class Dtype : int { f32 = 0, i8 = 1, u1 = 2 };
+
+const char* isa_name(Isa isa);                       // "scalar", "avx2", "avx512", "neon"
+bool isa_from_name(const char* name, Isa* out);      // false for unknown names
+
+// Parts of a cosine computation, for callers that need to tell a zero-magnitude vector apart.
+struct CosParts {
+  double dot;   // a.b
+  double aa;    // |a|^2
+  double bb;    // |b|^2
+};
+
+struct KernelTable {
+  Isa isa;
+
+  // ---- one-to-one, float32 ----
+  float (*l2sq_f32)(const float* a, const float* b, size_t n);
+  float (*dot_f32)(const float* a, const float* b, size_t n);        // a.b (plain inner product)
+  float (*l1_f32)(const float* a, const float* b, size_t n);
+  CosParts (*cos_parts_f32)(const float* a, const float* b, size_t n);
+
+  // ---- one-to-one, int8 (exact integer results) ----
+  int64_t (*l2sq_i8)(const int8_t* a, const int8_t* b, size_t n);
+  int64_t (*dot_i8)(const int8_t* a, const int8_t* b, size_t n);
+  CosParts (*cos_parts_i8)(const int8_t* a, const int8_t* b, size_t n);
+
+  // ---- one-to-one, bits ----
+  uint64_t (*hamming_u1)(const uint8_t* a, const uint8_t* b, size_t nbytes);
+
+  // ---- one query against a contiguous block of rows (distances as documented above) ----
+  void (*l2sq_f32_block)(const float* q, const float* base, size_t dim, size_t count, float* out);
+  void (*dot_f32_block)(const float* q, const float* base, size_t dim, size_t count, float* out);
+  void (*cos_f32_block)(const float* q, const float* base, size_t dim, size_t count, float* out);
+  void (*l1_f32_block)(const float* q, const float* base, size_t dim, size_t count, float* out);
+  void (*l2sq_i8_block)(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out);
+  void (*dot_i8_block)(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out);
+  void (*cos_i8_block)(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out);
+  void (*hamming_u1_block)(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count,
+                           float* out);
+};
+
+// Table for one ISA, or nullptr when it is not compiled in or the CPU (and OS) lacks it.
+const KernelTable* kernels_for(Isa isa);
+
+// Chooses the active table once per process. Returns true on success; on failure (bad or
+// unavailable VECSQLITE_ISA) returns false and, if err is non-null, points it at a static,
+// human-readable message such as
+//   "vecsqlite: VECSQLITE_ISA=avx512 is not available on this CPU (available: scalar, avx2)".
+// Thread-safe; every call after the first returns the same answer.
+bool kernels_init(const char** err);
+
+// The active table. Precondition: kernels_init() returned true.
+const KernelTable& kernels();
+
+// Block distance for (metric, dtype) with the active or a given table. Returns false for a
+// combination that does not exist (e.g. hamming on f32). `dim` is elements (u1: bytes).
+// l2 is l2sq followed by sqrt. `base`/`q` point at rows of the given dtype.
+bool block_distance(const KernelTable& t, Metric metric, Dtype dtype, const void* q,
+                    const void* base, size_t dim, size_t count, float* out);
+
+// ---------------------------------------------------------------------------------------------
+// Bounded top-k selection shared by every table: keeps the k smallest (distance, id) pairs.
+// Order: distance ascending, then id ascending (ties go to the smaller id, deterministic).
+// NaN distances are never admitted. k == 0 admits nothing.
+class TopK {
+ public:
+  struct Item {
+    float distance;
+    int64_t id;
+  };
+  explicit TopK(size_t k);
+  ~TopK();
+  TopK(const TopK&) = delete;
+  TopK& operator=(const TopK&) = delete;
+
+  // Offers one candidate. Cheap rejection when the heap is full and distance > worst.
+  void push(float distance, int64_t id);
+  // Offers distances[i] with ids[i] (or first_id + i when ids is null), i < n.
+  void push_block(const float* distances, const int64_t* ids, int64_t first_id, size_t n);
+  // Current admission bound: +inf until k items are held, then the worst kept distance.
+  float threshold() const;
+  size_t size() const { return size_; }
+  size_t capacity() const { return k_; }
+  // Moves the kept items out, sorted best first; the selector is empty afterwards.
+  size_t take_sorted(Item* out);
+
+ private:
+  size_t k_;
+  size_t size_;
+  Item* heap_;  // max-heap by (distance, id) of the kept items
+};
+
+}  // namespace vecsqlite
