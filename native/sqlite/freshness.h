@@ -1,0 +1,35 @@
+// Detecting writes made by other connections and processes, so an in-memory arena is never
+// trusted after someone else committed. `PRAGMA <schema>.data_version` changes only when
+// another connection commits to that database file (this connection's own writes do not move
+// it; those reach caches through the write paths: vec0's xUpdate, vec's triggers).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sqlite/ext.h"
+
+namespace vecsqlite {
+
+class DataVersionProbe {
+ public:
+  DataVersionProbe() = default;
+  ~DataVersionProbe();
+  DataVersionProbe(const DataVersionProbe&) = delete;
+  DataVersionProbe& operator=(const DataVersionProbe&) = delete;
+
+  // Prepares the probe for `schema` ("main", "temp", an attached name) on `db`.
+  int open(sqlite3* db, const std::string& schema);
+  // Current data_version; returns SQLITE_OK and sets *out, or an error code.
+  int read(int64_t* out);
+  // True when data_version differs from the last value seen by changed() (the first call
+  // returns true). On error returns true: callers then rebuild rather than trust a cache.
+  bool changed();
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  bool seen_ = false;
+  int64_t last_ = 0;
+};
+
+}  // namespace vecsqlite

@@ -1,0 +1,47 @@
+// Test helpers: fresh connections with the extension loaded, temp files.
+import Database from 'better-sqlite3';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { load } from '../../src';
+
+export type DB = Database.Database;
+
+/** A new in-memory (or file) connection with vecsqlite loaded. */
+export function openDb(file = ':memory:'): DB {
+  const db = new Database(file);
+  load(db);
+  return db;
+}
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(prefix = 'vecsqlite-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomF32(rand: () => number, n: number): Float32Array {
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = rand() * 2 - 1;
+  return v;
+}
+
+/** Blob of little-endian float32 values written by hand (independent of encodeEmbedding). */
+export function f32blob(values: number[]): Buffer {
+  const b = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => b.writeFloatLE(v, i * 4));
+  return b;
+}
