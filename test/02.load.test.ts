@@ -97,10 +97,10 @@ describe('load()', () => {
     const script = `const D=require('better-sqlite3'); const db=new D(':memory:');
       try { db.loadExtension(${JSON.stringify(getLoadablePath())}); console.log('loaded'); } catch (e) { console.log(e.message); }`;
     const bad = execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, VECSQLITE_ISA: 'sse9' } }).toString().trim();
-    expect(bad).toBe("vecsqlite: unknown VECSQLITE_ISA value 'sse9' (expected scalar, avx2, avx512 or neon)");
+    expect(bad).toBe("error during initialization: vecsqlite: unknown VECSQLITE_ISA value 'sse9' (expected scalar, avx2, avx512 or neon)");
     const foreign = process.arch === 'arm64' ? 'avx2' : 'neon';
     const missing = execFileSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, VECSQLITE_ISA: foreign } }).toString().trim();
-    expect(missing).toMatch(new RegExp(`^vecsqlite: VECSQLITE_ISA=${foreign} is not available on this (CPU|build) \\(available: scalar`));
+    expect(missing).toMatch(new RegExp(`^error during initialization: vecsqlite: VECSQLITE_ISA=${foreign} is not available on this (CPU|build) \\(available: scalar`));
   });
 });
 

@@ -194,4 +194,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace vecsqlite
 
-NODE_API_MODULE(vecsqlite, vecsqlite::Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return vecsqlite::Init(env, exports);
+}
+
+NODE_API_MODULE(vecsqlite, InitModule)
