@@ -1,7 +1,16 @@
-// AVX2 + FMA kernels: 8 float lanes, four accumulators in flight, scalar loops for tails.
-// int8 widens 16 bytes to int16 and uses vpmaddwd into int32 lanes, reduced to int64 every
-// 8192 elements. Bits: 64-bit popcount.
-// ODR note: only intrinsics and our own headers are included; everything is file-local.
+// AVX2 + FMA kernels (token "avx2").
+//
+//   dtype  lanes                        accumulator                 key instructions
+//   f32    8 x f32 per ymm              f32 lanes, 2-4 in flight    vfmadd231ps, vsubps, vmaskmovps (tails)
+//   i8     16 x i8 -> 16 x i16 per ymm  i32 lanes, drained to i64   vpmovsxbw, vpsubw, vpmaddwd
+//                                       every kI8Chunk elements; scalar tail
+//   u1     32 bytes per ymm             u64 lanes                   vpxor, vpshufb nibble LUT, vpsadbw;
+//                                                                   popcnt tail
+//
+// Block kernels take four rows at a time: the query chunk is loaded once per four rows, each
+// row has its own accumulators, and the four sums are reduced together (reduce4).
+// ODR: only intrinsics and our own headers are included; everything is file-local (see
+// internal.h). The only exported symbol is kernels_avx2_table().
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -10,234 +19,384 @@
 namespace vecsqlite {
 namespace {
 
-inline float hsum(__m256 v) {
-  const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  __m128 s = _mm_add_ps(lo, hi);
+enum Kind { kL2 = 0, kDot = 1, kL1 = 2 };
+
+// A lane gains at most 2 * 255^2 per 16 elements; one chunk's total is < 8192 * 255^2 < 2^31.
+constexpr size_t kI8Chunk = 8192;
+
+// vmaskmovps masks for a tail of r < 8 floats: load 8 ints starting at kTailMask + 8 - r.
+alignas(64) const int32_t kTailMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+inline __m256i tail_mask(size_t r) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTailMask + 8 - r));
+}
+
+inline __m128 reduce4_f32x8(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+inline __m128i reduce4_i32x8(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+inline float reduce_f32x8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
 
-inline int32_t hsum_epi32(__m256i v) {
+inline int32_t reduce_i32x8(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
   return _mm_cvtsi128_si32(s);
 }
 
-inline float fabs_f(float x) { return x < 0 ? -x : x; }
+// ---- float32 ------------------------------------------------------------------------------
 
-inline float l2sq_f32(const float* a, const float* b, size_t n) {
+template <int K>
+inline __m256 step_f32x8(__m256 acc, __m256 x, __m256 y) {
+  if (K == kL2) {
+    const __m256 d = _mm256_sub_ps(x, y);
+    return _mm256_fmadd_ps(d, d, acc);
+  }
+  if (K == kDot) return _mm256_fmadd_ps(x, y, acc);
+  return _mm256_add_ps(acc, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(x, y)));
+}
+
+template <int K>
+inline float one_f32(const float* a, const float* b, size_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-    const __m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-    const __m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-    s0 = _mm256_fmadd_ps(d0, d0, s0);
-    s1 = _mm256_fmadd_ps(d1, d1, s1);
-    s2 = _mm256_fmadd_ps(d2, d2, s2);
-    s3 = _mm256_fmadd_ps(d3, d3, s3);
+    s0 = step_f32x8<K>(s0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+    s1 = step_f32x8<K>(s1, _mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+    s2 = step_f32x8<K>(s2, _mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+    s3 = step_f32x8<K>(s3, _mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
   }
-  for (; i + 8 <= n; i += 8) {
-    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    s0 = _mm256_fmadd_ps(d, d, s0);
+  for (; i + 8 <= n; i += 8) s0 = step_f32x8<K>(s0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    s1 = step_f32x8<K>(s1, _mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
   }
-  float s = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-  for (; i < n; i++) {
-    const float d = a[i] - b[i];
-    s += d * d;
-  }
-  return s;
+  return reduce_f32x8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
 
-inline float dot_f32(const float* a, const float* b, size_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  float s = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
+float l2sq_f32_avx2(const float* a, const float* b, size_t n) { return one_f32<kL2>(a, b, n); }
+float dot_f32_avx2(const float* a, const float* b, size_t n) { return one_f32<kDot>(a, b, n); }
+float l1_f32_avx2(const float* a, const float* b, size_t n) { return one_f32<kL1>(a, b, n); }
 
-inline float l1_f32(const float* a, const float* b, size_t n) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_add_ps(s0, _mm256_andnot_ps(sign, _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
-    s1 = _mm256_add_ps(s1, _mm256_andnot_ps(sign, _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8))));
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, _mm256_andnot_ps(sign, _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
-  float s = hsum(_mm256_add_ps(s0, s1));
-  for (; i < n; i++) s += fabs_f(a[i] - b[i]);
-  return s;
-}
-
-inline void cos_parts(const float* a, const float* b, size_t n, bool want_aa, float* dot, float* aa, float* bb) {
+CosParts cos_parts_f32_avx2(const float* a, const float* b, size_t n) {
   __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
-  __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 x0 = _mm256_loadu_ps(a + i), y0 = _mm256_loadu_ps(b + i);
     const __m256 x1 = _mm256_loadu_ps(a + i + 8), y1 = _mm256_loadu_ps(b + i + 8);
     d0 = _mm256_fmadd_ps(x0, y0, d0);
     d1 = _mm256_fmadd_ps(x1, y1, d1);
+    a0 = _mm256_fmadd_ps(x0, x0, a0);
+    a1 = _mm256_fmadd_ps(x1, x1, a1);
     b0 = _mm256_fmadd_ps(y0, y0, b0);
     b1 = _mm256_fmadd_ps(y1, y1, b1);
-    if (want_aa) {
-      a0 = _mm256_fmadd_ps(x0, x0, a0);
-      a1 = _mm256_fmadd_ps(x1, x1, a1);
+  }
+  for (; i < n; i += 8) {
+    const __m256i m = n - i >= 8 ? _mm256_set1_epi32(-1) : tail_mask(n - i);
+    const __m256 x = _mm256_maskload_ps(a + i, m), y = _mm256_maskload_ps(b + i, m);
+    d0 = _mm256_fmadd_ps(x, y, d0);
+    a0 = _mm256_fmadd_ps(x, x, a0);
+    b0 = _mm256_fmadd_ps(y, y, b0);
+  }
+  return CosParts{reduce_f32x8(_mm256_add_ps(d0, d1)), reduce_f32x8(_mm256_add_ps(a0, a1)),
+                  reduce_f32x8(_mm256_add_ps(b0, b1))};
+}
+
+template <int K>
+inline void block_f32(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float* x0 = base + r * dim;
+    const float* x1 = x0 + dim;
+    const float* x2 = x1 + dim;
+    const float* x3 = x2 + dim;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    __m256 t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps(), t2 = _mm256_setzero_ps(), t3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= dim; i += 16) {
+      const __m256 qa = _mm256_loadu_ps(q + i), qb = _mm256_loadu_ps(q + i + 8);
+      s0 = step_f32x8<K>(s0, qa, _mm256_loadu_ps(x0 + i));
+      t0 = step_f32x8<K>(t0, qb, _mm256_loadu_ps(x0 + i + 8));
+      s1 = step_f32x8<K>(s1, qa, _mm256_loadu_ps(x1 + i));
+      t1 = step_f32x8<K>(t1, qb, _mm256_loadu_ps(x1 + i + 8));
+      s2 = step_f32x8<K>(s2, qa, _mm256_loadu_ps(x2 + i));
+      t2 = step_f32x8<K>(t2, qb, _mm256_loadu_ps(x2 + i + 8));
+      s3 = step_f32x8<K>(s3, qa, _mm256_loadu_ps(x3 + i));
+      t3 = step_f32x8<K>(t3, qb, _mm256_loadu_ps(x3 + i + 8));
     }
+    for (; i < dim; i += 8) {
+      const __m256i m = dim - i >= 8 ? _mm256_set1_epi32(-1) : tail_mask(dim - i);
+      const __m256 qa = _mm256_maskload_ps(q + i, m);
+      s0 = step_f32x8<K>(s0, qa, _mm256_maskload_ps(x0 + i, m));
+      s1 = step_f32x8<K>(s1, qa, _mm256_maskload_ps(x1 + i, m));
+      s2 = step_f32x8<K>(s2, qa, _mm256_maskload_ps(x2 + i, m));
+      s3 = step_f32x8<K>(s3, qa, _mm256_maskload_ps(x3 + i, m));
+    }
+    __m128 v = reduce4_f32x8(_mm256_add_ps(s0, t0), _mm256_add_ps(s1, t1), _mm256_add_ps(s2, t2),
+                             _mm256_add_ps(s3, t3));
+    if (K == kDot) v = _mm_xor_ps(v, _mm_set1_ps(-0.0f));
+    _mm_storeu_ps(out + r, v);
   }
-  float sd = hsum(_mm256_add_ps(d0, d1)), sb = hsum(_mm256_add_ps(b0, b1)), sa = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; i++) {
-    sd += a[i] * b[i];
-    sb += b[i] * b[i];
-    sa += a[i] * a[i];
+  for (; r < count; r++) {
+    const float v = one_f32<K>(q, base + r * dim, dim);
+    out[r] = K == kDot ? -v : v;
   }
-  *dot = sd;
-  *bb = sb;
-  if (want_aa) *aa = sa;
 }
 
-CosParts cos_parts_f32(const float* a, const float* b, size_t n) {
-  float dot, aa, bb;
-  cos_parts(a, b, n, true, &dot, &aa, &bb);
-  return CosParts{dot, aa, bb};
+void l2sq_f32_block_avx2(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  block_f32<kL2>(q, base, dim, count, out);
+}
+void dot_f32_block_avx2(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  block_f32<kDot>(q, base, dim, count, out);
+}
+void l1_f32_block_avx2(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  block_f32<kL1>(q, base, dim, count, out);
 }
 
-constexpr size_t kI8Chunk = 8192;
+void cos_f32_block_avx2(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  const double qq = one_f32<kDot>(q, q, dim);
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float* x0 = base + r * dim;
+    const float* x1 = x0 + dim;
+    const float* x2 = x1 + dim;
+    const float* x3 = x2 + dim;
+    __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps(), d2 = _mm256_setzero_ps(), d3 = _mm256_setzero_ps();
+    __m256 n0 = _mm256_setzero_ps(), n1 = _mm256_setzero_ps(), n2 = _mm256_setzero_ps(), n3 = _mm256_setzero_ps();
+    for (size_t i = 0; i < dim; i += 8) {
+      const __m256i m = dim - i >= 8 ? _mm256_set1_epi32(-1) : tail_mask(dim - i);
+      const __m256 qa = _mm256_maskload_ps(q + i, m);
+      const __m256 y0 = _mm256_maskload_ps(x0 + i, m), y1 = _mm256_maskload_ps(x1 + i, m);
+      const __m256 y2 = _mm256_maskload_ps(x2 + i, m), y3 = _mm256_maskload_ps(x3 + i, m);
+      d0 = _mm256_fmadd_ps(qa, y0, d0);
+      n0 = _mm256_fmadd_ps(y0, y0, n0);
+      d1 = _mm256_fmadd_ps(qa, y1, d1);
+      n1 = _mm256_fmadd_ps(y1, y1, n1);
+      d2 = _mm256_fmadd_ps(qa, y2, d2);
+      n2 = _mm256_fmadd_ps(y2, y2, n2);
+      d3 = _mm256_fmadd_ps(qa, y3, d3);
+      n3 = _mm256_fmadd_ps(y3, y3, n3);
+    }
+    float dots[4], norms[4];
+    _mm_storeu_ps(dots, reduce4_f32x8(d0, d1, d2, d3));
+    _mm_storeu_ps(norms, reduce4_f32x8(n0, n1, n2, n3));
+    for (int j = 0; j < 4; j++) out[r + j] = cos_distance_inline(dots[j], qq, norms[j]);
+  }
+  for (; r < count; r++) {
+    const CosParts p = cos_parts_f32_avx2(q, base + r * dim, dim);
+    out[r] = cos_distance_inline(p.dot, qq, p.bb);
+  }
+}
 
-inline __m256i load_i8x16(const int8_t* p) {
+// ---- int8 ---------------------------------------------------------------------------------
+
+inline __m256i load_i16x16(const int8_t* p) {
   return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-inline int64_t l2sq_i8(const int8_t* a, const int8_t* b, size_t n) {
-  int64_t total = 0;
-  size_t i = 0;
-  while (i + 16 <= n) {
-    const size_t end = n - i < kI8Chunk ? n : i + kI8Chunk;
-    __m256i acc = _mm256_setzero_si256();
-    for (; i + 16 <= end; i += 16) {
-      const __m256i d = _mm256_sub_epi16(load_i8x16(a + i), load_i8x16(b + i));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
-    }
-    total += hsum_epi32(acc);
+template <int K>
+inline __m256i step_i16x16(__m256i acc, __m256i x, __m256i y) {
+  if (K == kL2) {
+    const __m256i d = _mm256_sub_epi16(x, y);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
   }
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+}
+
+template <int K>
+inline int64_t tail_i8(const int8_t* a, const int8_t* b, size_t i, size_t n) {
+  int64_t s = 0;
   for (; i < n; i++) {
-    const int32_t d = int32_t(a[i]) - int32_t(b[i]);
-    total += d * d;
+    const int32_t x = a[i], y = b[i];
+    s += K == kL2 ? (x - y) * (x - y) : x * y;
   }
-  return total;
+  return s;
 }
 
-inline int64_t dot_i8(const int8_t* a, const int8_t* b, size_t n) {
+template <int K>
+inline int64_t one_i8(const int8_t* a, const int8_t* b, size_t n) {
   int64_t total = 0;
   size_t i = 0;
   while (i + 16 <= n) {
     const size_t end = n - i < kI8Chunk ? n : i + kI8Chunk;
-    __m256i acc = _mm256_setzero_si256();
-    for (; i + 16 <= end; i += 16) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(load_i8x16(a + i), load_i8x16(b + i)));
-    total += hsum_epi32(acc);
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    for (; i + 32 <= end; i += 32) {
+      s0 = step_i16x16<K>(s0, load_i16x16(a + i), load_i16x16(b + i));
+      s1 = step_i16x16<K>(s1, load_i16x16(a + i + 16), load_i16x16(b + i + 16));
+    }
+    for (; i + 16 <= end; i += 16) s0 = step_i16x16<K>(s0, load_i16x16(a + i), load_i16x16(b + i));
+    total += reduce_i32x8(_mm256_add_epi32(s0, s1));
   }
-  for (; i < n; i++) total += int32_t(a[i]) * int32_t(b[i]);
-  return total;
+  return total + tail_i8<K>(a, b, i, n);
 }
 
-CosParts cos_parts_i8(const int8_t* a, const int8_t* b, size_t n) {
+int64_t l2sq_i8_avx2(const int8_t* a, const int8_t* b, size_t n) { return one_i8<kL2>(a, b, n); }
+int64_t dot_i8_avx2(const int8_t* a, const int8_t* b, size_t n) { return one_i8<kDot>(a, b, n); }
+
+CosParts cos_parts_i8_avx2(const int8_t* a, const int8_t* b, size_t n) {
   int64_t dot = 0, aa = 0, bb = 0;
   size_t i = 0;
   while (i + 16 <= n) {
     const size_t end = n - i < kI8Chunk ? n : i + kI8Chunk;
     __m256i sd = _mm256_setzero_si256(), sa = _mm256_setzero_si256(), sb = _mm256_setzero_si256();
     for (; i + 16 <= end; i += 16) {
-      const __m256i x = load_i8x16(a + i), y = load_i8x16(b + i);
+      const __m256i x = load_i16x16(a + i), y = load_i16x16(b + i);
       sd = _mm256_add_epi32(sd, _mm256_madd_epi16(x, y));
       sa = _mm256_add_epi32(sa, _mm256_madd_epi16(x, x));
       sb = _mm256_add_epi32(sb, _mm256_madd_epi16(y, y));
     }
-    dot += hsum_epi32(sd);
-    aa += hsum_epi32(sa);
-    bb += hsum_epi32(sb);
+    dot += reduce_i32x8(sd);
+    aa += reduce_i32x8(sa);
+    bb += reduce_i32x8(sb);
   }
   for (; i < n; i++) {
-    dot += int32_t(a[i]) * int32_t(b[i]);
-    aa += int32_t(a[i]) * int32_t(a[i]);
-    bb += int32_t(b[i]) * int32_t(b[i]);
+    const int32_t x = a[i], y = b[i];
+    dot += x * y;
+    aa += x * x;
+    bb += y * y;
   }
   return CosParts{double(dot), double(aa), double(bb)};
 }
 
-inline uint64_t hamming_u1(const uint8_t* a, const uint8_t* b, size_t nbytes) {
-  uint64_t s = 0;
+template <int K>
+inline void four_i8(const int8_t* q, const int8_t* x0, size_t dim, int64_t tot[4]) {
+  const int8_t* x[4] = {x0, x0 + dim, x0 + 2 * dim, x0 + 3 * dim};
+  tot[0] = tot[1] = tot[2] = tot[3] = 0;
   size_t i = 0;
-  for (; i + 8 <= nbytes; i += 8) {
+  while (i + 16 <= dim) {
+    const size_t end = dim - i < kI8Chunk ? dim : i + kI8Chunk;
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256(), s2 = _mm256_setzero_si256(),
+            s3 = _mm256_setzero_si256();
+    for (; i + 16 <= end; i += 16) {
+      const __m256i qa = load_i16x16(q + i);
+      s0 = step_i16x16<K>(s0, qa, load_i16x16(x[0] + i));
+      s1 = step_i16x16<K>(s1, qa, load_i16x16(x[1] + i));
+      s2 = step_i16x16<K>(s2, qa, load_i16x16(x[2] + i));
+      s3 = step_i16x16<K>(s3, qa, load_i16x16(x[3] + i));
+    }
+    int32_t part[4];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(part), reduce4_i32x8(s0, s1, s2, s3));
+    for (int j = 0; j < 4; j++) tot[j] += part[j];
+  }
+  if (i < dim) {
+    for (int j = 0; j < 4; j++) tot[j] += tail_i8<K>(q, x[j], i, dim);
+  }
+}
+
+void l2sq_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    int64_t tot[4];
+    four_i8<kL2>(q, base + r * dim, dim, tot);
+    for (int j = 0; j < 4; j++) out[r + j] = float(tot[j]);
+  }
+  for (; r < count; r++) out[r] = float(one_i8<kL2>(q, base + r * dim, dim));
+}
+
+void dot_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    int64_t tot[4];
+    four_i8<kDot>(q, base + r * dim, dim, tot);
+    for (int j = 0; j < 4; j++) out[r + j] = -float(tot[j]);
+  }
+  for (; r < count; r++) out[r] = -float(one_i8<kDot>(q, base + r * dim, dim));
+}
+
+void cos_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  const double qq = double(one_i8<kDot>(q, q, dim));
+  for (size_t r = 0; r < count; r++) {
+    const CosParts p = cos_parts_i8_avx2(q, base + r * dim, dim);
+    out[r] = cos_distance_inline(p.dot, qq, p.bb);
+  }
+}
+
+// ---- bits -----------------------------------------------------------------------------------
+
+inline __m256i popcnt_u64x4(__m256i v) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
+                                       0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  const __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, low));
+  const __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+  return _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256());
+}
+
+inline uint64_t reduce_u64x4(__m256i v) {
+  const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  return uint64_t(_mm_cvtsi128_si64(s)) + uint64_t(_mm_extract_epi64(s, 1));
+}
+
+inline uint64_t hamming_tail(const uint8_t* a, const uint8_t* b, size_t i, size_t n) {
+  uint64_t s = 0;
+  for (; i + 8 <= n; i += 8) {
     uint64_t x, y;
     __builtin_memcpy(&x, a + i, 8);
     __builtin_memcpy(&y, b + i, 8);
     s += uint64_t(__builtin_popcountll(x ^ y));
   }
-  for (; i < nbytes; i++) s += uint64_t(__builtin_popcount(unsigned(a[i] ^ b[i])));
+  for (; i < n; i++) s += uint64_t(__builtin_popcount(unsigned(a[i] ^ b[i])));
   return s;
 }
 
-float l2sq_f32_fn(const float* a, const float* b, size_t n) { return l2sq_f32(a, b, n); }
-float dot_f32_fn(const float* a, const float* b, size_t n) { return dot_f32(a, b, n); }
-float l1_f32_fn(const float* a, const float* b, size_t n) { return l1_f32(a, b, n); }
-int64_t l2sq_i8_fn(const int8_t* a, const int8_t* b, size_t n) { return l2sq_i8(a, b, n); }
-int64_t dot_i8_fn(const int8_t* a, const int8_t* b, size_t n) { return dot_i8(a, b, n); }
-uint64_t hamming_u1_fn(const uint8_t* a, const uint8_t* b, size_t n) { return hamming_u1(a, b, n); }
+inline __m256i load_u8x32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
-void l2sq_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = l2sq_f32(q, base + r * dim, dim);
-}
-void dot_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = -dot_f32(q, base + r * dim, dim);
-}
-void cos_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  const float qq = dot_f32(q, q, dim);
-  for (size_t r = 0; r < count; r++) {
-    float dot, bb;
-    cos_parts(q, base + r * dim, dim, false, &dot, nullptr, &bb);
-    out[r] = cos_distance_from_parts(dot, qq, bb);
+uint64_t hamming_u1_avx2(const uint8_t* a, const uint8_t* b, size_t nbytes) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 64 <= nbytes; i += 64) {
+    s0 = _mm256_add_epi64(s0, popcnt_u64x4(_mm256_xor_si256(load_u8x32(a + i), load_u8x32(b + i))));
+    s1 = _mm256_add_epi64(s1, popcnt_u64x4(_mm256_xor_si256(load_u8x32(a + i + 32), load_u8x32(b + i + 32))));
   }
-}
-void l1_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = l1_f32(q, base + r * dim, dim);
-}
-void l2sq_i8_block(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = float(l2sq_i8(q, base + r * dim, dim));
-}
-void dot_i8_block(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = -float(dot_i8(q, base + r * dim, dim));
-}
-void cos_i8_block(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) {
-    const CosParts p = cos_parts_i8(q, base + r * dim, dim);
-    out[r] = cos_distance_from_parts(p.dot, p.aa, p.bb);
+  for (; i + 32 <= nbytes; i += 32) {
+    s0 = _mm256_add_epi64(s0, popcnt_u64x4(_mm256_xor_si256(load_u8x32(a + i), load_u8x32(b + i))));
   }
+  return reduce_u64x4(_mm256_add_epi64(s0, s1)) + hamming_tail(a, b, i, nbytes);
 }
-void hamming_u1_block(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = float(hamming_u1(q, base + r * nbytes, nbytes));
+
+void hamming_u1_block_avx2(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const uint8_t* x[4] = {base + r * nbytes, base + (r + 1) * nbytes, base + (r + 2) * nbytes,
+                           base + (r + 3) * nbytes};
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256(), s2 = _mm256_setzero_si256(),
+            s3 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= nbytes; i += 32) {
+      const __m256i qa = load_u8x32(q + i);
+      s0 = _mm256_add_epi64(s0, popcnt_u64x4(_mm256_xor_si256(qa, load_u8x32(x[0] + i))));
+      s1 = _mm256_add_epi64(s1, popcnt_u64x4(_mm256_xor_si256(qa, load_u8x32(x[1] + i))));
+      s2 = _mm256_add_epi64(s2, popcnt_u64x4(_mm256_xor_si256(qa, load_u8x32(x[2] + i))));
+      s3 = _mm256_add_epi64(s3, popcnt_u64x4(_mm256_xor_si256(qa, load_u8x32(x[3] + i))));
+    }
+    out[r] = float(reduce_u64x4(s0) + hamming_tail(q, x[0], i, nbytes));
+    out[r + 1] = float(reduce_u64x4(s1) + hamming_tail(q, x[1], i, nbytes));
+    out[r + 2] = float(reduce_u64x4(s2) + hamming_tail(q, x[2], i, nbytes));
+    out[r + 3] = float(reduce_u64x4(s3) + hamming_tail(q, x[3], i, nbytes));
+  }
+  for (; r < count; r++) out[r] = float(hamming_u1_avx2(q, base + r * nbytes, nbytes));
 }
 
 const KernelTable kTable = {
     Isa::avx2,
-    l2sq_f32_fn, dot_f32_fn, l1_f32_fn, cos_parts_f32,
-    l2sq_i8_fn, dot_i8_fn, cos_parts_i8,
-    hamming_u1_fn,
-    l2sq_f32_block, dot_f32_block, cos_f32_block, l1_f32_block,
-    l2sq_i8_block, dot_i8_block, cos_i8_block,
-    hamming_u1_block,
+    l2sq_f32_avx2, dot_f32_avx2, l1_f32_avx2, cos_parts_f32_avx2,
+    l2sq_i8_avx2, dot_i8_avx2, cos_parts_i8_avx2,
+    hamming_u1_avx2,
+    l2sq_f32_block_avx2, dot_f32_block_avx2, cos_f32_block_avx2, l1_f32_block_avx2,
+    l2sq_i8_block_avx2, dot_i8_block_avx2, cos_i8_block_avx2,
+    hamming_u1_block_avx2,
 };
 
 }  // namespace

@@ -1,7 +1,16 @@
-// AVX-512 kernels (F + BW + DQ + VL): 16 float lanes, four accumulators in flight, masked loads
-// for tails (no scalar epilogue). int8 widens 32 bytes to int16 and uses vpmaddwd into int32
-// lanes, reduced to int64 every 8192 elements so no lane can overflow. Bits: 64-bit popcount.
-// ODR note: only intrinsics and our own headers are included; everything is file-local.
+// AVX-512 kernels (F + BW + DQ + VL; token "avx512").
+//
+//   dtype  lanes                        accumulator                 key instructions
+//   f32    16 x f32 per zmm             f32 lanes, 2-4 in flight    vfmadd231ps, vsubps, masked vmovups
+//   i8     32 x i8 -> 32 x i16 per zmm  i32 lanes, drained to i64   vpmovsxbw, vpsubw, vpmaddwd
+//                                       every kI8Chunk elements
+//   u1     64 bytes per zmm             u64 lanes                   vpxorq, vpshufb nibble LUT, vpsadbw
+//
+// Tails use masked loads (no scalar epilogue). Block kernels take four rows at a time: the query
+// chunk is loaded once per four rows, each row has its own accumulators, and the four sums are
+// reduced together by a transpose-add (reduce4) and stored with one 128-bit store.
+// ODR: only intrinsics and our own headers are included; everything is file-local (see
+// internal.h). The only exported symbol is kernels_avx512_table().
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -10,146 +19,241 @@
 namespace vecsqlite {
 namespace {
 
-inline __mmask16 tail_mask16(size_t r) { return __mmask16((1u << r) - 1u); }
-inline __mmask32 tail_mask32(size_t r) { return r >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << r) - 1u); }
+enum Kind { kL2 = 0, kDot = 1, kL1 = 2 };
 
-inline float l2sq_f32(const float* a, const float* b, size_t n) {
+// Lanes per chunk before the int32 lanes are drained: a lane gains at most 2 * 255^2 per
+// 32 elements, and the whole-vector sum of one chunk is at most 8192 * 255^2 < 2^31.
+constexpr size_t kI8Chunk = 8192;
+
+inline __mmask16 mask16(size_t r) { return __mmask16((1u << r) - 1u); }            // r < 16
+inline __mmask32 mask32(size_t r) { return __mmask32((1u << r) - 1u); }            // r < 32
+inline __mmask64 mask64(size_t r) { return __mmask64((1ull << r) - 1ull); }        // r < 64
+
+// Sums of four vectors as one __m128 {sum(a), sum(b), sum(c), sum(d)}.
+inline __m128 reduce4_f32x16(__m512 a, __m512 b, __m512 c, __m512 d) {
+  const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+  const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+  const __m512 abcd = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                                    _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(abcd), _mm512_extractf32x8_ps(abcd, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+inline __m128i reduce4_i32x16(__m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+  const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+  const __m512i lo = _mm512_castps_si512(
+      _mm512_shuffle_ps(_mm512_castsi512_ps(ab), _mm512_castsi512_ps(cd), _MM_SHUFFLE(1, 0, 1, 0)));
+  const __m512i hi = _mm512_castps_si512(
+      _mm512_shuffle_ps(_mm512_castsi512_ps(ab), _mm512_castsi512_ps(cd), _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m512i abcd = _mm512_add_epi32(lo, hi);
+  const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(abcd), _mm512_extracti32x8_epi32(abcd, 1));
+  return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+inline float reduce_f32x16(__m512 v) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// ---- float32 ------------------------------------------------------------------------------
+
+template <int K>
+inline __m512 step_f32x16(__m512 acc, __m512 x, __m512 y) {
+  if (K == kL2) {
+    const __m512 d = _mm512_sub_ps(x, y);
+    return _mm512_fmadd_ps(d, d, acc);
+  }
+  if (K == kDot) return _mm512_fmadd_ps(x, y, acc);
+  return _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)));
+}
+
+template <int K>
+inline float one_f32(const float* a, const float* b, size_t n) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-    const __m512 d2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
-    const __m512 d3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
-    s0 = _mm512_fmadd_ps(d0, d0, s0);
-    s1 = _mm512_fmadd_ps(d1, d1, s1);
-    s2 = _mm512_fmadd_ps(d2, d2, s2);
-    s3 = _mm512_fmadd_ps(d3, d3, s3);
+    s0 = step_f32x16<K>(s0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    s1 = step_f32x16<K>(s1, _mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+    s2 = step_f32x16<K>(s2, _mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+    s3 = step_f32x16<K>(s3, _mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
   }
-  for (; i + 16 <= n; i += 16) {
-    const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    s0 = _mm512_fmadd_ps(d, d, s0);
-  }
+  for (; i + 16 <= n; i += 16) s0 = step_f32x16<K>(s0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
   if (i < n) {
-    const __mmask16 m = tail_mask16(n - i);
-    const __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
-    s1 = _mm512_fmadd_ps(d, d, s1);
+    const __mmask16 m = mask16(n - i);
+    s1 = step_f32x16<K>(s1, _mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+  return reduce_f32x16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-inline float dot_f32(const float* a, const float* b, size_t n) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
-    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
-  }
-  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-  if (i < n) {
-    const __mmask16 m = tail_mask16(n - i);
-    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-}
+float l2sq_f32_avx512(const float* a, const float* b, size_t n) { return one_f32<kL2>(a, b, n); }
+float dot_f32_avx512(const float* a, const float* b, size_t n) { return one_f32<kDot>(a, b, n); }
+float l1_f32_avx512(const float* a, const float* b, size_t n) { return one_f32<kL1>(a, b, n); }
 
-inline float l1_f32(const float* a, const float* b, size_t n) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm512_add_ps(s0, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
-    s1 = _mm512_add_ps(s1, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16))));
-  }
-  for (; i + 16 <= n; i += 16) s0 = _mm512_add_ps(s0, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
-  if (i < n) {
-    const __mmask16 m = tail_mask16(n - i);
-    s1 = _mm512_add_ps(s1, _mm512_abs_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i))));
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
-
-// dot and |b|^2 in one pass (|a|^2 too when want_aa).
-inline void cos_parts(const float* a, const float* b, size_t n, bool want_aa, float* dot, float* aa, float* bb) {
+CosParts cos_parts_f32_avx512(const float* a, const float* b, size_t n) {
   __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
-  __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m512 x0 = _mm512_loadu_ps(a + i), y0 = _mm512_loadu_ps(b + i);
     const __m512 x1 = _mm512_loadu_ps(a + i + 16), y1 = _mm512_loadu_ps(b + i + 16);
     d0 = _mm512_fmadd_ps(x0, y0, d0);
     d1 = _mm512_fmadd_ps(x1, y1, d1);
+    a0 = _mm512_fmadd_ps(x0, x0, a0);
+    a1 = _mm512_fmadd_ps(x1, x1, a1);
     b0 = _mm512_fmadd_ps(y0, y0, b0);
     b1 = _mm512_fmadd_ps(y1, y1, b1);
-    if (want_aa) {
-      a0 = _mm512_fmadd_ps(x0, x0, a0);
-      a1 = _mm512_fmadd_ps(x1, x1, a1);
-    }
   }
   for (; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : tail_mask16(n - i);
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : mask16(n - i);
     const __m512 x = _mm512_maskz_loadu_ps(m, a + i), y = _mm512_maskz_loadu_ps(m, b + i);
     d0 = _mm512_fmadd_ps(x, y, d0);
+    a0 = _mm512_fmadd_ps(x, x, a0);
     b0 = _mm512_fmadd_ps(y, y, b0);
-    if (want_aa) a0 = _mm512_fmadd_ps(x, x, a0);
   }
-  *dot = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
-  *bb = _mm512_reduce_add_ps(_mm512_add_ps(b0, b1));
-  if (want_aa) *aa = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+  return CosParts{reduce_f32x16(_mm512_add_ps(d0, d1)), reduce_f32x16(_mm512_add_ps(a0, a1)),
+                  reduce_f32x16(_mm512_add_ps(b0, b1))};
 }
 
-CosParts cos_parts_f32(const float* a, const float* b, size_t n) {
-  float dot, aa, bb;
-  cos_parts(a, b, n, true, &dot, &aa, &bb);
-  return CosParts{dot, aa, bb};
+// One query against rows of `dim` floats: four rows per pass, two accumulators per row.
+template <int K>
+inline void block_f32(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float* x0 = base + r * dim;
+    const float* x1 = x0 + dim;
+    const float* x2 = x1 + dim;
+    const float* x3 = x2 + dim;
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps(), t2 = _mm512_setzero_ps(), t3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= dim; i += 32) {
+      const __m512 qa = _mm512_loadu_ps(q + i), qb = _mm512_loadu_ps(q + i + 16);
+      s0 = step_f32x16<K>(s0, qa, _mm512_loadu_ps(x0 + i));
+      t0 = step_f32x16<K>(t0, qb, _mm512_loadu_ps(x0 + i + 16));
+      s1 = step_f32x16<K>(s1, qa, _mm512_loadu_ps(x1 + i));
+      t1 = step_f32x16<K>(t1, qb, _mm512_loadu_ps(x1 + i + 16));
+      s2 = step_f32x16<K>(s2, qa, _mm512_loadu_ps(x2 + i));
+      t2 = step_f32x16<K>(t2, qb, _mm512_loadu_ps(x2 + i + 16));
+      s3 = step_f32x16<K>(s3, qa, _mm512_loadu_ps(x3 + i));
+      t3 = step_f32x16<K>(t3, qb, _mm512_loadu_ps(x3 + i + 16));
+    }
+    for (; i < dim; i += 16) {
+      const __mmask16 m = dim - i >= 16 ? __mmask16(0xffff) : mask16(dim - i);
+      const __m512 qa = _mm512_maskz_loadu_ps(m, q + i);
+      s0 = step_f32x16<K>(s0, qa, _mm512_maskz_loadu_ps(m, x0 + i));
+      s1 = step_f32x16<K>(s1, qa, _mm512_maskz_loadu_ps(m, x1 + i));
+      s2 = step_f32x16<K>(s2, qa, _mm512_maskz_loadu_ps(m, x2 + i));
+      s3 = step_f32x16<K>(s3, qa, _mm512_maskz_loadu_ps(m, x3 + i));
+    }
+    __m128 v = reduce4_f32x16(_mm512_add_ps(s0, t0), _mm512_add_ps(s1, t1), _mm512_add_ps(s2, t2),
+                              _mm512_add_ps(s3, t3));
+    if (K == kDot) v = _mm_xor_ps(v, _mm_set1_ps(-0.0f));
+    _mm_storeu_ps(out + r, v);
+  }
+  for (; r < count; r++) {
+    const float v = one_f32<K>(q, base + r * dim, dim);
+    out[r] = K == kDot ? -v : v;
+  }
 }
 
-// ---- int8: 32 elements per step, widened to int16; madd pairs into int32 lanes ----
-constexpr size_t kI8Chunk = 8192;  // per chunk a lane holds at most 256 * 2 * 255^2 < 2^31
-
-inline __m512i load_i8x32(const int8_t* p, __mmask32 m) {
-  return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, p));
+void l2sq_f32_block_avx512(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  block_f32<kL2>(q, base, dim, count, out);
+}
+void dot_f32_block_avx512(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  block_f32<kDot>(q, base, dim, count, out);
+}
+void l1_f32_block_avx512(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  block_f32<kL1>(q, base, dim, count, out);
 }
 
-inline int64_t l2sq_i8(const int8_t* a, const int8_t* b, size_t n) {
+// Cosine block: |q|^2 once, then a.b and |b|^2 for four rows per pass.
+void cos_f32_block_avx512(const float* q, const float* base, size_t dim, size_t count, float* out) {
+  const double qq = one_f32<kDot>(q, q, dim);
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float* x0 = base + r * dim;
+    const float* x1 = x0 + dim;
+    const float* x2 = x1 + dim;
+    const float* x3 = x2 + dim;
+    __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps(), d2 = _mm512_setzero_ps(), d3 = _mm512_setzero_ps();
+    __m512 n0 = _mm512_setzero_ps(), n1 = _mm512_setzero_ps(), n2 = _mm512_setzero_ps(), n3 = _mm512_setzero_ps();
+    for (size_t i = 0; i < dim; i += 16) {
+      const __mmask16 m = dim - i >= 16 ? __mmask16(0xffff) : mask16(dim - i);
+      const __m512 qa = _mm512_maskz_loadu_ps(m, q + i);
+      const __m512 y0 = _mm512_maskz_loadu_ps(m, x0 + i), y1 = _mm512_maskz_loadu_ps(m, x1 + i);
+      const __m512 y2 = _mm512_maskz_loadu_ps(m, x2 + i), y3 = _mm512_maskz_loadu_ps(m, x3 + i);
+      d0 = _mm512_fmadd_ps(qa, y0, d0);
+      n0 = _mm512_fmadd_ps(y0, y0, n0);
+      d1 = _mm512_fmadd_ps(qa, y1, d1);
+      n1 = _mm512_fmadd_ps(y1, y1, n1);
+      d2 = _mm512_fmadd_ps(qa, y2, d2);
+      n2 = _mm512_fmadd_ps(y2, y2, n2);
+      d3 = _mm512_fmadd_ps(qa, y3, d3);
+      n3 = _mm512_fmadd_ps(y3, y3, n3);
+    }
+    float dots[4], norms[4];
+    _mm_storeu_ps(dots, reduce4_f32x16(d0, d1, d2, d3));
+    _mm_storeu_ps(norms, reduce4_f32x16(n0, n1, n2, n3));
+    for (int j = 0; j < 4; j++) out[r + j] = cos_distance_inline(dots[j], qq, norms[j]);
+  }
+  for (; r < count; r++) {
+    const CosParts p = cos_parts_f32_avx512(q, base + r * dim, dim);
+    out[r] = cos_distance_inline(p.dot, qq, p.bb);
+  }
+}
+
+// ---- int8 ---------------------------------------------------------------------------------
+
+inline __m512i load_i16x32(const int8_t* p) {
+  return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+inline __m512i load_i16x32(const int8_t* p, __mmask32 m) { return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, p)); }
+
+template <int K>
+inline __m512i step_i16x32(__m512i acc, __m512i x, __m512i y) {
+  if (K == kL2) {
+    const __m512i d = _mm512_sub_epi16(x, y);
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
+  }
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+}
+
+template <int K>
+inline int64_t one_i8(const int8_t* a, const int8_t* b, size_t n) {
   int64_t total = 0;
   for (size_t c = 0; c < n; c += kI8Chunk) {
     const size_t end = n - c < kI8Chunk ? n : c + kI8Chunk;
-    __m512i acc = _mm512_setzero_si512();
-    for (size_t i = c; i < end; i += 32) {
-      const __mmask32 m = tail_mask32(end - i);
-      const __m512i d = _mm512_sub_epi16(load_i8x32(a + i, m), load_i8x32(b + i, m));
-      acc = _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    size_t i = c;
+    for (; i + 64 <= end; i += 64) {
+      s0 = step_i16x32<K>(s0, load_i16x32(a + i), load_i16x32(b + i));
+      s1 = step_i16x32<K>(s1, load_i16x32(a + i + 32), load_i16x32(b + i + 32));
     }
-    total += _mm512_reduce_add_epi32(acc);
+    for (; i < end; i += 32) {
+      const __mmask32 m = end - i >= 32 ? __mmask32(0xffffffffu) : mask32(end - i);
+      s0 = step_i16x32<K>(s0, load_i16x32(a + i, m), load_i16x32(b + i, m));
+    }
+    total += _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
   }
   return total;
 }
 
-inline int64_t dot_i8(const int8_t* a, const int8_t* b, size_t n) {
-  int64_t total = 0;
-  for (size_t c = 0; c < n; c += kI8Chunk) {
-    const size_t end = n - c < kI8Chunk ? n : c + kI8Chunk;
-    __m512i acc = _mm512_setzero_si512();
-    for (size_t i = c; i < end; i += 32) {
-      const __mmask32 m = tail_mask32(end - i);
-      acc = _mm512_add_epi32(acc, _mm512_madd_epi16(load_i8x32(a + i, m), load_i8x32(b + i, m)));
-    }
-    total += _mm512_reduce_add_epi32(acc);
-  }
-  return total;
-}
+int64_t l2sq_i8_avx512(const int8_t* a, const int8_t* b, size_t n) { return one_i8<kL2>(a, b, n); }
+int64_t dot_i8_avx512(const int8_t* a, const int8_t* b, size_t n) { return one_i8<kDot>(a, b, n); }
 
-CosParts cos_parts_i8(const int8_t* a, const int8_t* b, size_t n) {
+CosParts cos_parts_i8_avx512(const int8_t* a, const int8_t* b, size_t n) {
   int64_t dot = 0, aa = 0, bb = 0;
   for (size_t c = 0; c < n; c += kI8Chunk) {
     const size_t end = n - c < kI8Chunk ? n : c + kI8Chunk;
     __m512i sd = _mm512_setzero_si512(), sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
     for (size_t i = c; i < end; i += 32) {
-      const __mmask32 m = tail_mask32(end - i);
-      const __m512i x = load_i8x32(a + i, m), y = load_i8x32(b + i, m);
+      const __mmask32 m = end - i >= 32 ? __mmask32(0xffffffffu) : mask32(end - i);
+      const __m512i x = load_i16x32(a + i, m), y = load_i16x32(b + i, m);
       sd = _mm512_add_epi32(sd, _mm512_madd_epi16(x, y));
       sa = _mm512_add_epi32(sa, _mm512_madd_epi16(x, x));
       sb = _mm512_add_epi32(sb, _mm512_madd_epi16(y, y));
@@ -161,67 +265,137 @@ CosParts cos_parts_i8(const int8_t* a, const int8_t* b, size_t n) {
   return CosParts{double(dot), double(aa), double(bb)};
 }
 
-inline uint64_t hamming_u1(const uint8_t* a, const uint8_t* b, size_t nbytes) {
-  uint64_t s = 0;
+// Four rows per pass; per chunk the query is widened once and shared by the four rows.
+// K == kL2 or kDot fill `tot` with the four exact sums; used by the l2sq and dot blocks.
+template <int K>
+inline void four_i8(const int8_t* q, const int8_t* x0, size_t dim, int64_t tot[4]) {
+  const int8_t* x1 = x0 + dim;
+  const int8_t* x2 = x1 + dim;
+  const int8_t* x3 = x2 + dim;
+  tot[0] = tot[1] = tot[2] = tot[3] = 0;
+  for (size_t c = 0; c < dim; c += kI8Chunk) {
+    const size_t end = dim - c < kI8Chunk ? dim : c + kI8Chunk;
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512(), s2 = _mm512_setzero_si512(),
+            s3 = _mm512_setzero_si512();
+    size_t i = c;
+    for (; i + 32 <= end; i += 32) {
+      const __m512i qa = load_i16x32(q + i);
+      s0 = step_i16x32<K>(s0, qa, load_i16x32(x0 + i));
+      s1 = step_i16x32<K>(s1, qa, load_i16x32(x1 + i));
+      s2 = step_i16x32<K>(s2, qa, load_i16x32(x2 + i));
+      s3 = step_i16x32<K>(s3, qa, load_i16x32(x3 + i));
+    }
+    if (i < end) {
+      const __mmask32 m = mask32(end - i);
+      const __m512i qa = load_i16x32(q + i, m);
+      s0 = step_i16x32<K>(s0, qa, load_i16x32(x0 + i, m));
+      s1 = step_i16x32<K>(s1, qa, load_i16x32(x1 + i, m));
+      s2 = step_i16x32<K>(s2, qa, load_i16x32(x2 + i, m));
+      s3 = step_i16x32<K>(s3, qa, load_i16x32(x3 + i, m));
+    }
+    int32_t part[4];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(part), reduce4_i32x16(s0, s1, s2, s3));
+    for (int j = 0; j < 4; j++) tot[j] += part[j];
+  }
+}
+
+void l2sq_i8_block_avx512(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    int64_t tot[4];
+    four_i8<kL2>(q, base + r * dim, dim, tot);
+    for (int j = 0; j < 4; j++) out[r + j] = float(tot[j]);
+  }
+  for (; r < count; r++) out[r] = float(one_i8<kL2>(q, base + r * dim, dim));
+}
+
+void dot_i8_block_avx512(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    int64_t tot[4];
+    four_i8<kDot>(q, base + r * dim, dim, tot);
+    for (int j = 0; j < 4; j++) out[r + j] = -float(tot[j]);
+  }
+  for (; r < count; r++) out[r] = -float(one_i8<kDot>(q, base + r * dim, dim));
+}
+
+void cos_i8_block_avx512(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  const double qq = double(one_i8<kDot>(q, q, dim));
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const int8_t* x0 = base + r * dim;
+    int64_t dots[4], norms[4];
+    four_i8<kDot>(q, x0, dim, dots);
+    // |row|^2 for the four rows: the same pass with each row against itself.
+    for (int j = 0; j < 4; j++) norms[j] = one_i8<kDot>(x0 + j * dim, x0 + j * dim, dim);
+    for (int j = 0; j < 4; j++) out[r + j] = cos_distance_inline(double(dots[j]), qq, double(norms[j]));
+  }
+  for (; r < count; r++) {
+    const CosParts p = cos_parts_i8_avx512(q, base + r * dim, dim);
+    out[r] = cos_distance_inline(p.dot, qq, p.bb);
+  }
+}
+
+// ---- bits -----------------------------------------------------------------------------------
+
+// Popcount of every byte by a nibble lookup (vpshufb), summed into 8 u64 lanes by vpsadbw.
+inline __m512i popcnt_u64x8(__m512i v) {
+  const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+  const __m512i low = _mm512_set1_epi8(0x0f);
+  const __m512i lo = _mm512_shuffle_epi8(lut, _mm512_and_si512(v, low));
+  const __m512i hi = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(v, 4), low));
+  return _mm512_sad_epu8(_mm512_add_epi8(lo, hi), _mm512_setzero_si512());
+}
+
+uint64_t hamming_u1_avx512(const uint8_t* a, const uint8_t* b, size_t nbytes) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
   size_t i = 0;
-  for (; i + 8 <= nbytes; i += 8) {
-    uint64_t x, y;
-    __builtin_memcpy(&x, a + i, 8);
-    __builtin_memcpy(&y, b + i, 8);
-    s += uint64_t(__builtin_popcountll(x ^ y));
+  for (; i + 128 <= nbytes; i += 128) {
+    s0 = _mm512_add_epi64(s0, popcnt_u64x8(_mm512_xor_si512(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i))));
+    s1 = _mm512_add_epi64(
+        s1, popcnt_u64x8(_mm512_xor_si512(_mm512_loadu_si512(a + i + 64), _mm512_loadu_si512(b + i + 64))));
   }
-  for (; i < nbytes; i++) s += uint64_t(__builtin_popcount(unsigned(a[i] ^ b[i])));
-  return s;
+  for (; i < nbytes; i += 64) {
+    const __mmask64 m = nbytes - i >= 64 ? ~__mmask64(0) : mask64(nbytes - i);
+    s0 = _mm512_add_epi64(
+        s0, popcnt_u64x8(_mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a + i), _mm512_maskz_loadu_epi8(m, b + i))));
+  }
+  return uint64_t(_mm512_reduce_add_epi64(_mm512_add_epi64(s0, s1)));
 }
 
-float l2sq_f32_fn(const float* a, const float* b, size_t n) { return l2sq_f32(a, b, n); }
-float dot_f32_fn(const float* a, const float* b, size_t n) { return dot_f32(a, b, n); }
-float l1_f32_fn(const float* a, const float* b, size_t n) { return l1_f32(a, b, n); }
-int64_t l2sq_i8_fn(const int8_t* a, const int8_t* b, size_t n) { return l2sq_i8(a, b, n); }
-int64_t dot_i8_fn(const int8_t* a, const int8_t* b, size_t n) { return dot_i8(a, b, n); }
-uint64_t hamming_u1_fn(const uint8_t* a, const uint8_t* b, size_t n) { return hamming_u1(a, b, n); }
-
-void l2sq_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = l2sq_f32(q, base + r * dim, dim);
-}
-void dot_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = -dot_f32(q, base + r * dim, dim);
-}
-void cos_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  const float qq = dot_f32(q, q, dim);
-  for (size_t r = 0; r < count; r++) {
-    float dot, bb;
-    cos_parts(q, base + r * dim, dim, false, &dot, nullptr, &bb);
-    out[r] = cos_distance_from_parts(dot, qq, bb);
+void hamming_u1_block_avx512(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const uint8_t* x0 = base + r * nbytes;
+    const uint8_t* x1 = x0 + nbytes;
+    const uint8_t* x2 = x1 + nbytes;
+    const uint8_t* x3 = x2 + nbytes;
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512(), s2 = _mm512_setzero_si512(),
+            s3 = _mm512_setzero_si512();
+    for (size_t i = 0; i < nbytes; i += 64) {
+      const __mmask64 m = nbytes - i >= 64 ? ~__mmask64(0) : mask64(nbytes - i);
+      const __m512i qa = _mm512_maskz_loadu_epi8(m, q + i);
+      s0 = _mm512_add_epi64(s0, popcnt_u64x8(_mm512_xor_si512(qa, _mm512_maskz_loadu_epi8(m, x0 + i))));
+      s1 = _mm512_add_epi64(s1, popcnt_u64x8(_mm512_xor_si512(qa, _mm512_maskz_loadu_epi8(m, x1 + i))));
+      s2 = _mm512_add_epi64(s2, popcnt_u64x8(_mm512_xor_si512(qa, _mm512_maskz_loadu_epi8(m, x2 + i))));
+      s3 = _mm512_add_epi64(s3, popcnt_u64x8(_mm512_xor_si512(qa, _mm512_maskz_loadu_epi8(m, x3 + i))));
+    }
+    out[r] = float(_mm512_reduce_add_epi64(s0));
+    out[r + 1] = float(_mm512_reduce_add_epi64(s1));
+    out[r + 2] = float(_mm512_reduce_add_epi64(s2));
+    out[r + 3] = float(_mm512_reduce_add_epi64(s3));
   }
-}
-void l1_f32_block(const float* q, const float* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = l1_f32(q, base + r * dim, dim);
-}
-void l2sq_i8_block(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = float(l2sq_i8(q, base + r * dim, dim));
-}
-void dot_i8_block(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = -float(dot_i8(q, base + r * dim, dim));
-}
-void cos_i8_block(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) {
-    const CosParts p = cos_parts_i8(q, base + r * dim, dim);
-    out[r] = cos_distance_from_parts(p.dot, p.aa, p.bb);
-  }
-}
-void hamming_u1_block(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count, float* out) {
-  for (size_t r = 0; r < count; r++) out[r] = float(hamming_u1(q, base + r * nbytes, nbytes));
+  for (; r < count; r++) out[r] = float(hamming_u1_avx512(q, base + r * nbytes, nbytes));
 }
 
 const KernelTable kTable = {
     Isa::avx512,
-    l2sq_f32_fn, dot_f32_fn, l1_f32_fn, cos_parts_f32,
-    l2sq_i8_fn, dot_i8_fn, cos_parts_i8,
-    hamming_u1_fn,
-    l2sq_f32_block, dot_f32_block, cos_f32_block, l1_f32_block,
-    l2sq_i8_block, dot_i8_block, cos_i8_block,
-    hamming_u1_block,
+    l2sq_f32_avx512, dot_f32_avx512, l1_f32_avx512, cos_parts_f32_avx512,
+    l2sq_i8_avx512, dot_i8_avx512, cos_parts_i8_avx512,
+    hamming_u1_avx512,
+    l2sq_f32_block_avx512, dot_f32_block_avx512, cos_f32_block_avx512, l1_f32_block_avx512,
+    l2sq_i8_block_avx512, dot_i8_block_avx512, cos_i8_block_avx512,
+    hamming_u1_block_avx512,
 };
 
 }  // namespace

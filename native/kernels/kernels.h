@@ -125,6 +125,8 @@ class TopK {
   size_t k_;
   size_t size_;
   Item* heap_;  // max-heap by (distance, id) of the kept items
+  size_t cap_ = 0;  // allocated slots in heap_: grows geometrically up to k_ as items arrive,
+                    // so a huge k (LIMIT 1000000000) costs memory only for what is kept
 };
 
 }  // namespace vecsqlite

@@ -8,10 +8,7 @@
 
 namespace vecsqlite {
 
-float cos_distance_from_parts(double dot, double aa, double bb) {
-  if (aa == 0.0 || bb == 0.0) return std::numeric_limits<float>::quiet_NaN();
-  return float(1.0 - dot / std::sqrt(aa * bb));
-}
+float cos_distance_from_parts(double dot, double aa, double bb) { return cos_distance_inline(dot, aa, bb); }
 
 namespace {
 

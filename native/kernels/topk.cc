@@ -1,7 +1,11 @@
 // TopK: bounded selection of the k smallest (distance, id) pairs with a max-heap whose root is
-// the worst kept pair. Ties are broken by the smaller id; NaN is never admitted.
+// the worst kept pair. Order: distance ascending, then id ascending; NaN is never admitted.
+//
+// Storage grows geometrically (64, 128, ... up to k) as items are admitted, so a caller may pass
+// a huge k (SQL `LIMIT 1000000000`) and pay only for what is actually kept. The rejection test
+// against the current worst pair is one float compare, which push_block hoists out of its loop.
 #include <algorithm>
-#include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "kernels/kernels.h"
@@ -14,20 +18,33 @@ inline bool worse(const TopK::Item& x, const TopK::Item& y) {
   return x.distance > y.distance || (x.distance == y.distance && x.id > y.id);
 }
 
+constexpr size_t kInitialCapacity = 64;
+
 }  // namespace
 
-TopK::TopK(size_t k) : k_(k), size_(0), heap_(k ? new Item[k] : nullptr) {}
+TopK::TopK(size_t k) : k_(k), size_(0), heap_(nullptr), cap_(0) {}
 
 TopK::~TopK() { delete[] heap_; }
 
 float TopK::threshold() const {
-  return size_ < k_ ? std::numeric_limits<float>::infinity() : heap_[0].distance;
+  // k == 0 holds nothing and admits nothing: +inf, like any selector that is not yet full.
+  return size_ < k_ || k_ == 0 ? std::numeric_limits<float>::infinity() : heap_[0].distance;
 }
 
 void TopK::push(float distance, int64_t id) {
-  if (k_ == 0 || std::isnan(distance)) return;
+  if (k_ == 0 || distance != distance) return;  // k == 0 admits nothing; NaN never admitted
   const Item item{distance, id};
   if (size_ < k_) {
+    if (size_ == cap_) {
+      // Grow: double, at least kInitialCapacity, at most k_.
+      size_t want = cap_ == 0 ? kInitialCapacity : cap_ * 2;
+      if (want > k_ || want < cap_) want = k_;
+      Item* grown = new Item[want];
+      if (size_ > 0) std::memcpy(grown, heap_, size_ * sizeof(Item));
+      delete[] heap_;
+      heap_ = grown;
+      cap_ = want;
+    }
     // Sift up.
     size_t i = size_++;
     while (i > 0) {
@@ -39,21 +56,17 @@ void TopK::push(float distance, int64_t id) {
     heap_[i] = item;
     return;
   }
-  if (!worse(heap_[0], item)) return;
+  if (!worse(heap_[0], item)) return;  // not better than the worst kept pair
   // Replace the root and sift down.
   size_t i = 0;
   for (;;) {
-    const size_t l = 2 * i + 1, r = l + 1;
-    size_t largest = i;
-    const Item* cur = &item;
-    if (l < size_ && worse(heap_[l], *cur)) {
-      largest = l;
-      cur = &heap_[l];
-    }
-    if (r < size_ && worse(heap_[r], *cur)) largest = r;
-    if (largest == i) break;
-    heap_[i] = heap_[largest];
-    i = largest;
+    const size_t l = 2 * i + 1;
+    if (l >= size_) break;
+    size_t child = l;
+    if (l + 1 < size_ && worse(heap_[l + 1], heap_[l])) child = l + 1;
+    if (!worse(heap_[child], item)) break;
+    heap_[i] = heap_[child];
+    i = child;
   }
   heap_[i] = item;
 }
@@ -63,8 +76,8 @@ void TopK::push_block(const float* distances, const int64_t* ids, int64_t first_
   float bound = threshold();
   for (size_t i = 0; i < n; i++) {
     const float d = distances[i];
-    if (!(d <= bound)) continue;  // also drops NaN
-    push(d, ids ? ids[i] : first_id + int64_t(i));
+    if (!(d <= bound)) continue;  // worse than the worst kept pair, or NaN
+    push(d, ids != nullptr ? ids[i] : first_id + int64_t(i));
     bound = threshold();
   }
 }
@@ -72,7 +85,7 @@ void TopK::push_block(const float* distances, const int64_t* ids, int64_t first_
 size_t TopK::take_sorted(Item* out) {
   const size_t n = size_;
   std::sort(heap_, heap_ + n, [](const Item& a, const Item& b) { return worse(b, a); });
-  std::copy(heap_, heap_ + n, out);
+  if (n > 0) std::memcpy(out, heap_, n * sizeof(Item));
   size_ = 0;
   return n;
 }
