@@ -1,7 +1,7 @@
 /**
  * Locates and loads the compiled `vecsqlite.node`: the same file is the Node-API addon and the
- * SQLite loadable extension. Lookup (node-gyp-build): VECSQLITE_PREBUILD, build/Release,
- * build/Debug, prebuilds/<platform>-<arch>.
+ * SQLite loadable extension. Lookup (node-gyp-build) under the package root, or under the
+ * directory named by VECSQLITE_PREBUILD: build/Release, build/Debug, prebuilds/<platform>-<arch>.
  */
 import * as path from 'path';
 import { VecsqliteError } from './errors';
@@ -26,7 +26,7 @@ function loadFailure(cause: unknown, what: string): VecsqliteError {
     `Cause: ${reason}`,
     'Possible solutions:',
     '- Build from source: npm rebuild vecsqlite (needs python3, make and a C++17 compiler)',
-    '- Set VECSQLITE_PREBUILD=/path/to/vecsqlite.node to use a file you built elsewhere',
+    '- Set VECSQLITE_PREBUILD=<dir> to use a build elsewhere (<dir>/build/Release or <dir>/prebuilds/<platform>-<arch>)',
     '- If VECSQLITE_ISA is set, unset it or choose an ISA this CPU supports (scalar always works)',
   ];
   return new VecsqliteError('VECSQLITE_LOAD_FAILED', lines.join('\n'));

@@ -93,6 +93,16 @@ describe('load()', () => {
     expect(db.prepare(L2_34).pluck().get()).toBe(5);
   });
 
+  test('a missing native build gives one actionable error', () => {
+    const empty = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'vecsqlite-empty-'));
+    const script = `try { require(${JSON.stringify(root)}).isa(); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, VECSQLITE_PREBUILD: empty, PREBUILDS_ONLY: '1' } }).toString());
+    expect(out.code).toBe('VECSQLITE_LOAD_FAILED');
+    expect(out.message).toMatch(new RegExp(`^Could not find the vecsqlite native module for ${process.platform}-${process.arch} \\(Node `));
+    expect(out.message).toContain('Possible solutions:');
+    expect(out.message).toContain('npm rebuild vecsqlite');
+  });
+
   test('an unavailable or unknown VECSQLITE_ISA is an error, not a silent fallback', () => {
     const script = `const D=require('better-sqlite3'); const db=new D(':memory:');
       try { db.loadExtension(${JSON.stringify(getLoadablePath())}); console.log('loaded'); } catch (e) { console.log(e.message); }`;
