@@ -22,28 +22,32 @@ namespace {
 
 const char* const kIsaNames[kIsaCount] = {"scalar", "avx2", "avx512", "neon"};
 
-bool cpu_has(Isa isa) {
-  switch (isa) {
-    case Isa::scalar:
-      return true;
+// CPU (and OS) support per ISA, probed once: a function-local static is initialised
+// thread-safely, so concurrent kernels_for() calls from worker threads do not race on
+// __builtin_cpu_init().
+unsigned probe_cpu() {
+  unsigned caps = 1u << int(Isa::scalar);
+#if defined(VECSQLITE_HAVE_AVX2) || defined(VECSQLITE_HAVE_AVX512)
+  __builtin_cpu_init();
+#endif
 #if defined(VECSQLITE_HAVE_AVX2)
-    case Isa::avx2:
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) caps |= 1u << int(Isa::avx2);
 #endif
 #if defined(VECSQLITE_HAVE_AVX512)
-    case Isa::avx512:
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    caps |= 1u << int(Isa::avx512);
 #endif
 #if defined(VECSQLITE_HAVE_NEON)
-    case Isa::neon:
-      return true;
+  caps |= 1u << int(Isa::neon);  // baseline on AArch64
 #endif
-    default:
-      return false;
-  }
+  return caps;
+}
+
+bool cpu_has(Isa isa) {
+  static const unsigned caps = probe_cpu();
+  const int i = int(isa);
+  return i >= 0 && i < kIsaCount && (caps >> i & 1u) != 0;
 }
 
 const KernelTable* compiled_table(Isa isa) {
