@@ -165,8 +165,23 @@ void l1_f32_block_avx2(const float* q, const float* base, size_t dim, size_t cou
   block_f32<kL1>(q, base, dim, count, out);
 }
 
+// 1 - dot / sqrt(qq * nn) for four rows in double, as cos_distance_inline (IEEE sqrt and
+// division are correctly rounded, so the results are identical); NaN where nn == 0. The
+// caller handles qq == 0.
+inline __m128 cos4(__m128 dots, double qq, __m128 norms) {
+  const __m256d n = _mm256_cvtps_pd(norms);
+  const __m256d r = _mm256_sub_pd(_mm256_set1_pd(1.0),
+                                  _mm256_div_pd(_mm256_cvtps_pd(dots), _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(qq), n))));
+  const __m256d zero = _mm256_cmp_pd(n, _mm256_setzero_pd(), _CMP_EQ_OQ);
+  return _mm256_cvtpd_ps(_mm256_blendv_pd(r, _mm256_set1_pd(__builtin_nan("")), zero));
+}
+
 void cos_f32_block_avx2(const float* q, const float* base, size_t dim, size_t count, float* out) {
   const double qq = one_f32<kDot>(q, q, dim);
+  if (qq == 0.0) {  // zero query: every distance is NaN
+    for (size_t r = 0; r < count; r++) out[r] = __builtin_nanf("");
+    return;
+  }
   size_t r = 0;
   for (; r + 4 <= count; r += 4) {
     const float* x0 = base + r * dim;
@@ -175,8 +190,22 @@ void cos_f32_block_avx2(const float* q, const float* base, size_t dim, size_t co
     const float* x3 = x2 + dim;
     __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps(), d2 = _mm256_setzero_ps(), d3 = _mm256_setzero_ps();
     __m256 n0 = _mm256_setzero_ps(), n1 = _mm256_setzero_ps(), n2 = _mm256_setzero_ps(), n3 = _mm256_setzero_ps();
-    for (size_t i = 0; i < dim; i += 8) {
-      const __m256i m = dim - i >= 8 ? _mm256_set1_epi32(-1) : tail_mask(dim - i);
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+      const __m256 qa = _mm256_loadu_ps(q + i);
+      const __m256 y0 = _mm256_loadu_ps(x0 + i), y1 = _mm256_loadu_ps(x1 + i);
+      const __m256 y2 = _mm256_loadu_ps(x2 + i), y3 = _mm256_loadu_ps(x3 + i);
+      d0 = _mm256_fmadd_ps(qa, y0, d0);
+      n0 = _mm256_fmadd_ps(y0, y0, n0);
+      d1 = _mm256_fmadd_ps(qa, y1, d1);
+      n1 = _mm256_fmadd_ps(y1, y1, n1);
+      d2 = _mm256_fmadd_ps(qa, y2, d2);
+      n2 = _mm256_fmadd_ps(y2, y2, n2);
+      d3 = _mm256_fmadd_ps(qa, y3, d3);
+      n3 = _mm256_fmadd_ps(y3, y3, n3);
+    }
+    if (i < dim) {
+      const __m256i m = tail_mask(dim - i);
       const __m256 qa = _mm256_maskload_ps(q + i, m);
       const __m256 y0 = _mm256_maskload_ps(x0 + i, m), y1 = _mm256_maskload_ps(x1 + i, m);
       const __m256 y2 = _mm256_maskload_ps(x2 + i, m), y3 = _mm256_maskload_ps(x3 + i, m);
@@ -189,10 +218,7 @@ void cos_f32_block_avx2(const float* q, const float* base, size_t dim, size_t co
       d3 = _mm256_fmadd_ps(qa, y3, d3);
       n3 = _mm256_fmadd_ps(y3, y3, n3);
     }
-    float dots[4], norms[4];
-    _mm_storeu_ps(dots, reduce4_f32x8(d0, d1, d2, d3));
-    _mm_storeu_ps(norms, reduce4_f32x8(n0, n1, n2, n3));
-    for (int j = 0; j < 4; j++) out[r + j] = cos_distance_inline(dots[j], qq, norms[j]);
+    _mm_storeu_ps(out + r, cos4(reduce4_f32x8(d0, d1, d2, d3), qq, reduce4_f32x8(n0, n1, n2, n3)));
   }
   for (; r < count; r++) {
     const CosParts p = cos_parts_f32_avx2(q, base + r * dim, dim);

@@ -134,6 +134,7 @@ void test_f32(const KernelTable& t, size_t n) {
   for (size_t i = 0; i < n; i++) q[i] = next_f32();
   for (size_t i = 0; i < kRows * n; i++) base[i] = next_f32();
   if (n % 97 == 5) std::fill(base + 2 * n, base + 3 * n, 0.0f);  // a zero row: cosine NaN
+  if (n % 101 == 7) std::fill(q, q + n, 0.0f);                     // a zero query: all NaN
 
   for (size_t r = 0; r < kRows; r++) {
     const float* b = base + r * n;
@@ -445,6 +446,8 @@ int main() {
       test_i8(*t, n, 1, 2);
       test_i8(*t, n, 2, 2);
     }
+    for (size_t n : {size_t(1), size_t(33), size_t(768)}) test_i8(*t, n, 3, 0);  // zero query
+
     std::printf("ISA %-6s %6d checks, %d failed; worst f32 error %.3f of tolerance\n", isa_name(Isa(i)),
                 g_passed + g_failed - before_pass - before_fail, g_failed - before_fail, g_worst);
   }
