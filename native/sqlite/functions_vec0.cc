@@ -468,13 +468,17 @@ struct FunctionSpec {
   bool sets_subtype;
 };
 
-// The 18 functions, each registered once with one arity (vec0-design.md §8).
+// The 18 functions, each registered once with one arity (vec0-design.md §8). Flags as the
+// original's (pragma_function_list shows the same), except that vec_type also declares
+// SQLITE_SUBTYPE: it reads its argument's subtype, and SQLite >= 3.45 may hide subtypes from
+// functions that do not declare it. vec_f32 / vec_quantize_int8 ignore subtypes but declare the
+// flag as the original does.
 const FunctionSpec kFunctions[] = {
     {"vec_version", 0, vec_version_fn, false, false},
     {"vec_debug", 0, vec_debug_fn, false, false},
-    {"vec_f32", 1, vec_f32_fn, false, true},
-    {"vec_int8", 1, vec_int8_fn, false, true},
-    {"vec_bit", 1, vec_bit_fn, false, true},
+    {"vec_f32", 1, vec_f32_fn, true, true},
+    {"vec_int8", 1, vec_int8_fn, true, true},
+    {"vec_bit", 1, vec_bit_fn, true, true},
     {"vec_length", 1, vec_length_fn, true, false},
     {"vec_type", 1, vec_type_fn, true, false},
     {"vec_distance_l2", 2, vec_distance_l2_fn, true, false},
@@ -487,7 +491,7 @@ const FunctionSpec kFunctions[] = {
     {"vec_slice", 3, vec_slice_fn, true, true},
     {"vec_to_json", 1, vec_to_json_fn, true, true},
     {"vec_quantize_binary", 1, vec_quantize_binary_fn, true, true},
-    {"vec_quantize_int8", 2, vec_quantize_int8_fn, false, true},
+    {"vec_quantize_int8", 2, vec_quantize_int8_fn, true, true},
 };
 
 }  // namespace
