@@ -97,9 +97,10 @@ using RegisterFn = int (*)(sqlite3*, char**);
 const RegisterFn kFullSurface[] = {
     register_info_functions,
     register_dataset_functions,
+    register_vec0_functions,
 };
 const RegisterFn kVec0Surface[] = {
-    nullptr,  // the vec0 family registers here
+    register_vec0_functions,
 };
 
 int init_with(sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi,
