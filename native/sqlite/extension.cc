@@ -97,10 +97,11 @@ using RegisterFn = int (*)(sqlite3*, char**);
 const RegisterFn kFullSurface[] = {
     register_info_functions,
     register_dataset_functions,
+    register_vec0_functions,
     register_vec0_module,
 };
 const RegisterFn kVec0Surface[] = {
-    nullptr,  // the vec0 family registers here
+    register_vec0_functions,
     register_vec0_module,
 };
 
