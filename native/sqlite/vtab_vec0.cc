@@ -1129,7 +1129,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     chunk = sqlite3_last_insert_rowid(t->db);
     off = 0;
     for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
-      rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(rowid, vectors) VALUES (?, zeroblob(?))",
+      rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, vectors) VALUES (?1, ?1, zeroblob(?2))",
                                     t->schema.c_str(), vchunks_name(t, i).c_str()), &st);
       if (rc != SQLITE_OK) return rc;
       sqlite3_bind_int64(st, 1, chunk);
