@@ -320,6 +320,16 @@ struct Vec0Table {
   Config cfg;
   Cache cache;
   DataVersionProbe probe;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts;  // write statements, keyed by SQL text
+  // Shadow-table names and the hot write statements' SQL (set_names(): at connect and rename).
+  std::string n_chunks, n_rowids;
+  std::vector<std::string> n_vchunks;
+  std::string sql_insert_rowid, sql_delete_rowid;
+  void finalize_all() {
+    for (auto& kv : stmts) sqlite3_finalize(kv.second);
+    stmts.clear();
+  }
+  ~Vec0Table() { finalize_all(); }
   // column layout: 0 = rowid/pk, 1..n = vectors, n+1 = distance, n+2 = k
   int col_distance() const { return 1 + static_cast<int>(cfg.vcols.size()); }
   int col_k() const { return 2 + static_cast<int>(cfg.vcols.size()); }
@@ -333,6 +343,16 @@ void set_err(Vec0Table* t, const std::string& msg) {
 std::string shadow(const Vec0Table* t, const char* suffix) { return t->name + "_" + suffix; }
 std::string vchunks_name(const Vec0Table* t, size_t i) {
   return t->name + string_printf("_vector_chunks%02d", static_cast<int>(i));
+}
+
+void set_names(Vec0Table* t) {
+  t->n_chunks = shadow(t, "chunks");
+  t->n_rowids = shadow(t, "rowids");
+  t->n_vchunks.clear();
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) t->n_vchunks.push_back(vchunks_name(t, i));
+  t->sql_insert_rowid = string_printf("INSERT INTO \"%w\".\"%w\"(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
+                                      t->schema.c_str(), t->n_rowids.c_str());
+  t->sql_delete_rowid = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_rowids.c_str());
 }
 
 // Runs one statement with optional int64 binds; returns the SQLite rc.
@@ -373,7 +393,7 @@ int load_cache(Vec0Table* t) {
   const size_t rbytes = static_cast<size_t>(cs) * 8;
   sqlite3_stmt* st = nullptr;
   std::string sql = string_printf("SELECT chunk_id, validity, rowids FROM \"%w\".\"%w\"",
-                                  t->schema.c_str(), shadow(t, "chunks").c_str());
+                                  t->schema.c_str(), t->n_chunks.c_str());
   int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
   if (rc != SQLITE_OK) {
     set_err(t, string_printf("Error preparing stmtChunk: %s", sqlite3_errmsg(t->db)));
@@ -424,7 +444,7 @@ int load_cache(Vec0Table* t) {
     const size_t nb = t->cfg.vcols[i].nbytes();
     c.arenas[i].reserve(c.pos_of.size());
     sql = string_printf("SELECT vectors FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(),
-                        vchunks_name(t, i).c_str());
+                        t->n_vchunks[i].c_str());
     rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
     if (rc != SQLITE_OK) {
       set_err(t, sqlite3_errmsg(t->db));
@@ -436,7 +456,7 @@ int load_cache(Vec0Table* t) {
       rc = sqlite3_step(st);
       if (rc != SQLITE_ROW) {
         set_err(t, string_printf("%scould not open vectors blob on %s.%s.%lld", kInternal, t->schema.c_str(),
-                                 vchunks_name(t, i).c_str(), static_cast<long long>(cr.first)));
+                                 t->n_vchunks[i].c_str(), static_cast<long long>(cr.first)));
         sqlite3_finalize(st);
         c = Cache();
         return SQLITE_ERROR;
@@ -459,7 +479,7 @@ int load_cache(Vec0Table* t) {
     sqlite3_finalize(st);
   }
   if (t->cfg.text_pk) {
-    sql = string_printf("SELECT rowid, id FROM \"%w\".\"%w\"", t->schema.c_str(), shadow(t, "rowids").c_str());
+    sql = string_printf("SELECT rowid, id FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_rowids.c_str());
     rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
     if (rc != SQLITE_OK) {
       set_err(t, sqlite3_errmsg(t->db));
@@ -557,6 +577,7 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
       }
     }
   }
+  set_names(t.get());
   rc = t->probe.open(db, t->schema);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
@@ -588,14 +609,15 @@ int xDisconnect(sqlite3_vtab* p) {
 
 int xDestroy(sqlite3_vtab* p) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->finalize_all();
   try {
     std::string sql;
     const char* sc = t->schema.c_str();
     sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, shadow(t, "info").c_str());
-    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, shadow(t, "chunks").c_str());
-    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, shadow(t, "rowids").c_str());
+    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_chunks.c_str());
+    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_rowids.c_str());
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
-      sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, vchunks_name(t, i).c_str());
+      sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_vchunks[i].c_str());
     std::string err;
     const int rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
@@ -1004,21 +1026,34 @@ int xRowid(sqlite3_vtab_cursor* p, sqlite3_int64* out) {
 }
 
 // ---- writes ------------------------------------------------------------------------------------
+// Cached statements: prepare() hands out a reset statement with cleared bindings, step_done()
+// resets it again. They are finalized when the table disconnects, is renamed or dropped.
 int step_done(Vec0Table* t, sqlite3_stmt* st) {
   const int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
     set_err(t, sqlite3_errmsg(t->db));
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_OK ? SQLITE_ERROR : rc;
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return SQLITE_OK;
 }
 
 int prepare(Vec0Table* t, const std::string& sql, sqlite3_stmt** st) {
+  auto it = t->stmts.find(sql);
+  if (it != t->stmts.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    *st = it->second;
+    return SQLITE_OK;
+  }
   const int rc = sqlite3_prepare_v3(t->db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, st, nullptr);
-  if (rc != SQLITE_OK) set_err(t, sqlite3_errmsg(t->db));
-  return rc;
+  if (rc != SQLITE_OK) {
+    set_err(t, sqlite3_errmsg(t->db));
+    return rc;
+  }
+  t->stmts.emplace(sql, *st);
+  return SQLITE_OK;
 }
 
 int delete_row(Vec0Table* t, int64_t rowid) {
@@ -1031,13 +1066,13 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   auto vit = c.validity.find(chunk);
   if (vit == c.validity.end() || !(vit->second[static_cast<size_t>(off / 8)] & (1u << (off % 8)))) {
     set_err(t, string_printf("vec0 deletion error: validity bit is not set for %s.%s.%lld at %d", t->schema.c_str(),
-                             shadow(t, "chunks").c_str(), static_cast<long long>(chunk), off));
+                             t->n_chunks.c_str(), static_cast<long long>(chunk), off));
     return SQLITE_ERROR;
   }
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
   sqlite3_stmt* st = nullptr;
-  int rc = prepare(t, string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), shadow(t, "rowids").c_str()), &st);
+  int rc = prepare(t, t->sql_delete_rowid, &st);
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_int64(st, 1, rowid);
   rc = step_done(t, st);
@@ -1046,10 +1081,10 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   for (size_t i = 0; empty && i < val.size(); i++) if (i != static_cast<size_t>(off / 8) && val[i] != 0) empty = false;
   if (empty) {
     std::string sql = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = %lld;", t->schema.c_str(),
-                                    shadow(t, "chunks").c_str(), static_cast<long long>(chunk));
+                                    t->n_chunks.c_str(), static_cast<long long>(chunk));
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
       sql += string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = %lld;", t->schema.c_str(),
-                           vchunks_name(t, i).c_str(), static_cast<long long>(chunk));
+                           t->n_vchunks[i].c_str(), static_cast<long long>(chunk));
     std::string err;
     rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
@@ -1057,15 +1092,15 @@ int delete_row(Vec0Table* t, int64_t rowid) {
       return rc;
     }
   } else {
-    rc = blob_rw(t, shadow(t, "chunks"), "validity", chunk, true, &byte, 1, off / 8);
+    rc = blob_rw(t, t->n_chunks, "validity", chunk, true, &byte, 1, off / 8);
     if (rc != SQLITE_OK) return rc;
     int64_t zero = 0;
-    rc = blob_rw(t, shadow(t, "chunks"), "rowids", chunk, true, &zero, 8, off * 8);
+    rc = blob_rw(t, t->n_chunks, "rowids", chunk, true, &zero, 8, off * 8);
     if (rc != SQLITE_OK) return rc;
     for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
       const size_t nb = t->cfg.vcols[i].nbytes();
       std::vector<uint8_t> zeros(nb, 0);
-      rc = blob_rw(t, vchunks_name(t, i), "vectors", chunk, true, zeros.data(), static_cast<int>(nb),
+      rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, zeros.data(), static_cast<int>(nb),
                    static_cast<int>(static_cast<size_t>(off) * nb));
       if (rc != SQLITE_OK) return rc;
     }
@@ -1101,8 +1136,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   }
   // _rowids first (as the original), with the position when the chunk already exists.
   sqlite3_stmt* st = nullptr;
-  int rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
-                                    t->schema.c_str(), shadow(t, "rowids").c_str()), &st);
+  int rc = prepare(t, t->sql_insert_rowid, &st);
   if (rc != SQLITE_OK) return rc;
   if (t->cfg.text_pk) sqlite3_bind_value(st, 2, idv);
   else if (idv != nullptr) sqlite3_bind_int64(st, 1, *out_rowid);
@@ -1111,7 +1145,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     sqlite3_bind_int(st, 4, off);
   }
   rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   if (rc != SQLITE_DONE) {
     set_err(t, string_printf("Error inserting id into rowids shadow table: %s", sqlite3_errmsg(t->db)));
     return SQLITE_ERROR;
@@ -1119,7 +1153,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   const int64_t rowid = sqlite3_last_insert_rowid(t->db);
   if (off < 0) {
     rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids) VALUES (?, zeroblob(?), zeroblob(?))",
-                                  t->schema.c_str(), shadow(t, "chunks").c_str()), &st);
+                                  t->schema.c_str(), t->n_chunks.c_str()), &st);
     if (rc != SQLITE_OK) return rc;
     sqlite3_bind_int(st, 1, cs);
     sqlite3_bind_int(st, 2, cs / 8);
@@ -1130,7 +1164,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     off = 0;
     for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
       rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, vectors) VALUES (?1, ?1, zeroblob(?2))",
-                                    t->schema.c_str(), vchunks_name(t, i).c_str()), &st);
+                                    t->schema.c_str(), t->n_vchunks[i].c_str()), &st);
       if (rc != SQLITE_OK) return rc;
       sqlite3_bind_int64(st, 1, chunk);
       sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(t->cfg.vcols[i].nbytes()) * cs);
@@ -1141,7 +1175,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
       }
     }
     rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
-                                  t->schema.c_str(), shadow(t, "rowids").c_str()), &st);
+                                  t->schema.c_str(), t->n_rowids.c_str()), &st);
     if (rc != SQLITE_OK) return rc;
     sqlite3_bind_int64(st, 1, chunk);
     sqlite3_bind_int(st, 2, off);
@@ -1152,14 +1186,14 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   }
   std::vector<uint8_t>& val = c.validity[chunk];
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
-  rc = blob_rw(t, shadow(t, "chunks"), "validity", chunk, true, &byte, 1, off / 8);
+  rc = blob_rw(t, t->n_chunks, "validity", chunk, true, &byte, 1, off / 8);
   if (rc != SQLITE_OK) return rc;
   int64_t rid_le = rowid;
-  rc = blob_rw(t, shadow(t, "chunks"), "rowids", chunk, true, &rid_le, 8, off * 8);
+  rc = blob_rw(t, t->n_chunks, "rowids", chunk, true, &rid_le, 8, off * 8);
   if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < vecs.size(); i++) {
     const size_t nb = t->cfg.vcols[i].nbytes();
-    rc = blob_rw(t, vchunks_name(t, i), "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
+    rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
                  static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
     if (rc != SQLITE_OK) return rc;
   }
@@ -1302,7 +1336,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   for (size_t i = 0; i < nv; i++) {
     if (!change[i]) continue;
     const size_t nb = t->cfg.vcols[i].nbytes();
-    rc = blob_rw(t, vchunks_name(t, i), "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
+    rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
                  static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
     if (rc != SQLITE_OK) return rc;
     t->cache.arenas[i].upsert(key, vecs[i].bytes());
@@ -1340,6 +1374,7 @@ int xRollbackTo(sqlite3_vtab* p, int) {
 
 int xRename(sqlite3_vtab* p, const char* zNew) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->finalize_all();
   try {
     const char* sc = t->schema.c_str();
     std::string sql;
@@ -1348,7 +1383,7 @@ int xRename(sqlite3_vtab* p, const char* zNew) {
       sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_%s\";", sc, shadow(t, s).c_str(), zNew, s);
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
       sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_vector_chunks%02d\";", sc,
-                           vchunks_name(t, i).c_str(), zNew, static_cast<int>(i));
+                           t->n_vchunks[i].c_str(), zNew, static_cast<int>(i));
     std::string err;
     const int rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
@@ -1356,6 +1391,7 @@ int xRename(sqlite3_vtab* p, const char* zNew) {
       return rc;
     }
     t->name = zNew;
+    set_names(t);
     t->cache.valid = false;
   } catch (...) {
     return SQLITE_NOMEM;
