@@ -168,4 +168,15 @@ describe('vec0 DML', () => {
     expect(plain.prepare('select count(*) as c from t_rowids').get()).toEqual({ c: 1 });
     plain.close();
   });
+
+  test('DELETE through a KNN subquery and directly with MATCH (the original errors on the latter)', () => {
+    const db = openDb();
+    db.exec('create virtual table t using vec0(a float[1])');
+    const ins = db.prepare('insert into t(rowid, a) values (?, ?)');
+    for (let i = 1; i <= 10; i++) ins.run(i, f32blob([i]));
+    db.prepare('delete from t where rowid in (select rowid from t where a match ? and k = 3)').run(f32blob([0]));
+    expect(db.prepare('select rowid from t').all().map((r: any) => r.rowid)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    db.prepare('delete from t where a match ? and k = 2').run(f32blob([10]));
+    expect(db.prepare('select rowid from t').all().map((r: any) => r.rowid)).toEqual([4, 5, 6, 7, 8]);
+  });
 });
