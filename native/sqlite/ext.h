@@ -17,6 +17,7 @@ namespace vecsqlite {
 // Each returns SQLITE_OK or an error code with *pzErr set via sqlite3_mprintf.
 int register_dataset_functions(sqlite3* db, char** pzErr);   // vec_cosine, vec_l2
 int register_vec0_functions(sqlite3* db, char** pzErr);      // the 18 vec_* functions + vec_each
+int register_vec0_module(sqlite3* db, char** pzErr);         // the vec0 virtual table
 
 // Sets an error message on a function context from a printf-style format.
 void result_errorf(sqlite3_context* ctx, const char* fmt, ...);

@@ -98,9 +98,11 @@ const RegisterFn kFullSurface[] = {
     register_info_functions,
     register_dataset_functions,
     register_vec0_functions,
+    register_vec0_module,
 };
 const RegisterFn kVec0Surface[] = {
     register_vec0_functions,
+    register_vec0_module,
 };
 
 int init_with(sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi,

@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// vec0 benchmark: vecsqlite against npm sqlite-vec 0.1.9, in the same process and run.
+//   node bench/vec0.js [--scale 0.1] [--queries 30] [--ref-queries 10] [--only NAME]
+// For each dataset: insert rate (rows/s, one transaction), KNN median / p95 for k = 10 and 100,
+// and the memory-bandwidth roof: dataset bytes / streaming read bandwidth, the bandwidth being
+// measured here with the addon's topK over a 256 MiB Float32Array (one pass, l2sq).
+// Plus the fixed per-query overhead on a 16-row table. Prints a table and JSON lines.
+'use strict';
+const path = require('path');
+const Database = require('better-sqlite3');
+const root = path.join(__dirname, '..');
+const vs = require(root);
+const sqliteVec = require('sqlite-vec');
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const scale = Number(opt('scale', 1));
+const nq = Number(opt('queries', 30));
+const nqRef = Number(opt('ref-queries', 10));
+const only = opt('only', null);
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function open(which) {
+  const db = new Database(':memory:');
+  db.pragma('page_size = 8192');
+  if (which === 'vecsqlite') vs.load(db);
+  else sqliteVec.load(db);
+  return db;
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+
+function streamBandwidth() {
+  const rows = (256 * 1024 * 1024) / 4 / 128;
+  const m = new Float32Array(rows * 128);
+  const r = rng(5);
+  for (let i = 0; i < m.length; i++) m[i] = r();
+  const q = m.subarray(0, 128);
+  vs.topK(q, m, 10, 'l2sq');
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = now();
+    vs.topK(q, m, 10, 'l2sq');
+    best = Math.min(best, now() - t0);
+  }
+  return m.byteLength / (best / 1000); // bytes per second
+}
+
+// Rows as Buffers in the column's encoding.
+function makeData(kind, dims, n, seed) {
+  const r = rng(seed);
+  const rowBytes = kind === 'float' ? dims * 4 : kind === 'int8' ? dims : dims / 8;
+  const all = Buffer.alloc(rowBytes * n);
+  if (kind === 'float') {
+    const f = new Float32Array(all.buffer, all.byteOffset, dims * n);
+    for (let i = 0; i < f.length; i++) f[i] = r() * 2 - 1;
+  } else {
+    for (let i = 0; i < all.length; i++) all[i] = Math.floor(r() * 256);
+  }
+  return { rowBytes, row: (i) => all.subarray(i * rowBytes, (i + 1) * rowBytes), bytes: all.length };
+}
+
+function runDataset(ds, bw) {
+  const n = Math.max(1000, Math.round(ds.n * scale));
+  const data = makeData(ds.kind, ds.dims, n, 1);
+  const queries = makeData(ds.kind, ds.dims, Math.max(nq, nqRef), 2);
+  const wrap = ds.kind === 'int8' ? 'vec_int8(?)' : ds.kind === 'bit' ? 'vec_bit(?)' : '?';
+  const col = `v ${ds.kind}[${ds.dims}]${ds.metric ? ` distance_metric=${ds.metric}` : ''}`;
+  const out = { name: ds.name, rows: n, dims: ds.dims, kind: ds.kind, roof_ms: (data.bytes / bw) * 1000, impl: {} };
+  for (const which of ['vecsqlite', 'sqlite-vec-0.1.9']) {
+    const db = open(which);
+    db.exec(`create virtual table t using vec0(${col})`);
+    const ins = db.prepare(`insert into t(rowid, v) values (?, ${wrap})`);
+    const t0 = now();
+    db.transaction(() => {
+      for (let i = 0; i < n; i++) ins.run(BigInt(i + 1), data.row(i));
+    })();
+    const insertMs = now() - t0;
+    const res = { insert_rows_per_s: n / (insertMs / 1000) };
+    const count = which === 'vecsqlite' ? nq : nqRef;
+    for (const k of [10, 100]) {
+      const stmt = db.prepare(`select rowid, distance from t where v match ${wrap} and k = ${k}`);
+      stmt.all(queries.row(0)); // warm-up (vecsqlite: loads the arena on first use)
+      const times = [];
+      for (let i = 0; i < count; i++) {
+        const q = queries.row(i);
+        const s = now();
+        stmt.all(q);
+        times.push(now() - s);
+      }
+      res[`k${k}`] = { median_ms: pct(times, 0.5), p95_ms: pct(times, 0.95) };
+    }
+    out.impl[which] = res;
+    db.close();
+  }
+  return out;
+}
+
+function overhead() {
+  const res = {};
+  for (const which of ['vecsqlite', 'sqlite-vec-0.1.9']) {
+    const db = open(which);
+    db.exec('create virtual table t using vec0(v float[4])');
+    const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+    for (let i = 0; i < 16; i++) ins.run(BigInt(i + 1), JSON.stringify([i, i + 1, i + 2, i + 3]));
+    const stmt = db.prepare('select rowid, distance from t where v match ? and k = 3');
+    const q = Buffer.from(new Float32Array([1, 2, 3, 4]).buffer);
+    for (let i = 0; i < 2000; i++) stmt.all(q);
+    const reps = 20000;
+    const samples = [];
+    for (let round = 0; round < 7; round++) {
+      const s = now();
+      for (let i = 0; i < reps / 7; i++) stmt.all(q);
+      samples.push(((now() - s) * 1000) / (reps / 7));
+    }
+    res[which] = { us_per_query: pct(samples, 0.5) };
+    db.close();
+  }
+  return res;
+}
+
+const DATASETS = [
+  { name: '1M x 128 float32 l2', kind: 'float', dims: 128, n: 1_000_000, metric: null },
+  { name: '100k x 768 float32 cosine', kind: 'float', dims: 768, n: 100_000, metric: 'cosine' },
+  { name: '100k x 768 int8 l2', kind: 'int8', dims: 768, n: 100_000, metric: null },
+  { name: '100k x 768 bit hamming', kind: 'bit', dims: 768, n: 100_000, metric: null },
+];
+
+function main() {
+  const bw = streamBandwidth();
+  console.log(`isa ${vs.isa()}  streaming read bandwidth ${(bw / 1e9).toFixed(1)} GB/s  scale ${scale}`);
+  console.log(JSON.stringify({ bandwidth_gbps: bw / 1e9, isa: vs.isa(), scale }));
+  const oh = overhead();
+  console.log(`per-query overhead, 16 rows: vecsqlite ${oh.vecsqlite.us_per_query.toFixed(1)} us, 0.1.9 ${oh['sqlite-vec-0.1.9'].us_per_query.toFixed(1)} us`);
+  console.log(JSON.stringify({ overhead: oh }));
+  console.log('\ndataset                        rows     impl        insert r/s   k=10 med/p95 ms     k=100 med/p95 ms   roof ms  x_0.1.9(k10)');
+  for (const ds of DATASETS) {
+    if (only && !ds.name.includes(only)) continue;
+    const r = runDataset(ds, bw);
+    const ours = r.impl.vecsqlite;
+    const ref = r.impl['sqlite-vec-0.1.9'];
+    for (const [name, x] of Object.entries(r.impl)) {
+      console.log(
+        `${r.name.padEnd(30)} ${String(r.rows).padStart(8)} ${name.padEnd(17).slice(0, 17)} ${x.insert_rows_per_s.toFixed(0).padStart(9)}` +
+          `  ${x.k10.median_ms.toFixed(2).padStart(8)}/${x.k10.p95_ms.toFixed(2).padEnd(8)}  ${x.k100.median_ms.toFixed(2).padStart(8)}/${x.k100.p95_ms.toFixed(2).padEnd(8)}` +
+          `  ${r.roof_ms.toFixed(2).padStart(7)}  ${name === 'vecsqlite' ? (ref.k10.median_ms / ours.k10.median_ms).toFixed(1) + 'x' : ''}`,
+      );
+    }
+    console.log(JSON.stringify(r));
+  }
+}
+
+main();

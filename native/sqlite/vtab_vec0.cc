@@ -1,0 +1,1455 @@
+// The `vec0` virtual table: drop-in compatible with asg017/sqlite-vec 0.1.9 (vec0-design.md §5).
+//
+// STORAGE (the source of truth; byte-identical to the original, so files interoperate):
+//   "<t>_info"(key text primary key, value any)   CREATE_VERSION 'v0.1.9', _MAJOR 0, _MINOR 1, _PATCH 9
+//   "<t>_chunks"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,
+//               validity BLOB NOT NULL,rowids BLOB NOT NULL)
+//       validity: chunk_size/8 bytes, bit j (LSB-first) = slot j occupied
+//       rowids:   chunk_size x int64 LE (0 in free slots); size = chunk_size
+//   "<t>_rowids"(rowid INTEGER PRIMARY KEY AUTOINCREMENT,id,chunk_id INTEGER,chunk_offset INTEGER)
+//       (id TEXT UNIQUE NOT NULL with a text primary key; NULL otherwise)
+//   "<t>_vector_chunksNN"(rowid PRIMARY KEY,vectors BLOB NOT NULL)  one row per chunk (rowid =
+//       chunk_id), chunk_size x vector bytes, slot j at j * vector bytes, zeroed when free.
+//   Inserts go to the first free slot of the latest chunk (a new zeroblob chunk when full);
+//   free slots of older chunks are never reused; a chunk whose last row is deleted is deleted.
+//
+// PLANS (idxNum:idxStr, visible in EXPLAIN QUERY PLAN, identical to the original):
+//   fullscan  0:1
+//   point     <colUsed>:2!___           rowid = ? / pk = ? (not IN), no MATCH
+//   knn       <vector column index>:3{___}___[[___][*<op>__]...
+//             {___ query vector, }___ k (from `k = ?` or LIMIT), [___ rowid IN (...),
+//             *a__ distance >, *b__ >=, *c__ <, *d__ <=
+//   One 4-character block per argv entry, in argv order.
+//
+// CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per vector
+// column, an Arena (core/arena.h) whose ids are "position keys" chunk_id*4096 + (4095-offset),
+// so TopK's id tie-break reproduces the original's tie order (earlier chunk first, higher slot
+// first within a chunk). Writes through xUpdate update the arena; ROLLBACK / ROLLBACK TO / a
+// failed write mark it stale; PRAGMA data_version (another connection or process committed)
+// marks it stale; a stale cache is reloaded lazily from the chunk tables.
+//
+// k: no 4096 cap. k is limited only by the rows in the table (TopK allocates for what it keeps),
+// so `k = 1e9` costs as much as a full sort of the table, never more.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/arena.h"
+#include "kernels/kernels.h"
+#include "sqlite/ext.h"
+#include "sqlite/freshness.h"
+#include "sqlite/vec0_vector.h"
+
+namespace vecsqlite {
+namespace {
+
+using vec0::ElementType;
+using vec0::string_printf;
+
+constexpr int kMaxVectorColumns = 16;
+constexpr int kMaxDims = 8192;
+constexpr int kMaxChunkSize = 4096;
+constexpr int kDefaultChunkSize = 1024;
+
+// ---- error catalogue (vec0-design.md §5.8; original spellings kept) -------------------------
+constexpr const char* kCtorPrefix = "vec0 constructor error: ";
+constexpr const char* kInternal = "Internal sqlite-vec error: ";
+
+enum class Dist { l2, l1, cosine, hamming };
+
+struct VectorColumn {
+  std::string name;
+  ElementType type = ElementType::float32;
+  int dims = 0;
+  Dist dist = Dist::l2;
+  size_t nbytes() const { return vec0::vector_byte_size(type, static_cast<size_t>(dims)); }
+};
+
+struct Config {
+  bool has_pk = false;
+  bool text_pk = false;
+  std::string pk_name;
+  std::vector<VectorColumn> vcols;
+  int chunk_size = kDefaultChunkSize;
+};
+
+// ---- CREATE argument parsing -----------------------------------------------------------------
+enum class Tok { ident, number, lbracket, rbracket, eq, lparen, rparen, comma, plus, end, bad };
+struct Token {
+  Tok kind;
+  std::string text;
+};
+
+std::vector<Token> tokenize(const std::string& s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') { i++; continue; }
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+      size_t j = i + 1;
+      while (j < s.size() && (isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) j++;
+      out.push_back({Tok::ident, s.substr(i, j - i)});
+      i = j;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      size_t j = i + 1;
+      while (j < s.size() && s[j] >= '0' && s[j] <= '9') j++;
+      out.push_back({Tok::number, s.substr(i, j - i)});
+      i = j;
+      continue;
+    }
+    Tok k = Tok::bad;
+    switch (c) {
+      case '[': k = Tok::lbracket; break;
+      case ']': k = Tok::rbracket; break;
+      case '=': k = Tok::eq; break;
+      case '(': k = Tok::lparen; break;
+      case ')': k = Tok::rparen; break;
+      case ',': k = Tok::comma; break;
+      case '+': k = Tok::plus; break;
+      default: break;
+    }
+    out.push_back({k, std::string(1, c)});
+    i++;
+    if (k == Tok::bad) break;
+  }
+  out.push_back({Tok::end, ""});
+  return out;
+}
+
+// The original compares keywords only up to the token's length: "te" is "text".
+bool kw(const Token& t, const char* word) {
+  if (t.kind != Tok::ident) return false;
+  const size_t n = t.text.size();
+  if (n > strlen(word)) return false;
+  return sqlite3_strnicmp(t.text.c_str(), word, static_cast<int>(n)) == 0;
+}
+bool starts_with_ci(const std::string& s, const char* prefix) {
+  const size_t n = strlen(prefix);
+  return s.size() >= n && sqlite3_strnicmp(s.c_str(), prefix, static_cast<int>(n)) == 0;
+}
+
+// Results: 0 = not this kind of argument, 1 = parsed, -1 = error (err set).
+int parse_vector_column(const std::vector<Token>& t, const std::string& arg, VectorColumn* out,
+                        std::string* err) {
+  if (t.size() < 4 || t[0].kind != Tok::ident || t[1].kind != Tok::ident) return 0;
+  ElementType type;
+  if (starts_with_ci(t[1].text, "float") || starts_with_ci(t[1].text, "f32")) type = ElementType::float32;
+  else if (starts_with_ci(t[1].text, "int8") || starts_with_ci(t[1].text, "i8")) type = ElementType::int8;
+  else if (starts_with_ci(t[1].text, "bit")) type = ElementType::bit;
+  else return 0;
+  if (t[2].kind != Tok::lbracket) return 0;
+  auto fail = [&]() {
+    *err = string_printf("%scould not parse vector column '%s'", kCtorPrefix, arg.c_str());
+    return -1;
+  };
+  if (t[3].kind != Tok::number || t.size() < 5 || t[4].kind != Tok::rbracket) return fail();
+  const long long dims = t[3].text.size() > 12 ? (1LL << 40) : atoll(t[3].text.c_str());
+  if (dims <= 0) return fail();
+  if (dims > kMaxDims) {
+    *err = string_printf("%sDimension on vector column too large, provided %lld, maximum %lld",
+                         kCtorPrefix, dims, static_cast<long long>(kMaxDims));
+    return -1;
+  }
+  if (type == ElementType::bit && dims % 8 != 0) return fail();
+  out->name = t[0].text;
+  out->type = type;
+  out->dims = static_cast<int>(dims);
+  out->dist = type == ElementType::bit ? Dist::hamming : Dist::l2;
+  size_t i = 5;
+  while (t[i].kind != Tok::end) {
+    if (kw(t[i], "distance_metric") && t[i].text.size() == strlen("distance_metric") &&
+        t[i + 1].kind == Tok::eq && t[i + 2].kind == Tok::ident) {
+      if (type == ElementType::bit) return fail();
+      const std::string& m = t[i + 2].text;
+      if (sqlite3_stricmp(m.c_str(), "l2") == 0) out->dist = Dist::l2;
+      else if (sqlite3_stricmp(m.c_str(), "l1") == 0) out->dist = Dist::l1;
+      else if (sqlite3_stricmp(m.c_str(), "cosine") == 0) out->dist = Dist::cosine;
+      else return fail();
+      i += 3;
+    } else if (sqlite3_stricmp(t[i].text.c_str(), "indexed") == 0 && t[i].kind == Tok::ident) {
+      // `indexed by flat()` is the default index; ANN indexes are not part of 0.1.9.
+      if (t[i + 1].kind == Tok::ident && sqlite3_stricmp(t[i + 1].text.c_str(), "by") == 0 &&
+          t[i + 2].kind == Tok::ident && sqlite3_stricmp(t[i + 2].text.c_str(), "flat") == 0 &&
+          t[i + 3].kind == Tok::lparen && t[i + 4].kind == Tok::rparen) {
+        i += 5;
+      } else {
+        return fail();
+      }
+    } else {
+      return fail();
+    }
+  }
+  return 1;
+}
+
+bool is_key_type(const Token& t, bool* is_text) {
+  if (kw(t, "text")) { *is_text = true; return true; }
+  if (kw(t, "int") || kw(t, "integer")) { *is_text = false; return true; }
+  return false;
+}
+
+int parse_config(int argc, const char* const* argv, Config* cfg, std::string* err) {
+  for (int a = 3; a < argc; a++) {
+    const std::string arg = argv[a];
+    const std::vector<Token> t = tokenize(arg);
+    VectorColumn vc;
+    const int r = parse_vector_column(t, arg, &vc, err);
+    if (r < 0) return SQLITE_ERROR;
+    if (r > 0) {
+      if (static_cast<int>(cfg->vcols.size()) >= kMaxVectorColumns) {
+        *err = string_printf("%sToo many provided vector columns, maximum %d", kCtorPrefix,
+                             kMaxVectorColumns);
+        return SQLITE_ERROR;
+      }
+      cfg->vcols.push_back(vc);
+      continue;
+    }
+    bool is_text = false;
+    // Partition key: name type partition key (issue 6).
+    if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
+        kw(t[2], "partition") && kw(t[3], "key")) {
+      *err = string_printf("%spartition key columns are not supported yet by vecsqlite ('%s')",
+                           kCtorPrefix, arg.c_str());
+      return SQLITE_ERROR;
+    }
+    // Primary key: name text|int|integer primary key.
+    if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
+        kw(t[2], "primary") && kw(t[3], "key")) {
+      if (cfg->has_pk) {
+        *err = string_printf(
+            "%sMore than one primary key definition was provided, vec0 only suports a single "
+            "primary key column",
+            kCtorPrefix);
+        return SQLITE_ERROR;
+      }
+      cfg->has_pk = true;
+      cfg->text_pk = is_text;
+      cfg->pk_name = t[0].text;
+      continue;
+    }
+    // Auxiliary: +name type (issue 6).
+    if (t[0].kind == Tok::plus) {
+      *err = string_printf("%sauxiliary columns are not supported yet by vecsqlite ('%s')",
+                           kCtorPrefix, arg.c_str());
+      return SQLITE_ERROR;
+    }
+    // Metadata: name <type> ... (issue 6).
+    if (t.size() >= 3 && t[0].kind == Tok::ident && t[1].kind == Tok::ident) {
+      static const char* kMetaTypes[] = {"boolean", "bool",  "int64",   "integer64", "integer", "int",
+                                         "float",   "double", "float64", "f64",       "text"};
+      for (const char* mt : kMetaTypes) {
+        if (kw(t[1], mt)) {
+          *err = string_printf("%smetadata columns are not supported yet by vecsqlite ('%s')",
+                               kCtorPrefix, arg.c_str());
+          return SQLITE_ERROR;
+        }
+      }
+    }
+    // Table option: key=value.
+    if (t[0].kind == Tok::ident && t[1].kind == Tok::eq) {
+      if (sqlite3_stricmp(t[0].text.c_str(), "chunk_size") != 0) {
+        *err = string_printf("%sUnknown table option: %s", kCtorPrefix, t[0].text.c_str());
+        return SQLITE_ERROR;
+      }
+      if (t.size() != 4 || t[2].kind != Tok::number) {
+        *err = string_printf("%scould not parse table option '%s'", kCtorPrefix, arg.c_str());
+        return SQLITE_ERROR;
+      }
+      const long long n = t[2].text.size() > 12 ? (1LL << 40) : atoll(t[2].text.c_str());
+      if (n <= 0) {
+        *err = string_printf("%schunk_size must be a non-zero positive integer", kCtorPrefix);
+        return SQLITE_ERROR;
+      }
+      if (n % 8 != 0) {
+        *err = string_printf("%schunk_size must be divisible by 8", kCtorPrefix);
+        return SQLITE_ERROR;
+      }
+      if (n > kMaxChunkSize) {
+        *err = string_printf("%schunk_size too large", kCtorPrefix);
+        return SQLITE_ERROR;
+      }
+      cfg->chunk_size = static_cast<int>(n);
+      continue;
+    }
+    *err = string_printf("%sCould not parse '%s'", kCtorPrefix, arg.c_str());
+    return SQLITE_ERROR;
+  }
+  if (cfg->vcols.empty()) {
+    *err = string_printf("%sAt least one vector column is required", kCtorPrefix);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+// ---- the table -------------------------------------------------------------------------------
+inline int64_t pos_key(int64_t chunk_id, int offset) {
+  return chunk_id * kMaxChunkSize + (kMaxChunkSize - 1 - offset);
+}
+inline int64_t pos_chunk(int64_t key) { return key / kMaxChunkSize; }
+inline int pos_offset(int64_t key) { return kMaxChunkSize - 1 - static_cast<int>(key % kMaxChunkSize); }
+
+Dtype dtype_of(ElementType t) {
+  return t == ElementType::float32 ? Dtype::f32 : t == ElementType::int8 ? Dtype::i8 : Dtype::u1;
+}
+
+struct Cache {
+  bool valid = false;
+  std::vector<Arena> arenas;                        // per vector column, ids = position keys
+  std::unordered_map<int64_t, int64_t> pos_of;     // rowid -> position key
+  std::unordered_map<int64_t, int64_t> rowid_at;   // position key -> rowid
+  std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
+  std::unordered_map<std::string, int64_t> rowid_of_text;  // text id -> rowid
+  std::map<int64_t, std::vector<uint8_t>> validity;        // chunk_id -> validity bitmap
+};
+
+struct Vec0Table {
+  sqlite3_vtab base;  // must be first
+  sqlite3* db = nullptr;
+  std::string schema;
+  std::string name;
+  Config cfg;
+  Cache cache;
+  DataVersionProbe probe;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts;  // write statements, keyed by SQL text
+  // Shadow-table names and the hot write statements' SQL (set_names(): at connect and rename).
+  std::string n_chunks, n_rowids;
+  std::vector<std::string> n_vchunks;
+  std::string sql_insert_rowid, sql_delete_rowid;
+  void finalize_all() {
+    for (auto& kv : stmts) sqlite3_finalize(kv.second);
+    stmts.clear();
+  }
+  ~Vec0Table() { finalize_all(); }
+  // column layout: 0 = rowid/pk, 1..n = vectors, n+1 = distance, n+2 = k
+  int col_distance() const { return 1 + static_cast<int>(cfg.vcols.size()); }
+  int col_k() const { return 2 + static_cast<int>(cfg.vcols.size()); }
+};
+
+void set_err(Vec0Table* t, const std::string& msg) {
+  sqlite3_free(t->base.zErrMsg);
+  t->base.zErrMsg = sqlite3_mprintf("%s", msg.c_str());
+}
+
+std::string shadow(const Vec0Table* t, const char* suffix) { return t->name + "_" + suffix; }
+std::string vchunks_name(const Vec0Table* t, size_t i) {
+  return t->name + string_printf("_vector_chunks%02d", static_cast<int>(i));
+}
+
+void set_names(Vec0Table* t) {
+  t->n_chunks = shadow(t, "chunks");
+  t->n_rowids = shadow(t, "rowids");
+  t->n_vchunks.clear();
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) t->n_vchunks.push_back(vchunks_name(t, i));
+  t->sql_insert_rowid = string_printf("INSERT INTO \"%w\".\"%w\"(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
+                                      t->schema.c_str(), t->n_rowids.c_str());
+  t->sql_delete_rowid = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_rowids.c_str());
+}
+
+// Runs one statement with optional int64 binds; returns the SQLite rc.
+int exec_sql(sqlite3* db, const std::string& sql, std::string* err) {
+  char* e = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &e);
+  if (rc != SQLITE_OK && err != nullptr) *err = e != nullptr ? e : sqlite3_errmsg(db);
+  sqlite3_free(e);
+  return rc;
+}
+
+// Blob open/read/write helpers with the original's messages.
+int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t row, bool write,
+            void* buf, int n, int offset) {
+  sqlite3_blob* b = nullptr;
+  int rc = sqlite3_blob_open(t->db, t->schema.c_str(), table.c_str(), column, row, write ? 1 : 0, &b);
+  if (rc != SQLITE_OK) {
+    set_err(t, string_printf("%scould not open %s blob on %s.%s.%lld", kInternal, column,
+                             t->schema.c_str(), table.c_str(), static_cast<long long>(row)));
+    return rc;
+  }
+  rc = write ? sqlite3_blob_write(b, buf, n, offset) : sqlite3_blob_read(b, buf, n, offset);
+  sqlite3_blob_close(b);
+  if (rc != SQLITE_OK) {
+    set_err(t, string_printf("%scould not %s %s blob on %s.%s.%lld", kInternal, write ? "write" : "read",
+                             column, t->schema.c_str(), table.c_str(), static_cast<long long>(row)));
+  }
+  return rc;
+}
+
+// Rebuilds the cache from the chunk tables (they are the source of truth).
+int load_cache(Vec0Table* t) {
+  Cache& c = t->cache;
+  c = Cache();
+  for (const VectorColumn& vc : t->cfg.vcols) c.arenas.emplace_back(dtype_of(vc.type), static_cast<size_t>(vc.dims));
+  const int cs = t->cfg.chunk_size;
+  const size_t vbytes = static_cast<size_t>(cs / 8);
+  const size_t rbytes = static_cast<size_t>(cs) * 8;
+  sqlite3_stmt* st = nullptr;
+  std::string sql = string_printf("SELECT chunk_id, validity, rowids FROM \"%w\".\"%w\"",
+                                  t->schema.c_str(), t->n_chunks.c_str());
+  int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    set_err(t, string_printf("Error preparing stmtChunk: %s", sqlite3_errmsg(t->db)));
+    return rc;
+  }
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> chunk_rows;  // chunk -> rowid per slot (-1 free)
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const int64_t chunk_id = sqlite3_column_int64(st, 0);
+    const uint8_t* val = static_cast<const uint8_t*>(sqlite3_column_blob(st, 1));
+    const size_t nval = static_cast<size_t>(sqlite3_column_bytes(st, 1));
+    const uint8_t* rows = static_cast<const uint8_t*>(sqlite3_column_blob(st, 2));
+    const size_t nrows = static_cast<size_t>(sqlite3_column_bytes(st, 2));
+    if (nval != vbytes) {
+      set_err(t, string_printf("chunk validity size doesn't match - expected %d, found %d",
+                               static_cast<int>(vbytes), static_cast<int>(nval)));
+      rc = SQLITE_ERROR;
+      break;
+    }
+    if (nrows != rbytes) {
+      set_err(t, string_printf("chunk rowids size doesn't match - expected %d, found %d",
+                               static_cast<int>(rbytes), static_cast<int>(nrows)));
+      rc = SQLITE_ERROR;
+      break;
+    }
+    std::vector<uint8_t> v(val, val + nval);
+    std::vector<int64_t> slots(static_cast<size_t>(cs), -1);
+    for (int j = 0; j < cs; j++) {
+      if (v[static_cast<size_t>(j / 8)] & (1u << (j % 8))) {
+        int64_t id;
+        std::memcpy(&id, rows + static_cast<size_t>(j) * 8, 8);
+        slots[static_cast<size_t>(j)] = id;
+        const int64_t key = pos_key(chunk_id, j);
+        c.pos_of[id] = key;
+        c.rowid_at[key] = id;
+      }
+    }
+    c.validity.emplace(chunk_id, std::move(v));
+    chunk_rows.emplace_back(chunk_id, std::move(slots));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_ROW || rc == SQLITE_OK) rc = SQLITE_ERROR;
+    if (t->base.zErrMsg == nullptr) set_err(t, sqlite3_errmsg(t->db));
+    c = Cache();
+    return rc;
+  }
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
+    const size_t nb = t->cfg.vcols[i].nbytes();
+    c.arenas[i].reserve(c.pos_of.size());
+    sql = string_printf("SELECT vectors FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(),
+                        t->n_vchunks[i].c_str());
+    rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+    if (rc != SQLITE_OK) {
+      set_err(t, sqlite3_errmsg(t->db));
+      c = Cache();
+      return rc;
+    }
+    for (const auto& cr : chunk_rows) {
+      sqlite3_bind_int64(st, 1, cr.first);
+      rc = sqlite3_step(st);
+      if (rc != SQLITE_ROW) {
+        set_err(t, string_printf("%scould not open vectors blob on %s.%s.%lld", kInternal, t->schema.c_str(),
+                                 t->n_vchunks[i].c_str(), static_cast<long long>(cr.first)));
+        sqlite3_finalize(st);
+        c = Cache();
+        return SQLITE_ERROR;
+      }
+      const uint8_t* data = static_cast<const uint8_t*>(sqlite3_column_blob(st, 0));
+      const size_t n = static_cast<size_t>(sqlite3_column_bytes(st, 0));
+      if (n != nb * static_cast<size_t>(cs)) {
+        set_err(t, string_printf("vectors blob size doesn't match - expected %d, found %d",
+                                 static_cast<int>(nb * static_cast<size_t>(cs)), static_cast<int>(n)));
+        sqlite3_finalize(st);
+        c = Cache();
+        return SQLITE_ERROR;
+      }
+      for (int j = 0; j < cs; j++) {
+        if (cr.second[static_cast<size_t>(j)] == -1 && !(c.validity[cr.first][static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
+        c.arenas[i].upsert(pos_key(cr.first, j), data + static_cast<size_t>(j) * nb);
+      }
+      sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+  }
+  if (t->cfg.text_pk) {
+    sql = string_printf("SELECT rowid, id FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_rowids.c_str());
+    rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+    if (rc != SQLITE_OK) {
+      set_err(t, sqlite3_errmsg(t->db));
+      c = Cache();
+      return rc;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const int64_t rid = sqlite3_column_int64(st, 0);
+      const char* s = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+      std::string id = s != nullptr ? std::string(s, static_cast<size_t>(sqlite3_column_bytes(st, 1))) : std::string();
+      c.rowid_of_text[id] = rid;
+      c.text_of[rid] = std::move(id);
+    }
+    sqlite3_finalize(st);
+  }
+  c.valid = true;
+  return SQLITE_OK;
+}
+
+// Makes sure the cache reflects the database as this connection sees it.
+int ensure_fresh(Vec0Table* t) {
+  if (t->probe.changed()) t->cache.valid = false;
+  if (t->cache.valid) return SQLITE_OK;
+  return load_cache(t);
+}
+
+// ---- xCreate / xConnect ----------------------------------------------------------------------
+std::string declare_sql(const Config& cfg) {
+  std::string s = "CREATE TABLE x(";
+  if (cfg.has_pk) s += string_printf("\"%w\" primary key, ", cfg.pk_name.c_str());
+  else s += "rowid, ";
+  for (const VectorColumn& vc : cfg.vcols) s += string_printf("\"%w\", ", vc.name.c_str());
+  s += "distance hidden, k hidden)";
+  if (cfg.has_pk) s += " without rowid";
+  return s;
+}
+
+int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** ppVtab, char** pzErr,
+               bool create) {
+  std::unique_ptr<Vec0Table> t(new (std::nothrow) Vec0Table());
+  if (!t) return SQLITE_NOMEM;
+  std::memset(&t->base, 0, sizeof(t->base));
+  t->db = db;
+  t->schema = argv[1];
+  t->name = argv[2];
+  std::string err;
+  if (parse_config(argc, argv, &t->cfg, &err) != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s", err.c_str());
+    return SQLITE_ERROR;
+  }
+  int rc = sqlite3_declare_vtab(db, declare_sql(t->cfg).c_str());
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%scould not declare virtual table, '%s'", kCtorPrefix, sqlite3_errmsg(db));
+    return SQLITE_ERROR;
+  }
+  if (create) {
+    const char* sc = t->schema.c_str();
+    std::string sql = string_printf("CREATE TABLE \"%w\".\"%w\" (key text primary key, value any)", sc,
+                                    shadow(t.get(), "info").c_str());
+    if (exec_sql(db, sql, &err) != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("Could not create '_info' shadow table: %s", err.c_str());
+      return SQLITE_ERROR;
+    }
+    sql = string_printf(
+        "INSERT INTO \"%w\".\"%w\"(key, value) VALUES ('CREATE_VERSION', 'v0.1.9'), "
+        "('CREATE_VERSION_MAJOR', 0), ('CREATE_VERSION_MINOR', 1), ('CREATE_VERSION_PATCH', 9)",
+        sc, shadow(t.get(), "info").c_str());
+    if (exec_sql(db, sql, &err) != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("Could not create '_info' shadow table: %s", err.c_str());
+      return SQLITE_ERROR;
+    }
+    sql = string_printf(
+        "CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT "
+        "NULL,validity BLOB NOT NULL,rowids BLOB NOT NULL)",
+        sc, shadow(t.get(), "chunks").c_str());
+    if (exec_sql(db, sql, &err) != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("Could not create '_chunks' shadow table: %s", err.c_str());
+      return SQLITE_ERROR;
+    }
+    sql = string_printf(
+        "CREATE TABLE \"%w\".\"%w\"(rowid INTEGER PRIMARY KEY AUTOINCREMENT,%s,chunk_id "
+        "INTEGER,chunk_offset INTEGER)",
+        sc, shadow(t.get(), "rowids").c_str(), t->cfg.text_pk ? "id TEXT UNIQUE NOT NULL" : "id");
+    if (exec_sql(db, sql, &err) != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("Could not create '_rowids' shadow table: %s", err.c_str());
+      return SQLITE_ERROR;
+    }
+    for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
+      sql = string_printf("CREATE TABLE \"%w\".\"%w\"(rowid PRIMARY KEY,vectors BLOB NOT NULL)", sc,
+                          vchunks_name(t.get(), i).c_str());
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create '_vector_chunks%02d' shadow table: %s", static_cast<int>(i),
+                                 err.c_str());
+        return SQLITE_ERROR;
+      }
+    }
+  }
+  set_names(t.get());
+  rc = t->probe.open(db, t->schema);
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    return rc;
+  }
+  *ppVtab = &t.release()->base;
+  return SQLITE_OK;
+}
+
+int xCreate(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** pp, char** pzErr) {
+  try {
+    return init_table(db, argc, argv, pp, pzErr, true);
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+}
+int xConnect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** pp, char** pzErr) {
+  try {
+    return init_table(db, argc, argv, pp, pzErr, false);
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+}
+
+int xDisconnect(sqlite3_vtab* p) {
+  delete reinterpret_cast<Vec0Table*>(p);
+  return SQLITE_OK;
+}
+
+int xDestroy(sqlite3_vtab* p) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->finalize_all();
+  try {
+    std::string sql;
+    const char* sc = t->schema.c_str();
+    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, shadow(t, "info").c_str());
+    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_chunks.c_str());
+    sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_rowids.c_str());
+    for (size_t i = 0; i < t->cfg.vcols.size(); i++)
+      sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_vchunks[i].c_str());
+    std::string err;
+    const int rc = exec_sql(t->db, sql, &err);
+    if (rc != SQLITE_OK) {
+      set_err(t, err);
+      return rc;
+    }
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+  delete t;
+  return SQLITE_OK;
+}
+
+// ---- xBestIndex --------------------------------------------------------------------------------
+int best_index(Vec0Table* t, sqlite3_index_info* info) {
+  int match = -1, kcon = -1, limit = -1, rowid_in = -1, point = -1;
+  std::vector<std::pair<int, char>> dist;  // constraint index, op letter
+  for (int i = 0; i < info->nConstraint; i++) {
+    const auto& c = info->aConstraint[i];
+    if (!c.usable) continue;
+    if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) { limit = i; continue; }
+    if (c.iColumn >= 1 && c.iColumn < t->col_distance() && c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
+      if (match >= 0) {
+        set_err(t, "only 1 MATCH operator is allowed in a single vec0 query");
+        return SQLITE_ERROR;
+      }
+      match = i;
+    } else if (c.iColumn == t->col_k() && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+      kcon = i;
+    } else if (c.iColumn == 0 && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+      if (sqlite3_vtab_in(info, i, -1)) {
+        if (rowid_in >= 0) {
+          set_err(t, "only 1 'rowid in (..)' operator is allowed in a single vec0 query");
+          return SQLITE_ERROR;
+        }
+        rowid_in = i;
+      } else {
+        point = i;
+      }
+    }
+  }
+  if (match >= 0) {
+    for (int i = 0; i < info->nConstraint; i++) {
+      const auto& c = info->aConstraint[i];
+      if (!c.usable || c.iColumn != t->col_distance()) continue;
+      char op;
+      switch (c.op) {
+        case SQLITE_INDEX_CONSTRAINT_GT: op = 'a'; break;
+        case SQLITE_INDEX_CONSTRAINT_GE: op = 'b'; break;
+        case SQLITE_INDEX_CONSTRAINT_LT: op = 'c'; break;
+        case SQLITE_INDEX_CONSTRAINT_LE: op = 'd'; break;
+        default:
+          set_err(t, "Illegal WHERE constraint on distance column in a KNN query. Only one of GT, GE, LT, LE constraints are allowed.");
+          return SQLITE_ERROR;
+      }
+      dist.emplace_back(i, op);
+    }
+    if (kcon < 0 && limit < 0) {
+      set_err(t, "A LIMIT or 'k = ?' constraint is required on vec0 knn queries.");
+      return SQLITE_ERROR;
+    }
+    if (kcon >= 0 && limit >= 0) {
+      set_err(t, "Only LIMIT or 'k =?' can be provided, not both");
+      return SQLITE_ERROR;
+    }
+    for (int i = 0; i < info->nOrderBy; i++) {
+      if (info->aOrderBy[i].iColumn != t->col_distance()) {
+        set_err(t, "Only a single 'ORDER BY distance' clause is allowed on vec0 KNN queries, not on other columns");
+        return SQLITE_ERROR;
+      }
+      if (info->aOrderBy[i].desc) {
+        set_err(t, "Only ascending in ORDER BY distance clause is supported, DESC is not supported yet.");
+        return SQLITE_ERROR;
+      }
+    }
+    if (info->nOrderBy > 1) {
+      set_err(t, "Only a single 'ORDER BY distance' clause is allowed on vec0 KNN queries");
+      return SQLITE_ERROR;
+    }
+    std::string s = "3";
+    int argi = 1;
+    auto use = [&](int ci, const char* block) {
+      info->aConstraintUsage[ci].argvIndex = argi++;
+      info->aConstraintUsage[ci].omit = 1;
+      s += block;
+    };
+    use(match, "{___");
+    use(kcon >= 0 ? kcon : limit, "}___");
+    if (rowid_in >= 0) {
+      use(rowid_in, "[___");
+      sqlite3_vtab_in(info, rowid_in, 1);
+    }
+    for (const auto& d : dist) {
+      char block[5] = {'*', d.second, '_', '_', 0};
+      use(d.first, block);
+    }
+    info->idxNum = info->aConstraint[match].iColumn - 1;
+    info->idxStr = sqlite3_mprintf("%s", s.c_str());
+    if (info->idxStr == nullptr) return SQLITE_NOMEM;
+    info->needToFreeIdxStr = 1;
+    info->estimatedCost = 30.0;
+    info->estimatedRows = 10;
+    return SQLITE_OK;
+  }
+  if (point >= 0) {
+    info->aConstraintUsage[point].argvIndex = 1;
+    info->aConstraintUsage[point].omit = 1;
+    info->idxNum = static_cast<int>(info->colUsed);
+    info->idxStr = const_cast<char*>("2!___");
+    info->needToFreeIdxStr = 0;
+    info->estimatedCost = 10.0;
+    info->estimatedRows = 1;
+    info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+    return SQLITE_OK;
+  }
+  info->idxNum = 0;
+  info->idxStr = const_cast<char*>("1");
+  info->needToFreeIdxStr = 0;
+  info->estimatedCost = 3000000.0;
+  info->estimatedRows = 100000;
+  return SQLITE_OK;
+}
+
+int xBestIndex(sqlite3_vtab* p, sqlite3_index_info* info) {
+  try {
+    return best_index(reinterpret_cast<Vec0Table*>(p), info);
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+}
+
+// ---- cursor ------------------------------------------------------------------------------------
+struct Vec0Cursor {
+  sqlite3_vtab_cursor base;
+  bool knn = false;
+  std::vector<int64_t> keys;     // position keys, in output order
+  std::vector<float> dists;      // knn only
+  int64_t k = 0;
+  size_t at = 0;
+};
+
+Vec0Table* table_of(sqlite3_vtab_cursor* c) { return reinterpret_cast<Vec0Table*>(c->pVtab); }
+
+int xOpen(sqlite3_vtab*, sqlite3_vtab_cursor** pp) {
+  Vec0Cursor* c = new (std::nothrow) Vec0Cursor();
+  if (c == nullptr) return SQLITE_NOMEM;
+  std::memset(&c->base, 0, sizeof(c->base));
+  *pp = &c->base;
+  return SQLITE_OK;
+}
+int xClose(sqlite3_vtab_cursor* p) {
+  delete reinterpret_cast<Vec0Cursor*>(p);
+  return SQLITE_OK;
+}
+
+// An integer id from a value: INTEGER, or a REAL holding a whole number (better-sqlite3 binds
+// JS numbers as REAL). Returns false otherwise.
+bool integer_id(sqlite3_value* v, int64_t* out) {
+  const int ty = sqlite3_value_type(v);
+  if (ty == SQLITE_INTEGER) {
+    *out = sqlite3_value_int64(v);
+    return true;
+  }
+  if (ty == SQLITE_FLOAT) {
+    const double d = sqlite3_value_double(v);
+    if (std::isfinite(d) && d == std::floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+      *out = static_cast<int64_t>(d);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Resolves a user id (integer rowid or text pk) to the internal rowid; false when absent.
+bool lookup_rowid(Vec0Table* t, sqlite3_value* v, int64_t* rowid) {
+  if (t->cfg.text_pk) {
+    if (sqlite3_value_type(v) != SQLITE_TEXT) return false;
+    const char* s = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    auto it = t->cache.rowid_of_text.find(std::string(s, static_cast<size_t>(sqlite3_value_bytes(v))));
+    if (it == t->cache.rowid_of_text.end()) return false;
+    *rowid = it->second;
+    return true;
+  }
+  return integer_id(v, rowid) && t->cache.pos_of.count(*rowid) != 0;
+}
+
+float distance_one(const VectorColumn& vc, const void* a, const void* b) {
+  float out = 0;
+  const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
+                 : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
+  if (vc.type == ElementType::int8 && vc.dist == Dist::l1) {
+    const int8_t* x = static_cast<const int8_t*>(a);
+    const int8_t* y = static_cast<const int8_t*>(b);
+    int64_t s = 0;
+    for (int i = 0; i < vc.dims; i++) s += std::abs(static_cast<int>(x[i]) - static_cast<int>(y[i]));
+    return static_cast<float>(s);
+  }
+  const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
+  block_distance(kernels(), m, dtype_of(vc.type), a, b, dim, 1, &out);
+  return out;
+}
+
+int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int argc, sqlite3_value** argv) {
+  const VectorColumn& vc = t->cfg.vcols[static_cast<size_t>(col)];
+  sqlite3_value* qv = nullptr;
+  sqlite3_value* kv = nullptr;
+  sqlite3_value* inv = nullptr;
+  std::vector<std::pair<char, double>> dcons;
+  const size_t n = strlen(idxStr);
+  for (int i = 0; i < argc && 1 + 4 * static_cast<size_t>(i) + 1 < n + 1; i++) {
+    const char* b = idxStr + 1 + 4 * i;
+    if (b[0] == '{') qv = argv[i];
+    else if (b[0] == '}') kv = argv[i];
+    else if (b[0] == '[') inv = argv[i];
+    else if (b[0] == '*') dcons.emplace_back(b[1], sqlite3_value_double(argv[i]));
+  }
+  if (qv == nullptr || kv == nullptr) {
+    set_err(t, string_printf("%sinvalid knn plan '%s'", kInternal, idxStr));
+    return SQLITE_ERROR;
+  }
+  vec0::Vector q;
+  std::string err;
+  int rc = vec0::parse_vector(qv, vec0::ParseMode::by_subtype, &q, &err);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) return rc;
+    set_err(t, string_printf("Query vector on the \"%s\" column is invalid: %s", vc.name.c_str(), err.c_str()));
+    return SQLITE_ERROR;
+  }
+  if (q.type() != vc.type) {
+    set_err(t, string_printf("Query vector for the \"%s\" column is expected to be of type %s, but a %s vector was provided.",
+                             vc.name.c_str(), vec0::element_type_name(vc.type), vec0::element_type_name(q.type())));
+    return SQLITE_ERROR;
+  }
+  if (static_cast<int>(q.dims()) != vc.dims) {
+    set_err(t, string_printf("Dimension mismatch for query vector for the \"%s\" column. Expected %d dimensions but received %d.",
+                             vc.name.c_str(), vc.dims, static_cast<int>(q.dims())));
+    return SQLITE_ERROR;
+  }
+  int64_t k = 0;
+  if (!integer_id(kv, &k)) k = sqlite3_value_int64(kv);
+  if (k < 0) {
+    set_err(t, "k value in knn queries must be greater than or equal to 0.");
+    return SQLITE_ERROR;
+  }
+  cur->k = k;
+  rc = ensure_fresh(t);
+  if (rc != SQLITE_OK) return rc;
+  const Arena& arena = t->cache.arenas[static_cast<size_t>(col)];
+  if (k == 0 || arena.empty()) return SQLITE_OK;
+  // rowid IN (...): the set of allowed position keys. Unknown ids are skipped (the original
+  // returned nothing at all for a text-key list with one unknown id).
+  std::unordered_set<int64_t> allowed;
+  const bool use_in = inv != nullptr;
+  if (use_in) {
+    sqlite3_value* v = nullptr;
+    for (rc = sqlite3_vtab_in_first(inv, &v); rc == SQLITE_OK && v != nullptr; rc = sqlite3_vtab_in_next(inv, &v)) {
+      int64_t rid;
+      if (lookup_rowid(t, v, &rid)) allowed.insert(t->cache.pos_of[rid]);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
+    if (allowed.empty()) return SQLITE_OK;
+  }
+  const size_t total = arena.size();
+  TopK top(static_cast<size_t>(std::min<int64_t>(k, static_cast<int64_t>(total))));
+  const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
+                 : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
+  const bool scalar_l1_i8 = vc.type == ElementType::int8 && vc.dist == Dist::l1;
+  const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
+  const bool filtered = use_in || !dcons.empty();
+  constexpr size_t kBlock = 512;
+  float dist[kBlock];
+  const uint8_t* base = static_cast<const uint8_t*>(arena.row_at(0));
+  const int64_t* ids = arena.ids();
+  const size_t rb = arena.row_bytes();
+  for (size_t s = 0; s < total; s += kBlock) {
+    const size_t cnt = std::min(kBlock, total - s);
+    if (scalar_l1_i8) {
+      for (size_t r = 0; r < cnt; r++) dist[r] = distance_one(vc, q.bytes(), base + (s + r) * rb);
+    } else {
+      block_distance(kernels(), m, dtype_of(vc.type), q.bytes(), base + s * rb, dim, cnt, dist);
+    }
+    if (!filtered) {
+      top.push_block(dist, ids + s, 0, cnt);
+      continue;
+    }
+    for (size_t r = 0; r < cnt; r++) {
+      const float d = dist[r];
+      if (use_in && allowed.count(ids[s + r]) == 0) continue;
+      bool ok = true;
+      for (const auto& dc : dcons) {
+        const float target = static_cast<float>(dc.second);
+        switch (dc.first) {
+          case 'a': ok = d > target; break;
+          case 'b': ok = d >= target; break;
+          case 'c': ok = d < target; break;
+          case 'd': ok = d <= target; break;
+          default: break;
+        }
+        if (!ok) break;
+      }
+      if (ok) top.push(d, ids[s + r]);
+    }
+  }
+  std::vector<TopK::Item> items(top.size());
+  const size_t got = top.take_sorted(items.data());
+  cur->keys.reserve(got);
+  cur->dists.reserve(got);
+  for (size_t i = 0; i < got; i++) {
+    cur->keys.push_back(items[i].id);
+    cur->dists.push_back(items[i].distance);
+  }
+  return SQLITE_OK;
+}
+
+int filter(Vec0Table* t, Vec0Cursor* cur, int idxNum, const char* idxStr, int argc, sqlite3_value** argv) {
+  cur->keys.clear();
+  cur->dists.clear();
+  cur->at = 0;
+  cur->knn = false;
+  if (idxStr != nullptr && idxStr[0] == '3') {
+    cur->knn = true;
+    if (idxNum < 0 || idxNum >= static_cast<int>(t->cfg.vcols.size())) {
+      set_err(t, string_printf("%sinvalid knn plan '%s'", kInternal, idxStr));
+      return SQLITE_ERROR;
+    }
+    return knn_filter(t, cur, idxNum, idxStr, argc, argv);
+  }
+  int rc = ensure_fresh(t);
+  if (rc != SQLITE_OK) return rc;
+  if (idxStr != nullptr && idxStr[0] == '2' && argc >= 1) {
+    int64_t rid;
+    if (lookup_rowid(t, argv[0], &rid)) cur->keys.push_back(t->cache.pos_of[rid]);
+    return SQLITE_OK;
+  }
+  cur->keys.reserve(t->cache.rowid_at.size());
+  for (const auto& kvp : t->cache.rowid_at) cur->keys.push_back(kvp.first);
+  // Chunk order, then slot order (the original's ORDER BY chunk_id, chunk_offset).
+  std::sort(cur->keys.begin(), cur->keys.end(), [](int64_t a, int64_t b) {
+    const int64_t ca = pos_chunk(a), cb = pos_chunk(b);
+    return ca != cb ? ca < cb : pos_offset(a) < pos_offset(b);
+  });
+  return SQLITE_OK;
+}
+
+int xFilter(sqlite3_vtab_cursor* p, int idxNum, const char* idxStr, int argc, sqlite3_value** argv) {
+  try {
+    return filter(table_of(p), reinterpret_cast<Vec0Cursor*>(p), idxNum, idxStr, argc, argv);
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+}
+
+int xNext(sqlite3_vtab_cursor* p) {
+  reinterpret_cast<Vec0Cursor*>(p)->at++;
+  return SQLITE_OK;
+}
+int xEof(sqlite3_vtab_cursor* p) {
+  Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
+  return c->at >= c->keys.size();
+}
+
+int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
+  Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
+  Vec0Table* t = table_of(p);
+  if (c->at >= c->keys.size()) return SQLITE_OK;
+  const int64_t key = c->keys[c->at];
+  if (col == t->col_distance()) {
+    if (c->knn) sqlite3_result_double(ctx, static_cast<double>(c->dists[c->at]));
+    return SQLITE_OK;
+  }
+  if (col == t->col_k()) {
+    if (c->knn) sqlite3_result_int64(ctx, c->k);
+    return SQLITE_OK;
+  }
+  auto it = t->cache.rowid_at.find(key);
+  if (it == t->cache.rowid_at.end()) return SQLITE_OK;  // deleted meanwhile
+  if (col == 0) {
+    if (t->cfg.text_pk) {
+      auto ti = t->cache.text_of.find(it->second);
+      if (ti != t->cache.text_of.end())
+        sqlite3_result_text(ctx, ti->second.data(), static_cast<int>(ti->second.size()), SQLITE_TRANSIENT);
+    } else {
+      sqlite3_result_int64(ctx, it->second);
+    }
+    return SQLITE_OK;
+  }
+  const size_t vi = static_cast<size_t>(col - 1);
+  if (vi < t->cache.arenas.size()) {
+    const void* row = t->cache.arenas[vi].find(key);
+    if (row != nullptr)
+      sqlite3_result_blob(ctx, row, static_cast<int>(t->cache.arenas[vi].row_bytes()), SQLITE_TRANSIENT);
+  }
+  return SQLITE_OK;
+}
+
+int xRowid(sqlite3_vtab_cursor* p, sqlite3_int64* out) {
+  Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
+  Vec0Table* t = table_of(p);
+  auto it = c->at < c->keys.size() ? t->cache.rowid_at.find(c->keys[c->at]) : t->cache.rowid_at.end();
+  if (it == t->cache.rowid_at.end()) {
+    set_err(t, string_printf("%srow is no longer present", kInternal));
+    return SQLITE_ERROR;
+  }
+  *out = it->second;
+  return SQLITE_OK;
+}
+
+// ---- writes ------------------------------------------------------------------------------------
+// Cached statements: prepare() hands out a reset statement with cleared bindings, step_done()
+// resets it again. They are finalized when the table disconnects, is renamed or dropped.
+int step_done(Vec0Table* t, sqlite3_stmt* st) {
+  const int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    set_err(t, sqlite3_errmsg(t->db));
+    sqlite3_reset(st);
+    return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+  }
+  sqlite3_reset(st);
+  return SQLITE_OK;
+}
+
+int prepare(Vec0Table* t, const std::string& sql, sqlite3_stmt** st) {
+  auto it = t->stmts.find(sql);
+  if (it != t->stmts.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    *st = it->second;
+    return SQLITE_OK;
+  }
+  const int rc = sqlite3_prepare_v3(t->db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, st, nullptr);
+  if (rc != SQLITE_OK) {
+    set_err(t, sqlite3_errmsg(t->db));
+    return rc;
+  }
+  t->stmts.emplace(sql, *st);
+  return SQLITE_OK;
+}
+
+int delete_row(Vec0Table* t, int64_t rowid) {
+  Cache& c = t->cache;
+  auto pit = c.pos_of.find(rowid);
+  if (pit == c.pos_of.end()) return SQLITE_OK;
+  const int64_t key = pit->second;
+  const int64_t chunk = pos_chunk(key);
+  const int off = pos_offset(key);
+  auto vit = c.validity.find(chunk);
+  if (vit == c.validity.end() || !(vit->second[static_cast<size_t>(off / 8)] & (1u << (off % 8)))) {
+    set_err(t, string_printf("vec0 deletion error: validity bit is not set for %s.%s.%lld at %d", t->schema.c_str(),
+                             t->n_chunks.c_str(), static_cast<long long>(chunk), off));
+    return SQLITE_ERROR;
+  }
+  std::vector<uint8_t>& val = vit->second;
+  uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, t->sql_delete_rowid, &st);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_int64(st, 1, rowid);
+  rc = step_done(t, st);
+  if (rc != SQLITE_OK) return rc;
+  bool empty = byte == 0;
+  for (size_t i = 0; empty && i < val.size(); i++) if (i != static_cast<size_t>(off / 8) && val[i] != 0) empty = false;
+  if (empty) {
+    std::string sql = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = %lld;", t->schema.c_str(),
+                                    t->n_chunks.c_str(), static_cast<long long>(chunk));
+    for (size_t i = 0; i < t->cfg.vcols.size(); i++)
+      sql += string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = %lld;", t->schema.c_str(),
+                           t->n_vchunks[i].c_str(), static_cast<long long>(chunk));
+    std::string err;
+    rc = exec_sql(t->db, sql, &err);
+    if (rc != SQLITE_OK) {
+      set_err(t, err);
+      return rc;
+    }
+  } else {
+    rc = blob_rw(t, t->n_chunks, "validity", chunk, true, &byte, 1, off / 8);
+    if (rc != SQLITE_OK) return rc;
+    int64_t zero = 0;
+    rc = blob_rw(t, t->n_chunks, "rowids", chunk, true, &zero, 8, off * 8);
+    if (rc != SQLITE_OK) return rc;
+    for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
+      const size_t nb = t->cfg.vcols[i].nbytes();
+      std::vector<uint8_t> zeros(nb, 0);
+      rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, zeros.data(), static_cast<int>(nb),
+                   static_cast<int>(static_cast<size_t>(off) * nb));
+      if (rc != SQLITE_OK) return rc;
+    }
+  }
+  // Cache.
+  if (empty) c.validity.erase(vit);
+  else val[static_cast<size_t>(off / 8)] = byte;
+  for (Arena& a : c.arenas) a.remove(key);
+  c.rowid_at.erase(key);
+  c.pos_of.erase(pit);
+  if (t->cfg.text_pk) {
+    auto ti = c.text_of.find(rowid);
+    if (ti != c.text_of.end()) {
+      c.rowid_of_text.erase(ti->second);
+      c.text_of.erase(ti);
+    }
+  }
+  return SQLITE_OK;
+}
+
+int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>& vecs, int64_t* out_rowid) {
+  Cache& c = t->cache;
+  const int cs = t->cfg.chunk_size;
+  // Slot: first free bit of the latest chunk, or a new chunk.
+  int64_t chunk = 0;
+  int off = -1;
+  if (!c.validity.empty()) {
+    auto last = std::prev(c.validity.end());
+    for (int j = 0; j < cs; j++) {
+      if (!(last->second[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) { off = j; break; }
+    }
+    if (off >= 0) chunk = last->first;
+  }
+  // _rowids first (as the original), with the position when the chunk already exists.
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, t->sql_insert_rowid, &st);
+  if (rc != SQLITE_OK) return rc;
+  if (t->cfg.text_pk) sqlite3_bind_value(st, 2, idv);
+  else if (idv != nullptr) sqlite3_bind_int64(st, 1, *out_rowid);
+  if (off >= 0) {
+    sqlite3_bind_int64(st, 3, chunk);
+    sqlite3_bind_int(st, 4, off);
+  }
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    set_err(t, string_printf("Error inserting id into rowids shadow table: %s", sqlite3_errmsg(t->db)));
+    return SQLITE_ERROR;
+  }
+  const int64_t rowid = sqlite3_last_insert_rowid(t->db);
+  if (off < 0) {
+    rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids) VALUES (?, zeroblob(?), zeroblob(?))",
+                                  t->schema.c_str(), t->n_chunks.c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int(st, 1, cs);
+    sqlite3_bind_int(st, 2, cs / 8);
+    sqlite3_bind_int(st, 3, cs * 8);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+    chunk = sqlite3_last_insert_rowid(t->db);
+    off = 0;
+    for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
+      rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, vectors) VALUES (?1, ?1, zeroblob(?2))",
+                                    t->schema.c_str(), t->n_vchunks[i].c_str()), &st);
+      if (rc != SQLITE_OK) return rc;
+      sqlite3_bind_int64(st, 1, chunk);
+      sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(t->cfg.vcols[i].nbytes()) * cs);
+      rc = step_done(t, st);
+      if (rc != SQLITE_OK) {
+        set_err(t, string_printf("%sCould not insert a new vector chunk", kInternal));
+        return rc;
+      }
+    }
+    rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
+                                  t->schema.c_str(), t->n_rowids.c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, chunk);
+    sqlite3_bind_int(st, 2, off);
+    sqlite3_bind_int64(st, 3, rowid);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+    c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0));
+  }
+  std::vector<uint8_t>& val = c.validity[chunk];
+  uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
+  rc = blob_rw(t, t->n_chunks, "validity", chunk, true, &byte, 1, off / 8);
+  if (rc != SQLITE_OK) return rc;
+  int64_t rid_le = rowid;
+  rc = blob_rw(t, t->n_chunks, "rowids", chunk, true, &rid_le, 8, off * 8);
+  if (rc != SQLITE_OK) return rc;
+  for (size_t i = 0; i < vecs.size(); i++) {
+    const size_t nb = t->cfg.vcols[i].nbytes();
+    rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
+                 static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
+    if (rc != SQLITE_OK) return rc;
+  }
+  val[static_cast<size_t>(off / 8)] = byte;
+  const int64_t key = pos_key(chunk, off);
+  for (size_t i = 0; i < vecs.size(); i++) c.arenas[i].upsert(key, vecs[i].bytes());
+  c.pos_of[rowid] = key;
+  c.rowid_at[key] = rowid;
+  if (t->cfg.text_pk) {
+    std::string s(reinterpret_cast<const char*>(sqlite3_value_text(idv)), static_cast<size_t>(sqlite3_value_bytes(idv)));
+    c.rowid_of_text[s] = rowid;
+    c.text_of[rowid] = std::move(s);
+  }
+  *out_rowid = rowid;
+  return SQLITE_OK;
+}
+
+// Validates one vector for column i ("Inserted" / "Updated" wording).
+int check_vector(Vec0Table* t, size_t i, sqlite3_value* v, bool update, vec0::Vector* out) {
+  const VectorColumn& vc = t->cfg.vcols[i];
+  std::string err;
+  const int rc = vec0::parse_vector(v, vec0::ParseMode::by_subtype, out, &err);
+  if (rc == SQLITE_NOMEM) return rc;
+  if (rc != SQLITE_OK) {
+    set_err(t, string_printf("%s vector for the \"%s\" column is invalid: %s", update ? "Updated" : "Inserted",
+                             vc.name.c_str(), err.c_str()));
+    return SQLITE_ERROR;
+  }
+  if (out->type() != vc.type) {
+    set_err(t, string_printf("%s vector for the \"%s\" column is expected to be of type %s, but a %s vector was provided.",
+                             update ? "Updated" : "Inserted", vc.name.c_str(), vec0::element_type_name(vc.type),
+                             vec0::element_type_name(out->type())));
+    return SQLITE_ERROR;
+  }
+  if (static_cast<int>(out->dims()) != vc.dims) {
+    set_err(t, string_printf("Dimension mismatch for %s vector for the \"%s\" column. Expected %d dimensions but received %d.",
+                             update ? "new updated" : "inserted", vc.name.c_str(), vc.dims, static_cast<int>(out->dims())));
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
+  int rc = ensure_fresh(t);
+  if (rc != SQLITE_OK) return rc;
+  const size_t nv = t->cfg.vcols.size();
+  if (argc == 1) {  // DELETE
+    int64_t rid;
+    if (!lookup_rowid(t, argv[0], &rid)) return SQLITE_OK;
+    return delete_row(t, rid);
+  }
+  // argv[2] = rowid/pk column, argv[3..3+nv) vectors, then distance, k.
+  sqlite3_value* hidden_d = argv[2 + t->col_distance()];
+  sqlite3_value* hidden_k = argv[2 + t->col_k()];
+  if (sqlite3_value_type(hidden_d) != SQLITE_NULL) {
+    set_err(t, "A value was provided for the hidden \"distance\" column.");
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_value_type(hidden_k) != SQLITE_NULL) {
+    set_err(t, "A value was provided for the hidden \"k\" column.");
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {  // INSERT: validate everything first
+    sqlite3_value* idv = t->cfg.has_pk ? argv[2] : argv[1];
+    if (!t->cfg.has_pk && sqlite3_value_type(idv) == SQLITE_NULL) idv = argv[2];
+    int64_t rowid = 0;
+    bool has_id = false;
+    int64_t existing = 0;
+    bool exists = false;
+    if (t->cfg.text_pk) {
+      if (sqlite3_value_type(idv) != SQLITE_TEXT) {
+        set_err(t, string_printf("The %s virtual table was declared with a TEXT primary key, but a non-TEXT value was provided in an INSERT.",
+                                 t->name.c_str()));
+        return SQLITE_ERROR;
+      }
+      exists = lookup_rowid(t, idv, &existing);
+    } else if (sqlite3_value_type(idv) != SQLITE_NULL) {
+      if (!integer_id(idv, &rowid)) {
+        set_err(t, string_printf("Only integers are allows for primary key values on %s", t->name.c_str()));
+        return SQLITE_ERROR;
+      }
+      has_id = true;
+      exists = t->cache.pos_of.count(rowid) != 0;
+      existing = rowid;
+    }
+    std::vector<vec0::Vector> vecs(nv);
+    for (size_t i = 0; i < nv; i++) {
+      rc = check_vector(t, i, argv[3 + i], false, &vecs[i]);
+      if (rc != SQLITE_OK) return rc;
+    }
+    if (exists) {
+      if (sqlite3_vtab_on_conflict(t->db) != SQLITE_REPLACE) {
+        set_err(t, string_printf("UNIQUE constraint failed on %s primary key", t->name.c_str()));
+        return SQLITE_CONSTRAINT;
+      }
+      rc = delete_row(t, existing);
+      if (rc != SQLITE_OK) return rc;
+    }
+    rc = insert_row(t, has_id || t->cfg.text_pk ? idv : nullptr, vecs, &rowid);
+    if (rc == SQLITE_OK) *pRowid = rowid;
+    return rc;
+  }
+  // UPDATE
+  int64_t rid;
+  if (!lookup_rowid(t, argv[0], &rid)) return SQLITE_OK;
+  if (t->cfg.has_pk) {
+    if (sqlite3_value_type(argv[2]) != sqlite3_value_type(argv[0]) ||
+        (t->cfg.text_pk && strcmp(reinterpret_cast<const char*>(sqlite3_value_text(argv[2])),
+                                  reinterpret_cast<const char*>(sqlite3_value_text(argv[0]))) != 0) ||
+        (!t->cfg.text_pk && sqlite3_value_int64(argv[2]) != sqlite3_value_int64(argv[0]))) {
+      set_err(t, "UPDATEs on vec0 primary key values are not allowed.");
+      return SQLITE_ERROR;
+    }
+  } else {
+    int64_t newid;
+    const bool same = integer_id(argv[1], &newid) && newid == rid &&
+                      (sqlite3_value_type(argv[2]) == SQLITE_NULL || (integer_id(argv[2], &newid) && newid == rid));
+    if (!same) {
+      set_err(t, "UPDATEs on vec0 primary key values are not allowed.");
+      return SQLITE_ERROR;
+    }
+  }
+  std::vector<vec0::Vector> vecs(nv);
+  std::vector<bool> change(nv, false);
+  for (size_t i = 0; i < nv; i++) {
+    sqlite3_value* v = argv[3 + i];
+    if (sqlite3_value_nochange(v)) continue;
+    if (sqlite3_value_type(v) == SQLITE_NULL) {
+      set_err(t, string_printf("Cannot set the vector column \"%s\" to NULL: vec0 vectors are required (delete the row instead).",
+                               t->cfg.vcols[i].name.c_str()));
+      return SQLITE_ERROR;
+    }
+    rc = check_vector(t, i, v, true, &vecs[i]);
+    if (rc != SQLITE_OK) return rc;
+    change[i] = true;
+  }
+  const int64_t key = t->cache.pos_of[rid];
+  const int64_t chunk = pos_chunk(key);
+  const int off = pos_offset(key);
+  for (size_t i = 0; i < nv; i++) {
+    if (!change[i]) continue;
+    const size_t nb = t->cfg.vcols[i].nbytes();
+    rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
+                 static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
+    if (rc != SQLITE_OK) return rc;
+    t->cache.arenas[i].upsert(key, vecs[i].bytes());
+  }
+  return SQLITE_OK;
+}
+
+int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  int rc;
+  try {
+    rc = update(t, argc, argv, pRowid);
+  } catch (...) {
+    rc = SQLITE_NOMEM;
+  }
+  // A failed write may have changed some shadow rows that SQLite now rolls back.
+  if (rc != SQLITE_OK) t->cache.valid = false;
+  return rc;
+}
+
+// ---- transactions and lifecycle ---------------------------------------------------------------
+int xBegin(sqlite3_vtab*) { return SQLITE_OK; }
+int xSync(sqlite3_vtab*) { return SQLITE_OK; }
+int xCommit(sqlite3_vtab*) { return SQLITE_OK; }
+int xRollback(sqlite3_vtab* p) {
+  reinterpret_cast<Vec0Table*>(p)->cache.valid = false;
+  return SQLITE_OK;
+}
+int xSavepoint(sqlite3_vtab*, int) { return SQLITE_OK; }
+int xRelease(sqlite3_vtab*, int) { return SQLITE_OK; }
+int xRollbackTo(sqlite3_vtab* p, int) {
+  reinterpret_cast<Vec0Table*>(p)->cache.valid = false;
+  return SQLITE_OK;
+}
+
+int xRename(sqlite3_vtab* p, const char* zNew) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->finalize_all();
+  try {
+    const char* sc = t->schema.c_str();
+    std::string sql;
+    const char* suffixes[] = {"info", "chunks", "rowids"};
+    for (const char* s : suffixes)
+      sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_%s\";", sc, shadow(t, s).c_str(), zNew, s);
+    for (size_t i = 0; i < t->cfg.vcols.size(); i++)
+      sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_vector_chunks%02d\";", sc,
+                           t->n_vchunks[i].c_str(), zNew, static_cast<int>(i));
+    std::string err;
+    const int rc = exec_sql(t->db, sql, &err);
+    if (rc != SQLITE_OK) {
+      set_err(t, err);
+      return rc;
+    }
+    t->name = zNew;
+    set_names(t);
+    t->cache.valid = false;
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+int xShadowName(const char* name) {
+  static const char* kNames[] = {"rowids", "chunks", "auxiliary", "info"};
+  for (const char* n : kNames)
+    if (sqlite3_stricmp(name, n) == 0) return 1;
+  for (int i = 0; i < 16; i++) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "metadatachunks%02d", i);
+    if (sqlite3_stricmp(name, buf) == 0) return 1;
+    snprintf(buf, sizeof buf, "metadatatext%02d", i);
+    if (sqlite3_stricmp(name, buf) == 0) return 1;
+  }
+  return 0;
+}
+
+sqlite3_module make_module() {
+  sqlite3_module m;
+  std::memset(&m, 0, sizeof m);
+  m.iVersion = 3;
+  m.xCreate = xCreate;
+  m.xConnect = xConnect;
+  m.xBestIndex = xBestIndex;
+  m.xDisconnect = xDisconnect;
+  m.xDestroy = xDestroy;
+  m.xOpen = xOpen;
+  m.xClose = xClose;
+  m.xFilter = xFilter;
+  m.xNext = xNext;
+  m.xEof = xEof;
+  m.xColumn = xColumn;
+  m.xRowid = xRowid;
+  m.xUpdate = xUpdate;
+  m.xBegin = xBegin;
+  m.xSync = xSync;
+  m.xCommit = xCommit;
+  m.xRollback = xRollback;
+  m.xRename = xRename;
+  m.xSavepoint = xSavepoint;
+  m.xRelease = xRelease;
+  m.xRollbackTo = xRollbackTo;
+  m.xShadowName = xShadowName;
+  return m;
+}
+
+const sqlite3_module kVec0Module = make_module();
+
+}  // namespace
+
+int register_vec0_module(sqlite3* db, char** pzErr) {
+  const int rc = sqlite3_create_module_v2(db, "vec0", &kVec0Module, nullptr, nullptr);
+  if (rc != SQLITE_OK) *pzErr = sqlite3_mprintf("vecsqlite: cannot register vec0: %s", sqlite3_errmsg(db));
+  return rc;
+}
+
+}  // namespace vecsqlite
