@@ -97,6 +97,8 @@ using RegisterFn = int (*)(sqlite3*, char**);
 const RegisterFn kFullSurface[] = {
     register_info_functions,
     register_dataset_functions,
+    register_vec_module,
+    register_vec_admin_module,
 };
 const RegisterFn kVec0Surface[] = {
     nullptr,  // the vec0 family registers here
