@@ -19,8 +19,8 @@
 //   a random token replaced by every write to the dataset (rolled back with it).
 // Triggers trg_vec_<schema>__vec_<t>_ins/_upd/_del (names and events of §5.6). Each one, per
 // affected dataset: deletes the vector_storage row, calls
-//   vec_invalidate(shadow, dataset, rowid, <token before>), replaces the token with random(),
-//   calls vec_invalidate(shadow, dataset, NULL, <token after>).
+//   vec_invalidate(shadow, dataset, rowid, <token before>, id), replaces the token with
+//   random(), calls vec_invalidate(shadow, dataset, NULL, <token after>, NULL).
 // Triggers from the original (bodies without vector_storage_gen) are dropped and recreated.
 //
 // ---- Freshness (replaces the original's process-global cache, W3/W5/P1) --------------------
@@ -105,7 +105,7 @@ struct DatasetIndex {
   std::unordered_map<int64_t, std::string> id_of; // rowid -> id
   std::unordered_map<std::string, int64_t> rowid_of;
   int64_t token = 0;                              // token the arena is synced to
-  std::vector<int64_t> pending;                   // rowids written by this connection since
+  std::vector<std::pair<int64_t, std::string>> pending;  // (rowid, id) written by this connection since
   int64_t pending_token = 0;                      // token after the last recorded write
   bool broken = false;                            // chain of recorded writes has a gap
 
@@ -152,6 +152,21 @@ struct VecCursor {
 
 // ---------------------------------------------------------------- registry of live instances
 std::mutex g_registry_mu;
+// The instance whose mutex this thread holds while it runs internal SQL (acquire): a trigger a
+// user put on vector_storage could call vec_invalidate from inside; it must not lock it again.
+thread_local VecTable* tl_locked = nullptr;
+
+// Locks t->mu unless this thread already holds it.
+struct InstanceLock {
+  VecTable* t;
+  bool owned;
+  explicit InstanceLock(VecTable* table) : t(table), owned(tl_locked != table) {
+    if (owned) t->mu.lock();
+  }
+  ~InstanceLock() {
+    if (owned) t->mu.unlock();
+  }
+};
 std::vector<VecTable*>& registry() {
   static auto* r = new std::vector<VecTable*>();  // never destroyed: safe at process exit
   return *r;
@@ -248,7 +263,7 @@ int ensure_schema(VecTable* t, std::string* err) {
   for (const Spec& s : specs) {
     if (rc != SQLITE_OK) break;
     const std::string tname = base + s.suffix;
-    // Drop a trigger of the original (its body lacks vector_storage_gen).
+    // Drop a trigger of the original or of an older vecsqlite (no "vecsqlite trigger v2" mark).
     sqlite3_stmt* st = nullptr;
     rc = prepare_owned(t->db, sqlite3_mprintf(
         "SELECT sql FROM \"%w\".sqlite_schema WHERE type='trigger' AND name=?1", t->schema.c_str()), &st);
@@ -258,7 +273,7 @@ int ensure_schema(VecTable* t, std::string* err) {
       if (sqlite3_step(st) == SQLITE_ROW) {
         present = true;
         const unsigned char* sql = sqlite3_column_text(st, 0);
-        ours = sql && std::strstr(reinterpret_cast<const char*>(sql), "vector_storage_gen") != nullptr;
+        ours = sql && std::strstr(reinterpret_cast<const char*>(sql), "vecsqlite trigger v2") != nullptr;
       }
       rc = sqlite3_finalize(st);
     }
@@ -272,19 +287,19 @@ int ensure_schema(VecTable* t, std::string* err) {
       char* part = sqlite3_mprintf(
           "  DELETE FROM vector_storage WHERE shadow_table_name = %Q AND dataset_id = %s.dataset_id;\n"
           "  SELECT vec_invalidate(%Q, %s.dataset_id, %s.rowid, (SELECT token FROM vector_storage_gen "
-          "WHERE shadow_table_name = %Q AND dataset_id = %s.dataset_id));\n"
+          "WHERE shadow_table_name = %Q AND dataset_id = %s.dataset_id), %s.id);\n"
           "  INSERT INTO vector_storage_gen(shadow_table_name, dataset_id, token) VALUES (%Q, %s.dataset_id, random()) "
           "ON CONFLICT(shadow_table_name, dataset_id) DO UPDATE SET token = excluded.token;\n"
           "  SELECT vec_invalidate(%Q, %s.dataset_id, NULL, (SELECT token FROM vector_storage_gen "
-          "WHERE shadow_table_name = %Q AND dataset_id = %s.dataset_id));\n",
-          t->shadow.c_str(), r, t->shadow.c_str(), r, r, t->shadow.c_str(), r, t->shadow.c_str(), r,
+          "WHERE shadow_table_name = %Q AND dataset_id = %s.dataset_id), NULL);\n",
+          t->shadow.c_str(), r, t->shadow.c_str(), r, r, t->shadow.c_str(), r, r, t->shadow.c_str(), r,
           t->shadow.c_str(), r, t->shadow.c_str(), r);
       if (part == nullptr) return SQLITE_NOMEM;
       body += part;
       sqlite3_free(part);
     }
     rc = exec_owned(t->db, sqlite3_mprintf(
-        "CREATE TRIGGER IF NOT EXISTS \"%w\".\"%w\" AFTER %s ON \"%w\"\nBEGIN\n%sEND",
+        "CREATE TRIGGER IF NOT EXISTS \"%w\".\"%w\" AFTER %s ON \"%w\"\nBEGIN\n  -- vecsqlite trigger v2\n%sEND",
         t->schema.c_str(), tname.c_str(), s.event, t->data_table.c_str(), body.c_str()), err);
   }
   return rc;
@@ -499,35 +514,41 @@ bool load_from_blob(sqlite3* db, const std::string& schema, const std::string& t
   return ok;
 }
 
-// Re-reads the rows this connection wrote since the cache was synced.
+// Re-reads the rows this connection wrote since the cache was synced. Each recorded write names
+// a rowid and an id: both are dropped from the index, then whatever the table now holds under
+// that rowid or under (dataset, id) is added back. Naming the id catches rows that INSERT OR
+// REPLACE deleted without firing the delete trigger.
 int apply_pending(VecTable* t, const std::string& dataset, DatasetIndex* ix, std::string* err) {
-  std::vector<int64_t> rows;
+  std::vector<std::pair<int64_t, std::string>> rows;
   rows.swap(ix->pending);
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  for (const auto& r : rows) {
+    remove_row(ix, r.first);
+    auto it = ix->rowid_of.find(r.second);
+    if (it != ix->rowid_of.end()) remove_row(ix, it->second);
+  }
   sqlite3_stmt* st = nullptr;
   int rc = prepare_owned(t->db, sqlite3_mprintf(
-      "SELECT dataset_id, id, embedding FROM \"%w\".\"%w\" WHERE rowid = ?1",
+      "SELECT rowid, id, embedding FROM \"%w\".\"%w\" WHERE dataset_id = ?2 AND (rowid = ?1 OR id = ?3) "
+      "AND embedding IS NOT NULL",
       t->schema.c_str(), t->data_table.c_str()), &st);
+  if (rc != SQLITE_OK) *err = sqlite3_errmsg(t->db);
   std::vector<float> scratch;
   for (size_t i = 0; rc == SQLITE_OK && i < rows.size(); i++) {
-    sqlite3_bind_int64(st, 1, rows[i]);
-    const int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-      const std::string ds = sqlite3_column_type(st, 0) == SQLITE_NULL ? std::string("\x01null") :
-          std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), size_t(sqlite3_column_bytes(st, 0)));
-      if (ds != dataset || sqlite3_column_type(st, 2) != SQLITE_BLOB) {
-        remove_row(ix, rows[i]);
-      } else {
-        const unsigned char* idp = sqlite3_column_text(st, 1);
-        std::string id = idp ? std::string(reinterpret_cast<const char*>(idp), size_t(sqlite3_column_bytes(st, 1))) : "";
-        if (!take_embedding(ix, dataset, rows[i], id, sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), &scratch, err)) {
-          rc = SQLITE_ERROR;
-        }
+    sqlite3_bind_int64(st, 1, rows[i].first);
+    sqlite3_bind_text(st, 2, dataset.c_str(), int(dataset.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, rows[i].second.c_str(), int(rows[i].second.size()), SQLITE_TRANSIENT);
+    int s;
+    while (rc == SQLITE_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+      const int64_t rowid = sqlite3_column_int64(st, 0);
+      const unsigned char* idp = sqlite3_column_text(st, 1);
+      std::string id = idp ? std::string(reinterpret_cast<const char*>(idp), size_t(sqlite3_column_bytes(st, 1))) : "";
+      if (!take_embedding(ix, dataset, rowid, id, sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), &scratch, err)) {
+        rc = SQLITE_ERROR;
       }
-    } else if (s == SQLITE_DONE) {
-      remove_row(ix, rows[i]);
-    } else {
+    }
+    if (rc == SQLITE_OK && s != SQLITE_DONE) {
       rc = s;
       *err = sqlite3_errmsg(t->db);
     }
@@ -969,7 +990,9 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
 
   std::lock_guard<std::mutex> lock(t->mu);
   DatasetIndex* ix = nullptr;
+  tl_locked = t;
   const int rc = acquire(t, c->dataset, &ix, &err);
+  tl_locked = nullptr;
   if (rc != SQLITE_OK) return set_error(vtab, "%s", err.c_str());
   const size_t n = ix->arena ? ix->arena->size() : 0;
   if (n == 0) return SQLITE_OK;
@@ -1120,7 +1143,7 @@ bool text_arg(sqlite3_value* v, std::string* out) {
 
 // vec_invalidate(shadow, dataset): drops every matching cached index in the process (the count
 // of matching (table, dataset) entries is returned). vec_invalidate(shadow, dataset, rowid,
-// token) is the trigger form: it records one write of this connection (see file header).
+// token, id) is the trigger form: it records one write of this connection (see file header).
 void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::string shadow, dataset;
   if (!text_arg(argv[0], &shadow) || !text_arg(argv[1], &dataset)) {
@@ -1134,7 +1157,7 @@ void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
       const std::string table = invalidate_table(shadow);
       for (VecTable* t : registry()) {
         if (t->name != table) continue;
-        std::lock_guard<std::mutex> tl(t->mu);
+        InstanceLock tl(t);
         for (auto& e : t->cache) {
           if (dataset.empty() || e.first == dataset) {
             e.second.reset();
@@ -1147,16 +1170,17 @@ void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
       const bool before = sqlite3_value_type(argv[2]) != SQLITE_NULL;
       const int64_t rowid = sqlite3_value_int64(argv[2]);
       const int64_t token = sqlite3_value_int64(argv[3]);  // NULL (no row yet) reads as 0
+      const std::string id = before ? value_text(argv[4]) : std::string();
       for (VecTable* t : registry()) {
         if (t->db != db || t->shadow != shadow) continue;
-        std::lock_guard<std::mutex> tl(t->mu);
+        InstanceLock tl(t);
         auto it = t->cache.find(dataset);
         if (it == t->cache.end() || !it->second.loaded) continue;
         DatasetIndex& ix = it->second;
         if (before) {
           const int64_t expect = ix.pending.empty() ? ix.token : ix.pending_token;
           if (token != expect) ix.broken = true;
-          ix.pending.push_back(rowid);
+          ix.pending.emplace_back(rowid, id);
         } else {
           ix.pending_token = token;
         }
@@ -1200,7 +1224,7 @@ int vec_reindex(sqlite3* db, const std::string& schema, const std::string& table
     std::lock_guard<std::mutex> lock(g_registry_mu);
     for (VecTable* t : registry()) {
       if (t->shadow != shadow) continue;
-      std::lock_guard<std::mutex> tl(t->mu);
+      InstanceLock tl(t);
       auto it = t->cache.find(dataset);
       if (it != t->cache.end()) it->second.reset();
     }
@@ -1220,7 +1244,7 @@ int register_vec_module(sqlite3* db, char** pzErr) {
                                     vecInvalidateFn, nullptr, nullptr, nullptr);
   }
   if (rc == SQLITE_OK) {
-    rc = sqlite3_create_function_v2(db, "vec_invalidate", 4, SQLITE_UTF8 | SQLITE_INNOCUOUS, nullptr,
+    rc = sqlite3_create_function_v2(db, "vec_invalidate", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, nullptr,
                                     vecInvalidateFn, nullptr, nullptr, nullptr);
   }
   if (rc == SQLITE_OK) {
