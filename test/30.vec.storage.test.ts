@@ -3,6 +3,7 @@
 import { f32blob, openDb, randomF32, rng, tempDir, DB } from './helpers/db';
 import { encodeEmbedding } from '../src';
 import * as path from 'path';
+import * as zlib from 'zlib';
 
 type Stats = { full_builds: number; blob_loads: number; incremental_rows: number; blob_writes: number };
 const stats = (db: DB): Stats => JSON.parse(db.prepare('SELECT vec_stats()').pluck().get() as string);
@@ -46,6 +47,9 @@ describe('persistence (upstream tests 18-20)', () => {
     expect(blob.readUInt32LE(4)).toBe(1);
     expect(blob.readUInt32LE(8)).toBe(2);
     expect(blob.readUInt32LE(12)).toBe(3);
+    // checksum: zlib's CRC-32 of everything after the 28-byte header
+    expect(blob.readUInt32LE(24)).toBe((zlib as unknown as { crc32(b: Buffer): number }).crc32(blob.subarray(28)));
+    expect(blob.length).toBe(28 + 3 * (8 + 4 + 2 + 2 * 4));
   });
 });
 

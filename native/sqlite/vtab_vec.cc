@@ -470,7 +470,12 @@ bool load_from_blob(sqlite3* db, const std::string& schema, const std::string& t
     if ((d.kind == BlobKind::vsq1 && d.token == token) || d.kind == BlobKind::legacy) {
       ix->reset();
       ix->dim = d.dim;
-      if (d.dim > 0) ix->arena.reset(new Arena(Dtype::f32, d.dim));
+      if (d.dim > 0) {
+        ix->arena.reset(new Arena(Dtype::f32, d.dim));
+        ix->arena->reserve(d.rows.size());
+        ix->id_of.reserve(d.rows.size());
+        ix->rowid_of.reserve(d.rows.size());
+      }
       std::unordered_map<std::string, int64_t> rowids;
       bool good = d.dim > 0 || d.rows.empty();
       if (good && d.kind == BlobKind::legacy) {
