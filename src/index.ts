@@ -10,6 +10,7 @@ import { describe } from './codec';
 
 export { encodeEmbedding, decodeEmbedding } from './codec';
 export { VecsqliteError } from './errors';
+export * as vecsync from './vecsync';
 export type { VecsqliteErrorCode } from './errors';
 
 /** The SQLite entry points exported by the extension. */

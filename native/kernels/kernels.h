@@ -8,7 +8,8 @@
 //   u1     packed bits    popcount (uint32)     exact (bit i of a vector is bit i%8 of byte i/8)
 //
 // ISA tokens (VECSQLITE_ISA, vecsqlite_isa(), isa()): "scalar", "avx2" (AVX2 + FMA), "avx512"
-// (AVX-512 F/BW/DQ/VL, VNNI used for int8 where the CPU has it), "neon" (arm64 only).
+// (AVX-512 F/BW/DQ/VL; int8 widens to int16, no VNNI: out-of-cache scans are memory-bound),
+// "neon" (arm64 only).
 //
 // Every kernel takes unaligned pointers and handles any length (tails inside the kernel).
 // One table of function pointers per ISA; `kernels()` returns the active one, chosen once per

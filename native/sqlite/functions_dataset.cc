@@ -32,7 +32,7 @@ struct Arg {
   std::vector<float> scratch;
 };
 
-// Decodes argument `i`; on error sets the context error and returns false.
+// Decodes one argument; on error sets the context error and returns false.
 bool read_arg(sqlite3_context* ctx, sqlite3_value* value, Arg* arg) {
   switch (sqlite3_value_type(value)) {
     case SQLITE_NULL:
@@ -62,17 +62,24 @@ bool read_arg(sqlite3_context* ctx, sqlite3_value* value, Arg* arg) {
   }
 }
 
+// Decodes both arguments. Returns false when the result is already set: an error, or NULL
+// because either side is "no vector". `what` names the function in the mismatch message.
+bool read_pair(sqlite3_context* ctx, sqlite3_value** argv, const char* what, Arg* a, Arg* b) {
+  if (!read_arg(ctx, argv[0], a) || !read_arg(ctx, argv[1], b)) return false;
+  if (a->v == nullptr || b->v == nullptr) {
+    sqlite3_result_null(ctx);
+    return false;
+  }
+  if (a->dim != b->dim) {
+    result_errorf(ctx, "vec: %s dim mismatch %d vs %d", what, int(a->dim), int(b->dim));
+    return false;
+  }
+  return true;
+}
+
 void vec_cosine_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   Arg a, b;
-  if (!read_arg(ctx, argv[0], &a) || !read_arg(ctx, argv[1], &b)) return;
-  if (a.v == nullptr || b.v == nullptr) {
-    sqlite3_result_null(ctx);
-    return;
-  }
-  if (a.dim != b.dim) {
-    result_errorf(ctx, "vec: cosine dim mismatch %d vs %d", int(a.dim), int(b.dim));
-    return;
-  }
+  if (!read_pair(ctx, argv, "cosine", &a, &b)) return;
   const CosParts p = kernels().cos_parts_f32(a.v, b.v, a.dim);
   if (p.aa == 0.0 || p.bb == 0.0) {
     sqlite3_result_error(ctx, "vec: cosine with zero-magnitude vector", -1);
@@ -88,15 +95,7 @@ void vec_cosine_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 void vec_l2_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   Arg a, b;
-  if (!read_arg(ctx, argv[0], &a) || !read_arg(ctx, argv[1], &b)) return;
-  if (a.v == nullptr || b.v == nullptr) {
-    sqlite3_result_null(ctx);
-    return;
-  }
-  if (a.dim != b.dim) {
-    result_errorf(ctx, "vec: L2 dim mismatch %d vs %d", int(a.dim), int(b.dim));
-    return;
-  }
+  if (!read_pair(ctx, argv, "L2", &a, &b)) return;
   const double d = std::sqrt(double(kernels().l2sq_f32(a.v, b.v, a.dim)));
   if (std::isnan(d)) {
     sqlite3_result_error(ctx, "vec: L2 result is not a number (an embedding holds NaN or Inf)", -1);

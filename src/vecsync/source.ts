@@ -1,0 +1,135 @@
+/**
+ * Where a replicator reads the change log from: a MySQL / MariaDB server (mysql2) or a SQLite
+ * upstream (better-sqlite3). Both read `vec_shadow_log` per dataset in SCN order, and can take
+ * a consistent snapshot of a dataset's documents for a full resync.
+ */
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { LogEntry } from './models';
+import { mysqlIdent, sqliteQualified } from './ident';
+
+/** A document row as stored in an upstream shadow table. */
+export interface UpstreamDocument {
+  dataset_id: string;
+  id: string;
+  content: string | null;
+  meta: string | null;
+  embedding: Buffer | null;
+  embedding_model: string | null;
+  scn: number | null;
+  archived: number;
+}
+
+export interface LogSource {
+  /** Datasets that have log rows for any of `shadowTables`. */
+  datasets(shadowTables: string[]): Promise<string[]>;
+  /** Up to `limit` log rows of `dataset` (all shadow tables) with scn > afterScn, in SCN order. */
+  readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]>;
+  /** The highest SCN logged for `dataset` (0 when none). */
+  maxScn(dataset: string): Promise<number>;
+  /**
+   * All documents of `dataset` in `shadowTable`, together with the SCN they reflect, read in one
+   * consistent snapshot (for a full resync after a gap).
+   */
+  snapshot(shadowTable: string, dataset: string): Promise<{ scn: number; documents: UpstreamDocument[] }>;
+  close(): Promise<void>;
+}
+
+function toEntry(r: Record<string, unknown>): LogEntry {
+  return {
+    datasetId: String(r.dataset_id),
+    shadowTable: String(r.shadow_table),
+    scn: Number(r.scn),
+    op: String(r.op),
+    documentId: String(r.document_id),
+    payload: r.payload as Buffer | string,
+    createdAt: (r.created_at as Date | string | undefined) ?? null,
+  };
+}
+
+/** Reads the log from MySQL / MariaDB. `connection` is a mysql2/promise connection. */
+export class MysqlLogSource implements LogSource {
+  // mysql2/promise Connection; typed loosely so mysql2 stays an implementation detail.
+  constructor(private readonly conn: import('mysql2/promise').Connection, private readonly logTable = 'vec_shadow_log', private readonly seqTable = 'vec_dataset_scn') {}
+
+  /** Opens a connection from a URL such as mysql://root@127.0.0.1:3306/test. */
+  static async connect(url: string, logTable?: string, seqTable?: string): Promise<MysqlLogSource> {
+    const mysql = await import('mysql2/promise');
+    const conn = await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: false });
+    return new MysqlLogSource(conn, logTable, seqTable);
+  }
+
+  async datasets(shadowTables: string[]): Promise<string[]> {
+    if (shadowTables.length === 0) return [];
+    const [rows] = await this.conn.query(`SELECT DISTINCT dataset_id FROM ${mysqlIdent(this.logTable)} WHERE shadow_table IN (?) ORDER BY dataset_id`, [shadowTables]);
+    return (rows as { dataset_id: string }[]).map((r) => r.dataset_id);
+  }
+
+  async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
+    const [rows] = await this.conn.query(
+      `SELECT dataset_id, shadow_table, scn, op, document_id, payload, created_at FROM ${mysqlIdent(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`,
+      [dataset, afterScn, limit],
+    );
+    return (rows as Record<string, unknown>[]).map(toEntry);
+  }
+
+  async maxScn(dataset: string): Promise<number> {
+    const [rows] = await this.conn.query(`SELECT COALESCE(MAX(scn), 0) AS m FROM ${mysqlIdent(this.logTable)} WHERE dataset_id = ?`, [dataset]);
+    return Number((rows as { m: number }[])[0].m);
+  }
+
+  async snapshot(shadowTable: string, dataset: string): Promise<{ scn: number; documents: UpstreamDocument[] }> {
+    // One REPEATABLE READ snapshot: the counter and the documents agree with each other.
+    await this.conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    try {
+      const [seq] = await this.conn.query(`SELECT next_scn FROM ${mysqlIdent(this.seqTable)} WHERE dataset_id = ?`, [dataset]);
+      const scn = (seq as { next_scn: number }[]).length ? Number((seq as { next_scn: number }[])[0].next_scn) : 0;
+      const [docs] = await this.conn.query(
+        `SELECT dataset_id, id, content, meta, embedding, embedding_model, scn, archived FROM ${mysqlIdent(shadowTable)} WHERE dataset_id = ?`,
+        [dataset],
+      );
+      await this.conn.query('COMMIT');
+      return { scn, documents: docs as UpstreamDocument[] };
+    } catch (e) {
+      await this.conn.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.end();
+  }
+}
+
+/** Reads the log from a SQLite upstream (single-machine setups without MySQL). */
+export class SqliteLogSource implements LogSource {
+  constructor(private readonly db: SqliteDatabase, private readonly logTable = 'vec_shadow_log', private readonly seqTable = 'vec_dataset_scn') {}
+
+  async datasets(shadowTables: string[]): Promise<string[]> {
+    if (shadowTables.length === 0) return [];
+    const marks = shadowTables.map(() => '?').join(', ');
+    return this.db.prepare(`SELECT DISTINCT dataset_id FROM ${sqliteQualified(this.logTable)} WHERE shadow_table IN (${marks}) ORDER BY dataset_id`).pluck().all(...shadowTables) as string[];
+  }
+
+  async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
+    const rows = this.db.prepare(`SELECT * FROM ${sqliteQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`).all(dataset, afterScn, limit) as Record<string, unknown>[];
+    return rows.map(toEntry);
+  }
+
+  async maxScn(dataset: string): Promise<number> {
+    return Number(this.db.prepare(`SELECT COALESCE(MAX(scn), 0) FROM ${sqliteQualified(this.logTable)} WHERE dataset_id = ?`).pluck().get(dataset));
+  }
+
+  async snapshot(shadowTable: string, dataset: string): Promise<{ scn: number; documents: UpstreamDocument[] }> {
+    // A read transaction is one snapshot in SQLite.
+    return this.db.transaction(() => {
+      const scn = Number(this.db.prepare(`SELECT COALESCE((SELECT next_scn FROM ${sqliteQualified(this.seqTable)} WHERE dataset_id = ?), 0)`).pluck().get(dataset));
+      const documents = this.db.prepare(`SELECT dataset_id, id, content, meta, embedding, embedding_model, scn, archived FROM ${sqliteQualified(shadowTable)} WHERE dataset_id = ?`).all(dataset) as UpstreamDocument[];
+      return { scn, documents };
+    })();
+  }
+
+  async close(): Promise<void> {
+    /* the caller owns the connection */
+  }
+}
