@@ -108,6 +108,7 @@ struct DatasetIndex {
   std::vector<std::pair<int64_t, std::string>> pending;  // (rowid, id) written by this connection since
   int64_t pending_token = 0;                      // token after the last recorded write
   bool broken = false;                            // chain of recorded writes has a gap
+  bool revalidate = false;                        // vec_invalidate(shadow, dataset) was called
 
   void reset() {
     loaded = false;
@@ -117,6 +118,7 @@ struct DatasetIndex {
     rowid_of.clear();
     pending.clear();
     broken = false;
+    revalidate = false;
   }
 };
 
@@ -303,6 +305,24 @@ int ensure_schema(VecTable* t, std::string* err) {
         t->schema.c_str(), tname.c_str(), s.event, t->data_table.c_str(), body.c_str()), err);
   }
   return rc;
+}
+
+// True when the three triggers of this version are installed on the data table (then every
+// write moves the token, and a token check alone proves the cache current).
+bool triggers_present(VecTable* t) {
+  sqlite3_stmt* st = nullptr;
+  const std::string base = trigger_base(t->shadow);
+  int n = 0;
+  if (prepare_owned(t->db, sqlite3_mprintf(
+          "SELECT count(*) FROM \"%w\".sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 "
+          "AND name IN (?2 || '_ins', ?2 || '_upd', ?2 || '_del') AND sql LIKE '%%vecsqlite trigger v2%%'",
+          t->schema.c_str()), &st) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, t->data_table.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, base.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  return n == 3;
 }
 
 // ---------------------------------------------------------------- tokens, blobs
@@ -576,6 +596,18 @@ int acquire(VecTable* t, const std::string& dataset, DatasetIndex** out, std::st
   int rc = read_token(t->db, t->schema, t->shadow, dataset, &token);
   const bool token_known = rc == SQLITE_OK;
   DatasetIndex& ix = t->cache[dataset];
+  bool skip_blob = false;
+  if (ix.revalidate) {
+    // Explicit invalidation: keep the cache only when the triggers (hence the token) cover
+    // every write; a table written behind their back is rebuilt from the table itself (its
+    // stored blob carries the same, unmoved token).
+    if (triggers_present(t)) {
+      ix.revalidate = false;
+    } else {
+      ix.reset();
+      skip_blob = true;
+    }
+  }
   if (ix.loaded && token_known && !ix.broken) {
     if (ix.pending.empty() && ix.token == token) {
       *out = &ix;
@@ -597,7 +629,7 @@ int acquire(VecTable* t, const std::string& dataset, DatasetIndex** out, std::st
     }
   }
   ix.reset();
-  if (token_known && load_from_blob(t->db, t->schema, t->data_table, t->shadow, dataset, token, &ix)) {
+  if (token_known && !skip_blob && load_from_blob(t->db, t->schema, t->data_table, t->shadow, dataset, token, &ix)) {
     *out = &ix;
     return SQLITE_OK;
   }
@@ -1146,8 +1178,10 @@ bool text_arg(sqlite3_value* v, std::string* out) {
   return true;
 }
 
-// vec_invalidate(shadow, dataset): drops every matching cached index in the process (the count
-// of matching (table, dataset) entries is returned). vec_invalidate(shadow, dataset, rowid,
+// vec_invalidate(shadow, dataset): marks every matching cached index in the process (returns the
+// count of matching (table, dataset) entries). A marked index is dropped at its next use unless
+// this version's triggers are installed on the data table: then the token already proves it
+// current, so a replicator calling vec_invalidate after each batch keeps incremental updates. vec_invalidate(shadow, dataset, rowid,
 // token, id) is the trigger form: it records one write of this connection (see file header).
 void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::string shadow, dataset;
@@ -1165,7 +1199,7 @@ void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
         InstanceLock tl(t);
         for (auto& e : t->cache) {
           if (dataset.empty() || e.first == dataset) {
-            e.second.reset();
+            e.second.revalidate = true;
             count++;
           }
         }
