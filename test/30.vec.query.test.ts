@@ -177,6 +177,23 @@ describe('MATCH', () => {
   });
 });
 
+test('a dataset of 16 MiB and more (split across threads) agrees with the oracle, LIMIT and full', () => {
+  const db = setup();
+  const r = rng(77);
+  const dim = 768, n = 6000;   // 18 MiB of vectors
+  const vs: Float32Array[] = [];
+  const ins = db.prepare("INSERT INTO _vec_vec_docs(dataset_id, id, embedding) VALUES ('big', ?, ?)");
+  db.transaction(() => { for (let i = 0; i < n; i++) { const v = randomF32(r, dim); vs.push(v); ins.run(`b${i}`, encodeEmbedding(v)); } })();
+  for (let t = 0; t < 3; t++) {
+    const q = randomF32(r, dim);
+    const want = vs.map((v, i) => ({ id: `b${i}`, s: cosine(q, v) })).sort((a, b) => b.s - a.s);
+    expect(db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id='big' AND doc_id MATCH ? LIMIT 10").pluck().all(encodeEmbedding(q))).toEqual(want.slice(0, 10).map((w) => w.id));
+    const all = db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id='big' AND doc_id MATCH ?").pluck().all(encodeEmbedding(q));
+    expect(all.length).toBe(n);
+    expect(all.slice(0, 50)).toEqual(want.slice(0, 50).map((w) => w.id));
+  }
+});
+
 describe('errors (exact messages)', () => {
   const db = setup();
   db.prepare("INSERT INTO _vec_vec_docs(dataset_id, id, embedding) VALUES ('ds','a',?), ('ds','b',?)").run(f32blob([1, 0]), f32blob([0, 1]));

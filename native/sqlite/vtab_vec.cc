@@ -69,6 +69,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -642,6 +643,57 @@ int acquire(VecTable* t, const std::string& dataset, DatasetIndex** out, std::st
   return SQLITE_OK;
 }
 
+// ---------------------------------------------------------------- the scan
+// Scans slots [begin, end) of the arena in cache-sized blocks into `top`.
+void scan_range(const KernelTable& kt, const Arena& a, const float* q, size_t begin, size_t end, TopK* top) {
+  constexpr size_t kBlock = 512;
+  float dist[kBlock];
+  for (size_t s = begin; s < end; s += kBlock) {
+    const size_t count = end - s < kBlock ? end - s : kBlock;
+    kt.cos_f32_block(q, static_cast<const float*>(a.row_at(s)), a.dim(), count, dist);
+    top->push_block(dist, a.ids() + s, 0, count);
+  }
+}
+
+// Top-k by cosine distance over the whole arena. Arenas of 16 MiB and more are split across up
+// to 4 threads (one query is then bounded by the machine's, not one core's, read bandwidth);
+// each part keeps its own TopK and the parts are merged. Falls back to one thread if a thread
+// cannot be started.
+void scan_topk(const KernelTable& kt, const Arena& a, const float* q, TopK* top) {
+  const size_t n = a.size();
+  size_t parts = 1;
+  if (n * a.row_bytes() >= (16u << 20)) {
+    const unsigned hc = std::thread::hardware_concurrency();
+    parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
+  }
+  if (parts <= 1) {
+    scan_range(kt, a, q, 0, n, top);
+    return;
+  }
+  std::vector<std::unique_ptr<TopK>> tops;
+  std::vector<std::thread> threads;
+  const size_t chunk = (n + parts - 1) / parts;
+  for (size_t p = 0; p < parts; p++) tops.emplace_back(new TopK(top->capacity()));
+  size_t started = 0;
+  try {
+    for (size_t p = 1; p < parts; p++) {
+      const size_t b = p * chunk, e = std::min(n, b + chunk);
+      threads.emplace_back(scan_range, std::cref(kt), std::cref(a), q, b, e, tops[p].get());
+      started = p;
+    }
+  } catch (...) {
+    // could not start every thread: this thread scans what was not handed out
+  }
+  scan_range(kt, a, q, 0, std::min(n, chunk), tops[0].get());
+  if (started + 1 < parts) scan_range(kt, a, q, (started + 1) * chunk, n, tops[0].get());
+  for (auto& th : threads) th.join();
+  std::vector<TopK::Item> items(top->capacity());
+  for (auto& t : tops) {
+    const size_t m = t->take_sorted(items.data());
+    for (size_t i = 0; i < m; i++) top->push(items[i].distance, items[i].id);
+  }
+}
+
 // ---------------------------------------------------------------- MATCH argument (§4.6)
 bool parse_float(const std::string& s, float* out) {
   if (s.empty()) return false;
@@ -1041,7 +1093,7 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
   size_t kk = (k < 0 || uint64_t(k) > n) ? n : size_t(k);
   if (kk == 0) return SQLITE_OK;
   TopK top(kk);
-  ix->arena->scan(kt, Metric::cos, q.data(), &top);
+  scan_topk(kt, *ix->arena, q.data(), &top);
   std::vector<TopK::Item> items(top.size());
   const size_t got = top.take_sorted(items.data());
   c->hits.reserve(got);
