@@ -18,6 +18,7 @@ namespace vecsqlite {
 int register_dataset_functions(sqlite3* db, char** pzErr);   // vec_cosine, vec_l2
 int register_vec_module(sqlite3* db, char** pzErr);          // vec, vec_invalidate, vec_stats
 int register_vec_admin_module(sqlite3* db, char** pzErr);    // vec_admin
+int register_vec0_functions(sqlite3* db, char** pzErr);      // the 18 vec_* functions + vec_each
 
 // Sets an error message on a function context from a printf-style format.
 void result_errorf(sqlite3_context* ctx, const char* fmt, ...);

@@ -99,9 +99,10 @@ const RegisterFn kFullSurface[] = {
     register_dataset_functions,
     register_vec_module,
     register_vec_admin_module,
+    register_vec0_functions,
 };
 const RegisterFn kVec0Surface[] = {
-    nullptr,  // the vec0 family registers here
+    register_vec0_functions,
 };
 
 int init_with(sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi,

@@ -219,7 +219,7 @@ export class Replicator {
         const entries = await this.source.readBatch(dataset, last, this.batchSize);
         if (entries.length === 0) break;
         try {
-          applied += this.applyBatch(dataset, last, entries);
+          applied += this.applyBatch(dataset, entries);
         } catch (e) {
           if (e instanceof ScnGapError && this.resyncOnGap) {
             await this.resync(dataset);
@@ -248,13 +248,15 @@ export class Replicator {
   }
 
   /**
-   * Applies one batch of a dataset's entries in one transaction. Entries at or below the
-   * checkpoint are skipped (a re-read batch changes nothing); the rest must be contiguous.
+   * Applies one batch of a dataset's entries in one transaction. The checkpoint is read inside
+   * that transaction, so entries at or below it are skipped whatever the caller believed (a batch
+   * re-read after a crash changes nothing); the rest must be contiguous.
    * Returns the number of entries applied.
    */
-  applyBatch(dataset: string, lastScn: number, entries: LogEntry[]): number {
+  applyBatch(dataset: string, entries: LogEntry[]): number {
     let applied = 0;
     this.db.transaction(() => {
+      const lastScn = this.lastScn(dataset);
       let expect = lastScn + 1;
       let newLast = lastScn;
       for (const e of entries) {
@@ -298,7 +300,9 @@ export class Replicator {
       for (const { t, docs } of snaps) {
         t.clear.run(dataset);
         for (const d of docs) {
-          t.upsert.run(d.dataset_id, d.id, d.content, d.meta, d.embedding, d.embedding_model, d.scn ?? 0, Number(d.archived) ? 1 : 0);
+          // An empty upstream blob is "no vector", as on the log path.
+          const emb = d.embedding && d.embedding.length > 0 ? d.embedding : null;
+          t.upsert.run(d.dataset_id, d.id, d.content, d.meta, emb, d.embedding_model, d.scn ?? 0, Number(d.archived) ? 1 : 0);
           n++;
         }
         this.putState.run(dataset, t.upstream, scn);
