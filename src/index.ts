@@ -111,3 +111,7 @@ export function topK(query: Vector, matrix: Vector, k: number, metric: Metric = 
   checkVector('topK', 'matrix', matrix);
   return binding().topK(query, matrix, k, metric);
 }
+
+export * as vecutil from './vecutil';
+export { upsertShadowDocument, matchText, shadowTableName } from './vecutil';
+export type { EmbedFunc, ShadowDocument, MatchOptions, TextMatch, VecDatabase } from './vecutil';

@@ -16,6 +16,8 @@ namespace vecsqlite {
 // Registration hooks, called by the entry points in extension.cc on each connection.
 // Each returns SQLITE_OK or an error code with *pzErr set via sqlite3_mprintf.
 int register_dataset_functions(sqlite3* db, char** pzErr);   // vec_cosine, vec_l2
+int register_vec_module(sqlite3* db, char** pzErr);          // vec, vec_invalidate, vec_stats
+int register_vec_admin_module(sqlite3* db, char** pzErr);    // vec_admin
 int register_vec0_functions(sqlite3* db, char** pzErr);      // the 18 vec_* functions + vec_each
 int register_vec0_module(sqlite3* db, char** pzErr);         // the vec0 virtual table
 

@@ -97,6 +97,8 @@ using RegisterFn = int (*)(sqlite3*, char**);
 const RegisterFn kFullSurface[] = {
     register_info_functions,
     register_dataset_functions,
+    register_vec_module,
+    register_vec_admin_module,
     register_vec0_functions,
     register_vec0_module,
 };

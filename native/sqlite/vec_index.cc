@@ -1,0 +1,160 @@
+// Blob formats of the `vec` index; see vec_index.h.
+#include "sqlite/vec_index.h"
+
+#include <cstring>
+
+namespace vecsqlite {
+namespace {
+
+uint32_t rd32(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+}
+int64_t rd64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return int64_t(v);
+}
+void wr32(std::vector<uint8_t>* o, uint32_t v) {
+  for (int i = 0; i < 4; i++) o->push_back(uint8_t(v >> (8 * i)));
+}
+void wr64(std::vector<uint8_t>* o, int64_t s) {
+  const uint64_t v = uint64_t(s);
+  for (int i = 0; i < 8; i++) o->push_back(uint8_t(v >> (8 * i)));
+}
+void put32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = uint8_t(v >> (8 * i));
+}
+void wrf32(std::vector<uint8_t>* o, const float* v, uint32_t dim) {
+  for (uint32_t i = 0; i < dim; i++) {
+    uint32_t bits;
+    std::memcpy(&bits, &v[i], 4);
+    wr32(o, bits);
+  }
+}
+
+constexpr size_t kVsqHeader = 28;
+
+DecodedIndex invalid_index() {
+  DecodedIndex d;
+  d.kind = BlobKind::invalid;
+  return d;
+}
+
+}  // namespace
+
+// CRC-32 (zlib polynomial, reflected), slice-by-8: about 8x the byte-wise table loop, so
+// checking a 300 MB blob costs ~0.1 s instead of ~0.8 s.
+uint32_t crc32_bytes(const uint8_t* p, size_t n) {
+  static const auto table = [] {
+    std::vector<uint32_t> t(8 * 256);
+    for (uint32_t i = 0; i < 256; i++) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++) {
+      for (int s = 1; s < 8; s++) t[s * 256 + i] = (t[(s - 1) * 256 + i] >> 8) ^ t[t[(s - 1) * 256 + i] & 0xFF];
+    }
+    return t;
+  }();
+  const uint32_t* T = table.data();
+  uint32_t c = 0xFFFFFFFFu;
+  while (n >= 8) {
+    const uint32_t lo = c ^ (uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24));
+    const uint32_t hi = uint32_t(p[4]) | (uint32_t(p[5]) << 8) | (uint32_t(p[6]) << 16) | (uint32_t(p[7]) << 24);
+    c = T[7 * 256 + (lo & 0xFF)] ^ T[6 * 256 + ((lo >> 8) & 0xFF)] ^ T[5 * 256 + ((lo >> 16) & 0xFF)] ^
+        T[4 * 256 + (lo >> 24)] ^ T[3 * 256 + (hi & 0xFF)] ^ T[2 * 256 + ((hi >> 8) & 0xFF)] ^
+        T[1 * 256 + ((hi >> 16) & 0xFF)] ^ T[hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n--) c = T[(c ^ *p++) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+DecodedIndex decode_index_blob(const uint8_t* b, size_t n) {
+  DecodedIndex out;
+  if (b == nullptr || n == 0) return out;  // none: NULL or empty means "not stored"
+  out.kind = BlobKind::invalid;
+  if (n >= 4 && std::memcmp(b, "COV1", 4) == 0) return out;
+  if (n >= 4 && std::memcmp(b, "VSQ1", 4) == 0) {
+    if (n < kVsqHeader || rd32(b + 4) != 1) return out;
+    const uint32_t dim = rd32(b + 8), count = rd32(b + 12);
+    if (crc32_bytes(b + kVsqHeader, n - kVsqHeader) != rd32(b + 24)) return out;
+    if (dim == 0 && count != 0) return out;
+    size_t pos = kVsqHeader;
+    const size_t vbytes = size_t(dim) * 4;
+    // each row needs at least 12 + vbytes bytes: reject impossible counts before reserving
+    if (count > (n - pos) / (12 + vbytes)) return out;
+    out.rows.reserve(count);
+    for (uint32_t i = 0; i < count; i++) {
+      if (n - pos < 12) return invalid_index();
+      const int64_t rowid = rd64(b + pos);
+      const uint32_t idlen = rd32(b + pos + 8);
+      pos += 12;
+      if (n - pos < idlen || n - pos - idlen < vbytes) return invalid_index();
+      out.rows.push_back({rowid, std::string(reinterpret_cast<const char*>(b + pos), idlen), b + pos + idlen});
+      pos += idlen + vbytes;
+    }
+    if (pos != n) return invalid_index();
+    out.kind = BlobKind::vsq1;
+    out.dim = dim;
+    out.token = rd64(b + 16);
+    return out;
+  }
+  // legacy brute force
+  if (n < 8) return out;
+  const uint32_t dim = rd32(b), count = rd32(b + 4);
+  const size_t vbytes = size_t(dim) * 4;
+  size_t pos = 8;
+  if (count > (n - pos) / (4 + vbytes)) return out;
+  out.rows.reserve(count);
+  for (uint32_t i = 0; i < count; i++) {
+    if (n - pos < 4) return invalid_index();
+    const uint32_t idlen = rd32(b + pos);
+    pos += 4;
+    if (n - pos < idlen || n - pos - idlen < vbytes) return invalid_index();
+    out.rows.push_back({0, std::string(reinterpret_cast<const char*>(b + pos), idlen), b + pos + idlen});
+    pos += idlen + vbytes;
+  }
+  out.kind = BlobKind::legacy;  // trailing bytes are ignored, as the original does
+  out.dim = dim;
+  return out;
+}
+
+void vsq1_begin(std::vector<uint8_t>* out, uint32_t dim, int64_t token) {
+  out->clear();
+  for (char ch : {'V', 'S', 'Q', '1'}) out->push_back(uint8_t(ch));
+  wr32(out, 1);
+  wr32(out, dim);
+  wr32(out, 0);
+  wr64(out, token);
+  wr32(out, 0);
+}
+
+void vsq1_add_row(std::vector<uint8_t>* out, int64_t rowid, const std::string& id, const float* vec,
+                  uint32_t dim) {
+  wr64(out, rowid);
+  wr32(out, uint32_t(id.size()));
+  out->insert(out->end(), id.begin(), id.end());
+  wrf32(out, vec, dim);
+}
+
+void vsq1_finish(std::vector<uint8_t>* out, uint32_t n) {
+  put32(out->data() + 12, n);
+  put32(out->data() + 24, crc32_bytes(out->data() + kVsqHeader, out->size() - kVsqHeader));
+}
+
+void legacy_encode(std::vector<uint8_t>* out, uint32_t dim, const std::vector<std::string>& ids,
+                   const std::vector<const float*>& vecs) {
+  out->clear();
+  wr32(out, dim);
+  wr32(out, uint32_t(ids.size()));
+  for (size_t i = 0; i < ids.size(); i++) {
+    wr32(out, uint32_t(ids[i].size()));
+    out->insert(out->end(), ids[i].begin(), ids[i].end());
+    wrf32(out, vecs[i], dim);
+  }
+}
+
+}  // namespace vecsqlite
