@@ -58,7 +58,7 @@ async function main() {
     console.log(JSON.stringify({ kind: 'catchup', docs: DOCS, dim: DIM, seconds: sec, rowsPerSec: r.applied / sec }));
 
     // Steady state: writer at RATE/s (updates of existing docs), replicator following.
-    const writer = await mysql.createConnection({ uri: u.toString() });
+    const writers = await Promise.all([0, 1, 2, 3].map(() => mysql.createConnection({ uri: u.toString() })));
     const commitAt = new Map();
     const lags = [];
     const getContent = local.prepare("SELECT content FROM _vec_docs WHERE dataset_id = 'bench' AND id = ?").pluck();
@@ -78,12 +78,15 @@ async function main() {
     const perTick = Math.max(1, Math.round(RATE / 100));
     while (Date.now() < end) {
       const tickStart = Date.now();
+      const batch = [];
       for (let k = 0; k < perTick; k++, n++) {
         const id = 'doc' + (n % DOCS);
         const content = `v${n}`;
-        await writer.query("UPDATE shadow_vec_docs SET content = ?, embedding = ? WHERE dataset_id = 'bench' AND id = ?", [content, vec(n + 7), id]);
-        commitAt.set(id, { content, at: Date.now() });
+        const w = writers[k % writers.length];
+        batch.push(w.query("UPDATE shadow_vec_docs SET content = ?, embedding = ? WHERE dataset_id = 'bench' AND id = ?", [content, vec(n + 7), id])
+          .then(() => commitAt.set(id, { content, at: Date.now() })));
       }
+      await Promise.all(batch);
       const spare = 10 - (Date.now() - tickStart);
       if (spare > 0) await new Promise((res) => setTimeout(res, spare));
     }
@@ -95,7 +98,7 @@ async function main() {
     const q = (p) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))];
     console.log(`steady state: ${achieved.toFixed(0)} upstream writes/s for ${SECONDS} s; replica lag median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${lags[lags.length - 1]} ms (${lags.length} samples)`);
     console.log(JSON.stringify({ kind: 'lag', writesPerSec: achieved, medianMs: q(0.5), p95Ms: q(0.95) }));
-    await writer.end();
+    await Promise.all(writers.map((w) => w.end()));
     await source.close();
     local.close();
   } finally {
