@@ -64,15 +64,15 @@ void Arena::reserve(size_t rows) {
   slots_.reserve(rows);
 }
 
-bool Arena::scan(const KernelTable& kt, Metric metric, const void* query, TopK* top,
-                 const uint64_t* allowed) const {
+bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
+                       size_t end, TopK* top, const uint64_t* allowed) const {
   // Blocks of rows small enough that their distances stay in L1.
   constexpr size_t kBlock = 512;
   float dist[kBlock];
-  const size_t n = ids_.size();
+  if (end > ids_.size()) end = ids_.size();
   const size_t dim_arg = dtype_ == Dtype::u1 ? row_bytes_ : dim_;
-  for (size_t start = 0; start < n; start += kBlock) {
-    const size_t count = n - start < kBlock ? n - start : kBlock;
+  for (size_t start = begin; start < end; start += kBlock) {
+    const size_t count = end - start < kBlock ? end - start : kBlock;
     if (allowed != nullptr) {
       // Skip whole blocks with no allowed slot; mask the rest after computing.
       bool any = false;

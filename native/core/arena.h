@@ -54,7 +54,13 @@ class Arena {
   // Distances as KernelTable's block kernels define them (l2 is sqrt of l2sq).
   // Returns false for a (metric, dtype) pair that has no kernel.
   bool scan(const KernelTable& kt, Metric metric, const void* query, TopK* top,
-            const uint64_t* allowed = nullptr) const;
+            const uint64_t* allowed = nullptr) const {
+    return scan_range(kt, metric, query, 0, size(), top, allowed);
+  }
+  // The same over slots [begin, end) only: callers that split one scan across threads give
+  // each thread its own range and TopK, then merge.
+  bool scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
+                  size_t end, TopK* top, const uint64_t* allowed = nullptr) const;
 
   // Bytes held (rows, ids and the id map), for memory reports.
   size_t memory_bytes() const;

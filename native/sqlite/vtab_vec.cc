@@ -644,15 +644,9 @@ int acquire(VecTable* t, const std::string& dataset, DatasetIndex** out, std::st
 }
 
 // ---------------------------------------------------------------- the scan
-// Scans slots [begin, end) of the arena in cache-sized blocks into `top`.
+// Scans slots [begin, end) of the arena (cosine distance) into `top`.
 void scan_range(const KernelTable& kt, const Arena& a, const float* q, size_t begin, size_t end, TopK* top) {
-  constexpr size_t kBlock = 512;
-  float dist[kBlock];
-  for (size_t s = begin; s < end; s += kBlock) {
-    const size_t count = end - s < kBlock ? end - s : kBlock;
-    kt.cos_f32_block(q, static_cast<const float*>(a.row_at(s)), a.dim(), count, dist);
-    top->push_block(dist, a.ids() + s, 0, count);
-  }
+  a.scan_range(kt, Metric::cos, q, begin, end, top);
 }
 
 // Top-k by cosine distance over the whole arena. Arenas of 16 MiB and more are split across up
