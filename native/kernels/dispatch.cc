@@ -158,6 +158,20 @@ bool block_distance(const KernelTable& t, Metric metric, Dtype dtype, const void
           return true;
         case Metric::dot: t.dot_i8_block(iq, ib, dim, count, out); return true;
         case Metric::cos: t.cos_i8_block(iq, ib, dim, count, out); return true;
+        case Metric::l1:
+          // Exact integer sums (at most 8192 * 255 < 2^24, so the float is exact too); the
+          // compiler vectorises this loop for the baseline ISA. No per-ISA kernel: vec0's
+          // int8 l1 is rare and the scan is memory-bound.
+          for (size_t r = 0; r < count; r++) {
+            const int8_t* row = ib + r * dim;
+            int32_t s = 0;
+            for (size_t i = 0; i < dim; i++) {
+              const int32_t d = static_cast<int32_t>(iq[i]) - static_cast<int32_t>(row[i]);
+              s += d < 0 ? -d : d;
+            }
+            out[r] = static_cast<float>(s);
+          }
+          return true;
         default: return false;
       }
     }

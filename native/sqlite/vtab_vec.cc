@@ -644,48 +644,10 @@ int acquire(VecTable* t, const std::string& dataset, DatasetIndex** out, std::st
 }
 
 // ---------------------------------------------------------------- the scan
-// Scans slots [begin, end) of the arena (cosine distance) into `top`.
-void scan_range(const KernelTable& kt, const Arena& a, const float* q, size_t begin, size_t end, TopK* top) {
-  a.scan_range(kt, Metric::cos, q, begin, end, top);
-}
-
-// Top-k by cosine distance over the whole arena. Arenas of 16 MiB and more are split across up
-// to 4 threads (one query is then bounded by the machine's, not one core's, read bandwidth);
-// each part keeps its own TopK and the parts are merged. Falls back to one thread if a thread
-// cannot be started.
+// Top-k by cosine distance over the whole arena: core/arena.h's scan_topk (threaded for
+// arenas of 16 MiB and more), shared with vec0.
 void scan_topk(const KernelTable& kt, const Arena& a, const float* q, TopK* top) {
-  const size_t n = a.size();
-  size_t parts = 1;
-  if (n * a.row_bytes() >= (16u << 20)) {
-    const unsigned hc = std::thread::hardware_concurrency();
-    parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
-  }
-  if (parts <= 1) {
-    scan_range(kt, a, q, 0, n, top);
-    return;
-  }
-  std::vector<std::unique_ptr<TopK>> tops;
-  std::vector<std::thread> threads;
-  const size_t chunk = (n + parts - 1) / parts;
-  for (size_t p = 0; p < parts; p++) tops.emplace_back(new TopK(top->capacity()));
-  size_t started = 0;
-  try {
-    for (size_t p = 1; p < parts; p++) {
-      const size_t b = p * chunk, e = std::min(n, b + chunk);
-      threads.emplace_back(scan_range, std::cref(kt), std::cref(a), q, b, e, tops[p].get());
-      started = p;
-    }
-  } catch (...) {
-    // could not start every thread: this thread scans what was not handed out
-  }
-  scan_range(kt, a, q, 0, std::min(n, chunk), tops[0].get());
-  if (started + 1 < parts) scan_range(kt, a, q, (started + 1) * chunk, n, tops[0].get());
-  for (auto& th : threads) th.join();
-  std::vector<TopK::Item> items(top->capacity());
-  for (auto& t : tops) {
-    const size_t m = t->take_sorted(items.data());
-    for (size_t i = 0; i < m; i++) top->push(items[i].distance, items[i].id);
-  }
+  vecsqlite::scan_topk(kt, a, Metric::cos, q, nullptr, top);
 }
 
 // ---------------------------------------------------------------- MATCH argument (§4.6)
@@ -1280,9 +1242,11 @@ void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 void vecStatsFn(sqlite3_context* ctx, int, sqlite3_value**) {
-  char* s = sqlite3_mprintf("{\"full_builds\":%lld,\"blob_loads\":%lld,\"incremental_rows\":%lld,\"blob_writes\":%lld}",
+  char* s = sqlite3_mprintf("{\"full_builds\":%lld,\"blob_loads\":%lld,\"incremental_rows\":%lld,\"blob_writes\":%lld,"
+                            "\"vec0_loads\":%lld}",
                             (long long)g_full_builds.load(), (long long)g_blob_loads.load(),
-                            (long long)g_incremental_rows.load(), (long long)g_blob_writes.load());
+                            (long long)g_incremental_rows.load(), (long long)g_blob_writes.load(),
+                            (long long)vec0_cache_loads());
   if (!s) { sqlite3_result_error_nomem(ctx); return; }
   sqlite3_result_text(ctx, s, -1, sqlite3_free);
 }
