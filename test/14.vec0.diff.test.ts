@@ -52,7 +52,8 @@ function shadowDump(db: DB, name = 't'): unknown {
     chunks: db.prepare(`select chunk_id, size, validity, rowids from ${name}_chunks order by chunk_id`).all(),
     rowids: db.prepare(`select rowid, id, chunk_id, chunk_offset from ${name}_rowids order by rowid`).all(),
     vectors: db.prepare(`select rowid, vectors from ${name}_vector_chunks00 order by rowid`).all(),
-    info: db.prepare(`select key, value from ${name}_info order by key`).all(),
+    // vecsqlite adds one key, its per-table write token (README: differences); the rest is equal.
+    info: db.prepare(`select key, value from ${name}_info where key != 'vecsqlite_write_token' order by key`).all(),
     seq: db.prepare(`select name, seq from sqlite_sequence order by name`).all(),
     schema: db.prepare(`select type, name, sql from sqlite_master order by rowid`).all(),
   };

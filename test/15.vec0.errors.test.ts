@@ -50,19 +50,22 @@ describe('vec0 malformed input', () => {
 });
 
 describe('vec0 corrupted shadow tables', () => {
-  // Another connection (plain SQLite, no extension: shadow tables are writable there) corrupts
-  // the file; the vec0 connection notices the commit (data_version), reloads and reports.
+  // A plain SQLite connection (no extension: shadow tables are writable there) corrupts the
+  // file; a vec0 connection opened afterwards loads the tables and reports. (A connection that
+  // already holds the table in memory reloads only when data_version and the table's change
+  // marker say so: see test/16.vec0.writes.test.ts.)
   function setup(corruption: string): DB {
     const file = path.join(tempDir(), 'c.db');
-    const db = openDb(file);
-    db.exec('create virtual table t1 using vec0(a float[2], chunk_size=8)');
-    const ins = db.prepare('insert into t1(rowid, a) values (?, ?)');
+    const first = openDb(file);
+    first.exec('create virtual table t1 using vec0(a float[2], chunk_size=8)');
+    const ins = first.prepare('insert into t1(rowid, a) values (?, ?)');
     for (let i = 1; i <= 3; i++) ins.run(i, f32blob([i, i]));
-    expect(msg(() => knn(db, '[1,1]'))).toBe('no error'); // cache loaded
+    expect(msg(() => knn(first, '[1,1]'))).toBe('no error');
+    first.close();
     const other = new Database(file);
     other.exec(corruption);
     other.close();
-    return db;
+    return openDb(file);
   }
   test.each([
     ['update t1_chunks set validity = randomblob(100)', "chunk validity size doesn't match - expected 1, found 100"],

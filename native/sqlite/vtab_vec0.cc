@@ -31,6 +31,7 @@
 // k: no 4096 cap. k is limited only by the rows in the table (TopK allocates for what it keeps),
 // so `k = 1e9` costs as much as a full sort of the table, never more.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -46,6 +47,7 @@
 #include "sqlite/ext.h"
 #include "sqlite/freshness.h"
 #include "sqlite/vec0_vector.h"
+#include "sqlite/vec0_writelog.h"
 
 namespace vecsqlite {
 namespace {
@@ -310,6 +312,17 @@ struct Cache {
   std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
   std::unordered_map<std::string, int64_t> rowid_of_text;  // text id -> rowid
   std::map<int64_t, std::vector<uint8_t>> validity;        // chunk_id -> validity bitmap
+  // max(0, largest rowid in _rowids, its sqlite_sequence value): the AUTOINCREMENT state, so
+  // that an insert without an id gets the rowid the original would give it.
+  int64_t max_rowid = 0;
+  bool has_marker = false;  // `marker` was read when the cache was last known to be current
+  struct Marker {
+    bool has_token = false;
+    int64_t token = 0, seq_rowids = -1, seq_chunks = -1;
+    bool operator==(const Marker& o) const {
+      return has_token == o.has_token && token == o.token && seq_rowids == o.seq_rowids && seq_chunks == o.seq_chunks;
+    }
+  } marker;
 };
 
 struct Vec0Table {
@@ -325,6 +338,12 @@ struct Vec0Table {
   std::string n_chunks, n_rowids;
   std::vector<std::string> n_vchunks;
   std::string sql_insert_rowid, sql_delete_rowid;
+  // Blob writes of the open write transaction not yet in the chunk tables (vec0_writelog.h).
+  Vec0WriteLog log;
+  bool wrote = false;  // this transaction changed the table: xSync stores a new write token
+  // Between xBegin and commit/rollback no other connection can commit (this one holds the
+  // write lock), so data_version is checked once per write transaction.
+  bool in_write_txn = false, txn_checked = false;
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
     stmts.clear();
@@ -364,8 +383,93 @@ int exec_sql(sqlite3* db, const std::string& sql, std::string* err) {
   return rc;
 }
 
+// Blob numbers in the write log (vec0_writelog.h).
+constexpr int kBlobValidity = 0;
+constexpr int kBlobRowids = 1;
+constexpr int kBlobVectors = 2;  // + vector column index
+
+// Log writes reach SQLite early, while no savepoint is open, once this many bytes are pending.
+constexpr size_t kLogFlushBytes = 16u << 20;
+
+int prepare(Vec0Table* t, const std::string& sql, sqlite3_stmt** st);
+int step_done(Vec0Table* t, sqlite3_stmt* st);
+
+// Applies the log's net _rowids changes: deletes, then inserts in statements of up to
+// kRowsPerInsert rows.
+constexpr size_t kRowsPerInsert = 64;
+int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::vector<Vec0WriteLog::RowidRow>& inserts,
+                 bool any_insert, int64_t max_inserted) {
+  sqlite3_stmt* st = nullptr;
+  int rc;
+  for (int64_t rowid : deletes) {
+    rc = prepare(t, t->sql_delete_rowid, &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, rowid);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+  }
+  for (size_t i = 0; i < inserts.size();) {
+    const size_t n = std::min(kRowsPerInsert, inserts.size() - i);
+    std::string sql = t->sql_insert_rowid;
+    for (size_t j = 1; j < n; j++) sql += ", (?, ?, ?, ?)";
+    rc = prepare(t, sql, &st);
+    if (rc != SQLITE_OK) return rc;
+    for (size_t j = 0; j < n; j++) {
+      const Vec0WriteLog::RowidRow& r = inserts[i + j];
+      const int p = static_cast<int>(4 * j);
+      sqlite3_bind_int64(st, p + 1, r.rowid);
+      if (r.has_text) sqlite3_bind_text(st, p + 2, r.text.data(), static_cast<int>(r.text.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(st, p + 3, r.chunk);
+      sqlite3_bind_int(st, p + 4, r.offset);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+      set_err(t, string_printf("Error inserting id into rowids shadow table: %s", sqlite3_errmsg(t->db)));
+      return rc == SQLITE_ROW || rc == SQLITE_OK ? SQLITE_ERROR : rc;
+    }
+    i += n;
+  }
+  // Rows inserted and deleted again inside the transaction never reached _rowids, but their
+  // rowids count for AUTOINCREMENT, as they do in the original.
+  if (any_insert && max_inserted > 0) {
+    rc = prepare(t, string_printf("UPDATE \"%w\".sqlite_sequence SET seq = ?1 WHERE name = '%q' AND seq < ?1",
+                                  t->schema.c_str(), t->n_rowids.c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, max_inserted);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+    if (sqlite3_changes(t->db) == 0) {
+      rc = prepare(t, string_printf("INSERT INTO \"%w\".sqlite_sequence(name, seq) SELECT '%q', ?1 WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM \"%w\".sqlite_sequence WHERE name = '%q')",
+                                    t->schema.c_str(), t->n_rowids.c_str(), t->schema.c_str(), t->n_rowids.c_str()), &st);
+      if (rc != SQLITE_OK) return rc;
+      sqlite3_bind_int64(st, 1, max_inserted);
+      rc = step_done(t, st);
+      if (rc != SQLITE_OK) return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+int flush_log(Vec0Table* t) {
+  std::string err;
+  const int rc = t->log.flush(
+      t->db, t->schema,
+      [t](int blob) -> Vec0WriteLog::Target {
+        if (blob == kBlobValidity) return {t->n_chunks, "validity"};
+        if (blob == kBlobRowids) return {t->n_chunks, "rowids"};
+        return {t->n_vchunks[static_cast<size_t>(blob - kBlobVectors)], "vectors"};
+      },
+      [t](const std::vector<int64_t>& deletes, const std::vector<Vec0WriteLog::RowidRow>& inserts, bool any,
+          int64_t max_inserted) { return apply_rowids(t, deletes, inserts, any, max_inserted); },
+      &err);
+  if (rc != SQLITE_OK && !err.empty()) set_err(t, err);
+  return rc;
+}
+
 // Blob open/read/write helpers with the original's messages.
-int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t row, bool write,
+[[maybe_unused]] int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t row, bool write,
             void* buf, int n, int offset) {
   sqlite3_blob* b = nullptr;
   int rc = sqlite3_blob_open(t->db, t->schema.c_str(), table.c_str(), column, row, write ? 1 : 0, &b);
@@ -383,8 +487,11 @@ int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t 
   return rc;
 }
 
+std::atomic<int64_t> g_cache_loads{0};
+
 // Rebuilds the cache from the chunk tables (they are the source of truth).
 int load_cache(Vec0Table* t) {
+  g_cache_loads++;
   Cache& c = t->cache;
   c = Cache();
   for (const VectorColumn& vc : t->cfg.vcols) c.arenas.emplace_back(dtype_of(vc.type), static_cast<size_t>(vc.dims));
@@ -419,6 +526,13 @@ int load_cache(Vec0Table* t) {
       break;
     }
     std::vector<uint8_t> v(val, val + nval);
+    t->log.overlay(kBlobValidity, chunk_id, v.data(), v.size());
+    std::vector<uint8_t> rows_copy;
+    if (t->log.touches(kBlobRowids, chunk_id)) {
+      rows_copy.assign(rows, rows + nrows);
+      t->log.overlay(kBlobRowids, chunk_id, rows_copy.data(), rows_copy.size());
+      rows = rows_copy.data();
+    }
     std::vector<int64_t> slots(static_cast<size_t>(cs), -1);
     for (int j = 0; j < cs; j++) {
       if (v[static_cast<size_t>(j / 8)] & (1u << (j % 8))) {
@@ -463,6 +577,12 @@ int load_cache(Vec0Table* t) {
       }
       const uint8_t* data = static_cast<const uint8_t*>(sqlite3_column_blob(st, 0));
       const size_t n = static_cast<size_t>(sqlite3_column_bytes(st, 0));
+      std::vector<uint8_t> patched;
+      if (n == nb * static_cast<size_t>(cs) && t->log.touches(kBlobVectors + static_cast<int>(i), cr.first)) {
+        patched.assign(data, data + n);
+        t->log.overlay(kBlobVectors + static_cast<int>(i), cr.first, patched.data(), n);
+        data = patched.data();
+      }
       if (n != nb * static_cast<size_t>(cs)) {
         set_err(t, string_printf("vectors blob size doesn't match - expected %d, found %d",
                                  static_cast<int>(nb * static_cast<size_t>(cs)), static_cast<int>(n)));
@@ -494,16 +614,99 @@ int load_cache(Vec0Table* t) {
       c.text_of[rid] = std::move(id);
     }
     sqlite3_finalize(st);
+    // Rows of this transaction still in the write log.
+    t->log.each_rowid_op([&c](bool insert, int64_t rid, const std::string* text) {
+      auto old = c.text_of.find(rid);
+      if (old != c.text_of.end()) {
+        c.rowid_of_text.erase(old->second);
+        c.text_of.erase(old);
+      }
+      if (insert && text != nullptr) {
+        c.rowid_of_text[*text] = rid;
+        c.text_of[rid] = *text;
+      }
+    });
   }
+  // AUTOINCREMENT state of _rowids, including rows still in the write log.
+  sql = string_printf("SELECT max(0, coalesce((SELECT max(rowid) FROM \"%w\".\"%w\"), 0), "
+                      "coalesce((SELECT seq FROM \"%w\".sqlite_sequence WHERE name = '%q'), 0))",
+                      t->schema.c_str(), t->n_rowids.c_str(), t->schema.c_str(), t->n_rowids.c_str());
+  rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) c.max_rowid = sqlite3_column_int64(st, 0);
+  else rc = rc == SQLITE_OK ? SQLITE_ERROR : rc;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK) {
+    set_err(t, sqlite3_errmsg(t->db));
+    c = Cache();
+    return rc;
+  }
+  t->log.each_rowid_op([&c](bool insert, int64_t rid, const std::string*) {
+    if (insert && rid > c.max_rowid) c.max_rowid = rid;
+  });
   c.valid = true;
   return SQLITE_OK;
 }
 
-// Makes sure the cache reflects the database as this connection sees it.
+// ---- the per-table change marker -----------------------------------------------------------
+// "<t>_info" key vecsqlite_write_token holds a random int64 that every vecsqlite transaction
+// writing the table replaces at xSync. With the AUTOINCREMENT sequences of _rowids and _chunks
+// (which move on any insert, by any implementation) it tells whether the table changed since
+// the cache was loaded, without reading it.
+constexpr const char* kTokenKey = "vecsqlite_write_token";
+
+int read_marker(Vec0Table* t, Cache::Marker* out) {
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, string_printf("SELECT (SELECT value FROM \"%w\".\"%w\" WHERE key = '%s'), "
+                                    "(SELECT seq FROM \"%w\".sqlite_sequence WHERE name = '%q'), "
+                                    "(SELECT seq FROM \"%w\".sqlite_sequence WHERE name = '%q')",
+                                    t->schema.c_str(), shadow(t, "info").c_str(), kTokenKey, t->schema.c_str(),
+                                    t->n_rowids.c_str(), t->schema.c_str(), t->n_chunks.c_str()),
+                   &st);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+  }
+  Cache::Marker m;
+  m.has_token = sqlite3_column_type(st, 0) == SQLITE_INTEGER;
+  m.token = m.has_token ? sqlite3_column_int64(st, 0) : 0;
+  m.seq_rowids = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
+  m.seq_chunks = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
+  sqlite3_reset(st);
+  *out = m;
+  return SQLITE_OK;
+}
+
+int write_token(Vec0Table* t) {
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(key, value) VALUES ('%s', ?) "
+                                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                    t->schema.c_str(), shadow(t, "info").c_str(), kTokenKey),
+                   &st);
+  if (rc != SQLITE_OK) return rc;
+  int64_t token = 0;
+  sqlite3_randomness(sizeof token, &token);
+  sqlite3_bind_int64(st, 1, token);
+  return step_done(t, st);
+}
+
+// Makes sure the cache reflects the database as this connection sees it. data_version moves
+// when another connection committed to the file; the table's marker then says whether that
+// commit touched this table.
 int ensure_fresh(Vec0Table* t) {
-  if (t->probe.changed()) t->cache.valid = false;
+  const bool check = !(t->in_write_txn && t->txn_checked);
+  if (t->in_write_txn) t->txn_checked = true;
+  if (check && t->probe.changed() && t->cache.valid) {
+    Cache::Marker now;
+    const bool same = t->cache.has_marker && t->cache.marker.has_token && read_marker(t, &now) == SQLITE_OK &&
+                      now == t->cache.marker;
+    if (!same) t->cache.valid = false;
+  }
   if (t->cache.valid) return SQLITE_OK;
-  return load_cache(t);
+  const int rc = load_cache(t);
+  if (rc == SQLITE_OK) t->cache.has_marker = read_marker(t, &t->cache.marker) == SQLITE_OK;
+  return rc;
 }
 
 // ---- xCreate / xConnect ----------------------------------------------------------------------
@@ -804,22 +1007,6 @@ bool lookup_rowid(Vec0Table* t, sqlite3_value* v, int64_t* rowid) {
   return integer_id(v, rowid) && t->cache.pos_of.count(*rowid) != 0;
 }
 
-float distance_one(const VectorColumn& vc, const void* a, const void* b) {
-  float out = 0;
-  const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
-                 : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
-  if (vc.type == ElementType::int8 && vc.dist == Dist::l1) {
-    const int8_t* x = static_cast<const int8_t*>(a);
-    const int8_t* y = static_cast<const int8_t*>(b);
-    int64_t s = 0;
-    for (int i = 0; i < vc.dims; i++) s += std::abs(static_cast<int>(x[i]) - static_cast<int>(y[i]));
-    return static_cast<float>(s);
-  }
-  const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
-  block_distance(kernels(), m, dtype_of(vc.type), a, b, dim, 1, &out);
-  return out;
-}
-
 int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int argc, sqlite3_value** argv) {
   const VectorColumn& vc = t->cfg.vcols[static_cast<size_t>(col)];
   sqlite3_value* qv = nullptr;
@@ -867,59 +1054,51 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   if (rc != SQLITE_OK) return rc;
   const Arena& arena = t->cache.arenas[static_cast<size_t>(col)];
   if (k == 0 || arena.empty()) return SQLITE_OK;
-  // rowid IN (...): the set of allowed position keys. Unknown ids are skipped (the original
+  // rowid IN (...): a bitmap of the allowed arena slots. Unknown ids are skipped (the original
   // returned nothing at all for a text-key list with one unknown id).
-  std::unordered_set<int64_t> allowed;
-  const bool use_in = inv != nullptr;
-  if (use_in) {
+  ScanFilter filter;
+  std::vector<uint64_t> allowed;
+  if (inv != nullptr) {
+    allowed.assign((arena.size() + 63) / 64, 0);
+    bool any = false;
     sqlite3_value* v = nullptr;
     for (rc = sqlite3_vtab_in_first(inv, &v); rc == SQLITE_OK && v != nullptr; rc = sqlite3_vtab_in_next(inv, &v)) {
       int64_t rid;
-      if (lookup_rowid(t, v, &rid)) allowed.insert(t->cache.pos_of[rid]);
+      size_t slot;
+      if (lookup_rowid(t, v, &rid) && arena.slot_of(t->cache.pos_of[rid], &slot)) {
+        allowed[slot / 64] |= uint64_t{1} << (slot % 64);
+        any = true;
+      }
     }
     if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
-    if (allowed.empty()) return SQLITE_OK;
+    if (!any) return SQLITE_OK;
+    filter.allowed = allowed.data();
+  }
+  // Distance constraints (targets cast to f32, as the original): the tightest lower and upper
+  // bound; on equal targets the strict comparison is the tighter one.
+  for (const auto& dc : dcons) {
+    const float target = static_cast<float>(dc.second);
+    const bool lower = dc.first == 'a' || dc.first == 'b';
+    const bool strict = dc.first == 'a' || dc.first == 'c';
+    float& bound = lower ? filter.lo : filter.hi;
+    bool& has = lower ? filter.has_lo : filter.has_hi;
+    bool& is_strict = lower ? filter.lo_strict : filter.hi_strict;
+    if (!has || (lower ? target > bound : target < bound)) {
+      bound = target;
+      is_strict = strict;
+    } else if (target == bound) {
+      is_strict = is_strict || strict;
+    }
+    has = true;
+    if (std::isnan(target)) return SQLITE_OK;  // no distance compares true with NaN
   }
   const size_t total = arena.size();
   TopK top(static_cast<size_t>(std::min<int64_t>(k, static_cast<int64_t>(total))));
   const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
                  : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
-  const bool scalar_l1_i8 = vc.type == ElementType::int8 && vc.dist == Dist::l1;
-  const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
-  const bool filtered = use_in || !dcons.empty();
-  constexpr size_t kBlock = 512;
-  float dist[kBlock];
-  const uint8_t* base = static_cast<const uint8_t*>(arena.row_at(0));
-  const int64_t* ids = arena.ids();
-  const size_t rb = arena.row_bytes();
-  for (size_t s = 0; s < total; s += kBlock) {
-    const size_t cnt = std::min(kBlock, total - s);
-    if (scalar_l1_i8) {
-      for (size_t r = 0; r < cnt; r++) dist[r] = distance_one(vc, q.bytes(), base + (s + r) * rb);
-    } else {
-      block_distance(kernels(), m, dtype_of(vc.type), q.bytes(), base + s * rb, dim, cnt, dist);
-    }
-    if (!filtered) {
-      top.push_block(dist, ids + s, 0, cnt);
-      continue;
-    }
-    for (size_t r = 0; r < cnt; r++) {
-      const float d = dist[r];
-      if (use_in && allowed.count(ids[s + r]) == 0) continue;
-      bool ok = true;
-      for (const auto& dc : dcons) {
-        const float target = static_cast<float>(dc.second);
-        switch (dc.first) {
-          case 'a': ok = d > target; break;
-          case 'b': ok = d >= target; break;
-          case 'c': ok = d < target; break;
-          case 'd': ok = d <= target; break;
-          default: break;
-        }
-        if (!ok) break;
-      }
-      if (ok) top.push(d, ids[s + r]);
-    }
+  if (!scan_topk(kernels(), arena, m, q.bytes(), filter.any() ? &filter : nullptr, &top)) {
+    set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
+    return SQLITE_ERROR;
   }
   std::vector<TopK::Item> items(top.size());
   const size_t got = top.take_sorted(items.data());
@@ -1071,12 +1250,8 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   }
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
-  sqlite3_stmt* st = nullptr;
-  int rc = prepare(t, t->sql_delete_rowid, &st);
-  if (rc != SQLITE_OK) return rc;
-  sqlite3_bind_int64(st, 1, rowid);
-  rc = step_done(t, st);
-  if (rc != SQLITE_OK) return rc;
+  t->log.delete_rowid(rowid);
+  int rc = SQLITE_OK;
   bool empty = byte == 0;
   for (size_t i = 0; empty && i < val.size(); i++) if (i != static_cast<size_t>(off / 8) && val[i] != 0) empty = false;
   if (empty) {
@@ -1091,18 +1266,16 @@ int delete_row(Vec0Table* t, int64_t rowid) {
       set_err(t, err);
       return rc;
     }
+    t->log.drop_chunk(chunk);
   } else {
-    rc = blob_rw(t, t->n_chunks, "validity", chunk, true, &byte, 1, off / 8);
-    if (rc != SQLITE_OK) return rc;
-    int64_t zero = 0;
-    rc = blob_rw(t, t->n_chunks, "rowids", chunk, true, &zero, 8, off * 8);
-    if (rc != SQLITE_OK) return rc;
+    t->log.write(kBlobValidity, chunk, static_cast<uint32_t>(off / 8), &byte, 1);
+    const int64_t zero = 0;
+    t->log.write(kBlobRowids, chunk, static_cast<uint32_t>(off) * 8, &zero, 8);
     for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
       const size_t nb = t->cfg.vcols[i].nbytes();
-      std::vector<uint8_t> zeros(nb, 0);
-      rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, zeros.data(), static_cast<int>(nb),
-                   static_cast<int>(static_cast<size_t>(off) * nb));
-      if (rc != SQLITE_OK) return rc;
+      static const uint8_t kZeros[8192 * 4] = {};
+      t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
+                   kZeros, static_cast<uint32_t>(nb));
     }
   }
   // Cache.
@@ -1129,28 +1302,29 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   int off = -1;
   if (!c.validity.empty()) {
     auto last = std::prev(c.validity.end());
-    for (int j = 0; j < cs; j++) {
-      if (!(last->second[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) { off = j; break; }
+    const std::vector<uint8_t>& bits = last->second;
+    for (size_t b = 0; b < bits.size(); b++) {
+      if (bits[b] != 0xff) {
+        off = static_cast<int>(b * 8) + __builtin_ctz(~static_cast<unsigned>(bits[b]));
+        break;
+      }
     }
     if (off >= 0) chunk = last->first;
   }
-  // _rowids first (as the original), with the position when the chunk already exists.
+  // The rowid: the caller's integer id, or the next AUTOINCREMENT value of _rowids (what the
+  // original's INSERT with a NULL rowid gets). The _rowids row itself goes into the write log.
+  int64_t rowid;
+  if (!t->cfg.text_pk && idv != nullptr) {
+    rowid = *out_rowid;
+  } else {
+    if (c.max_rowid == INT64_MAX) {
+      set_err(t, "Error inserting id into rowids shadow table: database or disk is full");
+      return SQLITE_FULL;
+    }
+    rowid = c.max_rowid + 1;
+  }
   sqlite3_stmt* st = nullptr;
-  int rc = prepare(t, t->sql_insert_rowid, &st);
-  if (rc != SQLITE_OK) return rc;
-  if (t->cfg.text_pk) sqlite3_bind_value(st, 2, idv);
-  else if (idv != nullptr) sqlite3_bind_int64(st, 1, *out_rowid);
-  if (off >= 0) {
-    sqlite3_bind_int64(st, 3, chunk);
-    sqlite3_bind_int(st, 4, off);
-  }
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
-    set_err(t, string_printf("Error inserting id into rowids shadow table: %s", sqlite3_errmsg(t->db)));
-    return SQLITE_ERROR;
-  }
-  const int64_t rowid = sqlite3_last_insert_rowid(t->db);
+  int rc = SQLITE_OK;
   if (off < 0) {
     rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids) VALUES (?, zeroblob(?), zeroblob(?))",
                                   t->schema.c_str(), t->n_chunks.c_str()), &st);
@@ -1174,28 +1348,24 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
         return rc;
       }
     }
-    rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
-                                  t->schema.c_str(), t->n_rowids.c_str()), &st);
-    if (rc != SQLITE_OK) return rc;
-    sqlite3_bind_int64(st, 1, chunk);
-    sqlite3_bind_int(st, 2, off);
-    sqlite3_bind_int64(st, 3, rowid);
-    rc = step_done(t, st);
-    if (rc != SQLITE_OK) return rc;
     c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0));
   }
+  if (t->cfg.text_pk) {
+    t->log.insert_rowid(rowid, chunk, off, reinterpret_cast<const char*>(sqlite3_value_text(idv)),
+                        static_cast<size_t>(sqlite3_value_bytes(idv)));
+  } else {
+    t->log.insert_rowid(rowid, chunk, off, nullptr, 0);
+  }
+  if (rowid > c.max_rowid) c.max_rowid = rowid;
   std::vector<uint8_t>& val = c.validity[chunk];
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
-  rc = blob_rw(t, t->n_chunks, "validity", chunk, true, &byte, 1, off / 8);
-  if (rc != SQLITE_OK) return rc;
-  int64_t rid_le = rowid;
-  rc = blob_rw(t, t->n_chunks, "rowids", chunk, true, &rid_le, 8, off * 8);
-  if (rc != SQLITE_OK) return rc;
+  t->log.write(kBlobValidity, chunk, static_cast<uint32_t>(off / 8), &byte, 1);
+  const int64_t rid_le = rowid;
+  t->log.write(kBlobRowids, chunk, static_cast<uint32_t>(off) * 8, &rid_le, 8);
   for (size_t i = 0; i < vecs.size(); i++) {
     const size_t nb = t->cfg.vcols[i].nbytes();
-    rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
-                 static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
-    if (rc != SQLITE_OK) return rc;
+    t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
+                 vecs[i].bytes(), static_cast<uint32_t>(nb));
   }
   val[static_cast<size_t>(off / 8)] = byte;
   const int64_t key = pos_key(chunk, off);
@@ -1336,9 +1506,8 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   for (size_t i = 0; i < nv; i++) {
     if (!change[i]) continue;
     const size_t nb = t->cfg.vcols[i].nbytes();
-    rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
-                 static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
-    if (rc != SQLITE_OK) return rc;
+    t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
+                 vecs[i].bytes(), static_cast<uint32_t>(nb));
     t->cache.arenas[i].upsert(key, vecs[i].bytes());
   }
   return SQLITE_OK;
@@ -1349,6 +1518,11 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
   int rc;
   try {
     rc = update(t, argc, argv, pRowid);
+    if (rc == SQLITE_OK) {
+      t->wrote = true;
+      // Bound the log: write it out while that cannot cross a savepoint (vec0_writelog.h).
+      if (t->log.at_transaction_level() && t->log.pending_bytes() >= kLogFlushBytes) rc = flush_log(t);
+    }
   } catch (...) {
     rc = SQLITE_NOMEM;
   }
@@ -1358,17 +1532,61 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
 }
 
 // ---- transactions and lifecycle ---------------------------------------------------------------
-int xBegin(sqlite3_vtab*) { return SQLITE_OK; }
-int xSync(sqlite3_vtab*) { return SQLITE_OK; }
-int xCommit(sqlite3_vtab*) { return SQLITE_OK; }
-int xRollback(sqlite3_vtab* p) {
-  reinterpret_cast<Vec0Table*>(p)->cache.valid = false;
+// xSync (before SQLite commits the shadow tables): the pending blob writes go to the chunk
+// tables, and a table this transaction changed gets a new random write token in _info, the
+// per-table change marker that lets other connections keep their cache when data_version
+// moved because of writes to other tables (see ensure_fresh).
+int xBegin(sqlite3_vtab* p) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->log.clear();
+  t->wrote = false;
+  t->in_write_txn = true;
+  t->txn_checked = false;
   return SQLITE_OK;
 }
-int xSavepoint(sqlite3_vtab*, int) { return SQLITE_OK; }
-int xRelease(sqlite3_vtab*, int) { return SQLITE_OK; }
-int xRollbackTo(sqlite3_vtab* p, int) {
-  reinterpret_cast<Vec0Table*>(p)->cache.valid = false;
+int xSync(sqlite3_vtab* p) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  try {
+    int rc = flush_log(t);
+    if (rc != SQLITE_OK) return rc;
+    if (!t->wrote) return SQLITE_OK;
+    t->wrote = false;
+    rc = write_token(t);
+    if (rc != SQLITE_OK) return rc;
+    if (t->cache.valid) t->cache.has_marker = read_marker(t, &t->cache.marker) == SQLITE_OK;
+    return SQLITE_OK;
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
+}
+int xCommit(sqlite3_vtab* p) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  if (!t->log.empty()) t->cache.valid = false;  // not reached: xSync flushed it
+  t->log.clear();
+  t->wrote = false;
+  t->in_write_txn = t->txn_checked = false;
+  return SQLITE_OK;
+}
+int xRollback(sqlite3_vtab* p) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->log.clear();
+  t->wrote = false;
+  t->in_write_txn = t->txn_checked = false;
+  t->cache.valid = false;
+  return SQLITE_OK;
+}
+int xSavepoint(sqlite3_vtab* p, int level) {
+  reinterpret_cast<Vec0Table*>(p)->log.savepoint(level);
+  return SQLITE_OK;
+}
+int xRelease(sqlite3_vtab* p, int level) {
+  reinterpret_cast<Vec0Table*>(p)->log.release(level);
+  return SQLITE_OK;
+}
+int xRollbackTo(sqlite3_vtab* p, int level) {
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->log.rollback_to(level);
+  t->cache.valid = false;  // reloaded from the rolled-back tables plus what the log still holds
   return SQLITE_OK;
 }
 
@@ -1445,6 +1663,8 @@ sqlite3_module make_module() {
 const sqlite3_module kVec0Module = make_module();
 
 }  // namespace
+
+int64_t vec0_cache_loads() { return g_cache_loads.load(); }
 
 int register_vec0_module(sqlite3* db, char** pzErr) {
   const int rc = sqlite3_create_module_v2(db, "vec0", &kVec0Module, nullptr, nullptr);

@@ -1,0 +1,250 @@
+// Vec0WriteLog; see vec0_writelog.h for the format and the savepoint rules.
+#include "sqlite/vec0_writelog.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "sqlite/vec0_vector.h"
+
+namespace vecsqlite {
+
+namespace {
+constexpr const char* kInternal = "Internal sqlite-vec error: ";
+// A group of writes to one blob is written as one span (read, patch, write) when the span is
+// at most this many bytes or at most twice the bytes written; otherwise piece by piece.
+constexpr size_t kSpanSlack = 64 * 1024;
+}  // namespace
+
+void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* bytes, uint32_t len) {
+  const size_t pos = data_.size();
+  data_.insert(data_.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + len);
+  entries_.push_back(Entry{blob, len, chunk, offset, pos});
+  if (indexed_) by_blob_[{blob, chunk}].push_back(entries_.size() - 1);
+}
+
+void Vec0WriteLog::drop_chunk(int64_t chunk) {
+  entries_.push_back(Entry{kDrop, 0, chunk, 0, data_.size()});
+  indexed_ = false;
+}
+
+void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const char* text_id, size_t text_len) {
+  const size_t pos = data_.size();
+  data_.resize(pos + 9 + (text_id != nullptr ? text_len : 0));
+  std::memcpy(data_.data() + pos, &chunk, 8);
+  data_[pos + 8] = text_id != nullptr ? 1 : 0;
+  if (text_id != nullptr && text_len > 0) std::memcpy(data_.data() + pos + 9, text_id, text_len);
+  entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), pos});
+}
+
+void Vec0WriteLog::delete_rowid(int64_t rowid) {
+  entries_.push_back(Entry{kRowDelete, 0, rowid, 0, data_.size()});
+}
+
+void Vec0WriteLog::each_rowid_op(const std::function<void(bool, int64_t, const std::string*)>& fn) const {
+  std::string text;
+  for (const Entry& e : entries_) {
+    if (e.blob == kRowDelete) {
+      fn(false, e.chunk, nullptr);
+    } else if (e.blob == kRowInsert) {
+      const bool has_text = data_[e.pos + 8] != 0;
+      if (has_text) text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
+      fn(true, e.chunk, has_text ? &text : nullptr);
+    }
+  }
+}
+
+void Vec0WriteLog::savepoint(int level) {
+  while (!marks_.empty() && marks_.back().first >= level) marks_.pop_back();
+  marks_.emplace_back(level, entries_.size());
+}
+
+void Vec0WriteLog::release(int level) {
+  while (!marks_.empty() && marks_.back().first >= level) marks_.pop_back();
+}
+
+void Vec0WriteLog::rollback_to(int level) {
+  while (!marks_.empty() && marks_.back().first > level) marks_.pop_back();
+  size_t keep;
+  if (marks_.empty()) {
+    keep = 0;  // the savepoint predates this table's first write: everything logged is after it
+  } else if (marks_.back().first == level) {
+    keep = marks_.back().second;  // the savepoint stays open after ROLLBACK TO
+  } else {
+    return;  // opened before `level`: nothing logged since `level` opened
+  }
+  if (keep >= entries_.size()) return;
+  data_.resize(entries_[keep].pos);
+  entries_.resize(keep);
+  indexed_ = false;
+}
+
+void Vec0WriteLog::clear() {
+  entries_.clear();
+  data_.clear();
+  marks_.clear();
+  by_blob_.clear();
+  indexed_ = false;
+  if (data_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(data_);
+}
+
+void Vec0WriteLog::index() const {
+  if (indexed_) return;
+  by_blob_.clear();
+  for (size_t i = 0; i < entries_.size(); i++) {
+    const Entry& e = entries_[i];
+    if (e.blob == kRowInsert || e.blob == kRowDelete) continue;
+    if (e.blob == kDrop) {
+      // A dropped chunk's earlier writes never reach SQLite.
+      for (auto it = by_blob_.lower_bound({INT32_MIN, 0}); it != by_blob_.end();) {
+        if (it->first.second == e.chunk) it = by_blob_.erase(it);
+        else ++it;
+      }
+      continue;
+    }
+    by_blob_[{e.blob, e.chunk}].push_back(i);
+  }
+  indexed_ = true;
+}
+
+bool Vec0WriteLog::touches(int blob, int64_t chunk) const {
+  if (entries_.empty()) return false;
+  index();
+  return by_blob_.count({blob, chunk}) != 0;
+}
+
+bool Vec0WriteLog::overlay(int blob, int64_t chunk, uint8_t* data, size_t size) const {
+  if (entries_.empty()) return false;
+  index();
+  auto it = by_blob_.find({blob, chunk});
+  if (it == by_blob_.end()) return false;
+  for (size_t i : it->second) {
+    const Entry& e = entries_[i];
+    if (static_cast<size_t>(e.offset) + e.len > size) continue;  // blob of another size: reported by the reader
+    std::memcpy(data + e.offset, data_.data() + e.pos, e.len);
+  }
+  return true;
+}
+
+int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& where, const RowidSink& rows,
+                        std::string* err) {
+  if (entries_.empty()) {
+    clear();
+    return SQLITE_OK;
+  }
+  // Net effect on _rowids, in order: a delete cancels a pending insert of the same rowid, and
+  // otherwise deletes a row that SQLite has.
+  struct RowState {
+    bool sql_delete = false;
+    bool insert = false;
+    size_t entry = 0;
+  };
+  std::unordered_map<int64_t, RowState> row_ops;
+  std::vector<int64_t> row_order;
+  bool any_insert = false;
+  int64_t max_inserted = INT64_MIN;
+  for (size_t i = 0; i < entries_.size(); i++) {
+    const Entry& e = entries_[i];
+    if (e.blob != kRowInsert && e.blob != kRowDelete) continue;
+    auto ins = row_ops.emplace(e.chunk, RowState());
+    if (ins.second) row_order.push_back(e.chunk);
+    RowState& st = ins.first->second;
+    if (e.blob == kRowInsert) {
+      st.insert = true;
+      st.entry = i;
+      any_insert = true;
+      if (e.chunk > max_inserted) max_inserted = e.chunk;
+    } else if (st.insert) {
+      st.insert = false;
+    } else {
+      st.sql_delete = true;
+    }
+  }
+  int rc = SQLITE_OK;
+  if (!row_ops.empty()) {
+    std::vector<int64_t> deletes;
+    std::vector<RowidRow> inserts;
+    for (int64_t rowid : row_order) {
+      const RowState& st = row_ops[rowid];
+      if (st.sql_delete) deletes.push_back(rowid);
+      if (!st.insert) continue;
+      const Entry& e = entries_[st.entry];
+      RowidRow r;
+      r.rowid = rowid;
+      std::memcpy(&r.chunk, data_.data() + e.pos, 8);
+      r.offset = static_cast<int>(e.offset);
+      r.has_text = data_[e.pos + 8] != 0;
+      if (r.has_text) r.text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
+      inserts.push_back(std::move(r));
+    }
+    rc = rows(deletes, inserts, any_insert, max_inserted);
+    if (rc != SQLITE_OK) {
+      clear();
+      return rc;
+    }
+  }
+  index();
+  std::vector<uint8_t> span;
+  for (const auto& group : by_blob_) {
+    const int blob = group.first.first;
+    const int64_t chunk = group.first.second;
+    const std::vector<size_t>& ids = group.second;
+    size_t lo = SIZE_MAX, hi = 0, written = 0;
+    std::vector<std::pair<size_t, size_t>> iv;
+    iv.reserve(ids.size());
+    for (size_t i : ids) {
+      const Entry& e = entries_[i];
+      lo = std::min<size_t>(lo, e.offset);
+      hi = std::max<size_t>(hi, static_cast<size_t>(e.offset) + e.len);
+      written += e.len;
+      iv.emplace_back(e.offset, static_cast<size_t>(e.offset) + e.len);
+    }
+    const Target tg = where(blob);
+    sqlite3_blob* b = nullptr;
+    rc = sqlite3_blob_open(db, schema.c_str(), tg.table.c_str(), tg.column, chunk, 1, &b);
+    if (rc != SQLITE_OK) {
+      *err = vec0::string_printf("%scould not open %s blob on %s.%s.%lld", kInternal, tg.column, schema.c_str(),
+                                 tg.table.c_str(), static_cast<long long>(chunk));
+      break;
+    }
+    const size_t spanlen = hi - lo;
+    if (spanlen <= kSpanSlack || spanlen <= 2 * written) {
+      // Is the span fully covered by the writes? Then there is nothing to read first.
+      std::sort(iv.begin(), iv.end());
+      size_t reach = lo;
+      for (const auto& x : iv) {
+        if (x.first > reach) break;
+        reach = std::max(reach, x.second);
+      }
+      span.resize(spanlen);
+      if (reach < hi) rc = sqlite3_blob_read(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
+      if (rc == SQLITE_OK) {
+        for (size_t i : ids) {
+          const Entry& e = entries_[i];
+          std::memcpy(span.data() + (e.offset - lo), data_.data() + e.pos, e.len);
+        }
+        rc = sqlite3_blob_write(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
+      }
+    } else {
+      for (size_t i : ids) {
+        const Entry& e = entries_[i];
+        rc = sqlite3_blob_write(b, data_.data() + e.pos, static_cast<int>(e.len), static_cast<int>(e.offset));
+        if (rc != SQLITE_OK) break;
+      }
+    }
+    sqlite3_blob_close(b);
+    if (rc != SQLITE_OK) {
+      *err = vec0::string_printf("%scould not write %s blob on %s.%s.%lld", kInternal, tg.column, schema.c_str(),
+                                 tg.table.c_str(), static_cast<long long>(chunk));
+      break;
+    }
+  }
+  // Marks survive a flush: the savepoints they stand for are still open.
+  auto marks = std::move(marks_);
+  clear();
+  marks_ = std::move(marks);
+  for (auto& m : marks_) m.second = 0;
+  return rc;
+}
+
+}  // namespace vecsqlite

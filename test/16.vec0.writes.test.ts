@@ -1,0 +1,322 @@
+// vec0 write path and cache freshness: the deferred write log (transactions, savepoints,
+// statement rollbacks, a log larger than its flush bound), checked against sqlite-vec 0.1.9
+// doing the same work (shadow tables byte for byte, KNN results); the per-table change marker
+// (observed through vec_stats().vec0_loads); and the threaded scan against a brute-force oracle.
+import Database from 'better-sqlite3';
+import { createHash } from 'crypto';
+import * as path from 'path';
+import { openDb, rng, randomF32, tempDir, DB } from './helpers/db';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const sqliteVec = require('sqlite-vec');
+const openRef = (file = ':memory:'): DB => {
+  const db = new Database(file);
+  sqliteVec.load(db);
+  return db;
+};
+const loads = (db: DB): number => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string).vec0_loads;
+const msg = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no error';
+};
+
+// Blobs by SHA-256 (jest compares large Buffers element by element, far too slowly).
+const digest = (rows: any[]) =>
+  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) =>
+    [k, Buffer.isBuffer(v) ? createHash('sha256').update(v).digest('hex') : v])));
+function shadowDump(db: DB, name = 't'): unknown {
+  return {
+    chunks: digest(db.prepare(`select chunk_id, size, validity, rowids from ${name}_chunks order by chunk_id`).all()),
+    rowids: db.prepare(`select rowid, id, chunk_id, chunk_offset from ${name}_rowids order by rowid`).all(),
+    vectors: digest(db.prepare(`select rowid, vectors from ${name}_vector_chunks00 order by rowid`).all()),
+    info: db.prepare(`select key, value from ${name}_info where key != 'vecsqlite_write_token' order by key`).all(),
+    seq: db.prepare('select name, seq from sqlite_sequence order by name').all(),
+  };
+}
+
+/** Runs the same statements on both connections; both must fail alike or succeed alike. */
+function both(ours: DB, ref: DB, sql: string, ...params: unknown[]): void {
+  const a = msg(() => ours.prepare(sql).run(...params));
+  const b = msg(() => ref.prepare(sql).run(...params));
+  expect({ sql, ours: a === 'no error' }).toEqual({ sql, ours: b === 'no error' });
+}
+
+const vec = (rand: () => number, dims: number): string =>
+  JSON.stringify(Array.from({ length: dims }, () => Math.floor(rand() * 9) - 4));
+
+describe('vec0 write log: transactions and savepoints against sqlite-vec 0.1.9', () => {
+  for (let seed = 1; seed <= 8; seed++) {
+    test(`random transactions with savepoints, statement rollbacks and ROLLBACK (seed ${seed})`, () => {
+      const rand = rng(seed * 104729);
+      const textPk = seed % 3 === 0;
+      const idCol = textPk ? 'id' : 'rowid';
+      const ddl = `create virtual table t using vec0(${textPk ? 'id text primary key, ' : ''}v float[4], chunk_size=8)`;
+      const ours = openDb();
+      const ref = openRef();
+      ours.exec(ddl);
+      ref.exec(ddl);
+      let next = 1;
+      const id = () => (textPk ? `k${next++}` : BigInt(next++));
+      const liveIds = (db: DB) => db.prepare(`select ${idCol} as id from t`).all().map((r: any) => r.id);
+      for (let txn = 0; txn < 12; txn++) {
+        both(ours, ref, 'begin');
+        const open: string[] = [];
+        const steps = 5 + Math.floor(rand() * 25);
+        for (let s = 0; s < steps; s++) {
+          const r = rand();
+          const live = liveIds(ours);
+          if (r < 0.35 || live.length === 0) {
+            both(ours, ref, `insert into t(${idCol}, v) values (?, ?)`, id(), vec(rand, 4));
+          } else if (r < 0.45) {
+            // Several rows in one statement (a statement journal); sometimes the last one is
+            // invalid, so the statement fails after writing the first ones.
+            const bad = rand() < 0.5;
+            const rows = [id(), id(), id()];
+            const vals = rows.map((_, i) => (bad && i === 2 ? "'[1,2]'" : `'${vec(rand, 4)}'`));
+            const keys = rows.map((k) => (typeof k === 'string' ? `'${k}'` : String(k)));
+            both(ours, ref, `insert into t(${idCol}, v) values ${rows.map((_, i) => `(${keys[i]}, ${vals[i]})`).join(', ')}`);
+          } else if (r < 0.6) {
+            both(ours, ref, `delete from t where ${idCol} = ?`, live[Math.floor(rand() * live.length)]);
+          } else if (r < 0.7) {
+            both(ours, ref, `update t set v = ? where ${idCol} = ?`, vec(rand, 4), live[Math.floor(rand() * live.length)]);
+          } else if (r < 0.8) {
+            const name = `s${s}`;
+            both(ours, ref, `savepoint ${name}`);
+            open.push(name);
+          } else if (r < 0.9 && open.length > 0) {
+            const i = Math.floor(rand() * open.length);
+            if (rand() < 0.5) {
+              both(ours, ref, `rollback to ${open[i]}`);
+              open.length = i + 1;
+            } else {
+              both(ours, ref, `release ${open[i]}`);
+              open.length = i;
+            }
+          } else {
+            // A KNN inside the transaction sees its own writes.
+            const q = vec(rand, 4);
+            const sql = `select ${idCol} as id, distance from t where v match ? and k = 5`;
+            expect(ours.prepare(sql).all(q)).toEqual(ref.prepare(sql).all(q));
+          }
+        }
+        both(ours, ref, rand() < 0.25 ? 'rollback' : 'commit');
+        expect(shadowDump(ours)).toEqual(shadowDump(ref));
+        const q = vec(rand, 4);
+        const sql = `select ${idCol} as id, distance from t where v match ? and k = 20`;
+        expect(ours.prepare(sql).all(q)).toEqual(ref.prepare(sql).all(q));
+      }
+      ours.close();
+      ref.close();
+    });
+  }
+
+  test('a transaction larger than the log bound (written early), then ROLLBACK and COMMIT', () => {
+    // 40k x 128 float32 = 20 MiB of vectors, past the 16 MiB bound at which the log is written
+    // out in the middle of the transaction.
+    const n = 40000;
+    const rand = rng(5);
+    const rows = Array.from({ length: n }, () => Buffer.from(randomF32(rand, 128).buffer));
+    const ours = openDb();
+    const ref = openRef();
+    for (const db of [ours, ref]) db.exec('create virtual table t using vec0(v float[128])');
+    const fill = (db: DB, count: number) => {
+      const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+      for (let i = 0; i < count; i++) ins.run(BigInt(i + 1), rows[i]);
+    };
+    ours.exec('begin');
+    fill(ours, n);
+    expect(ours.prepare('select count(*) from t').pluck().get()).toBe(n);
+    ours.exec('rollback');
+    expect(ours.prepare('select count(*) from t').pluck().get()).toBe(0);
+    expect(ours.prepare('select count(*) from t_rowids').pluck().get()).toBe(0);
+    for (const db of [ours, ref]) db.transaction(() => fill(db, n))();
+    expect(shadowDump(ours)).toEqual(shadowDump(ref));
+    const q = Buffer.from(randomF32(rand, 128).buffer);
+    const sql = 'select rowid, distance from t where v match ? and k = 10';
+    const a = ours.prepare(sql).all(q) as any[];
+    const b = ref.prepare(sql).all(q) as any[];
+    expect(a.map((r) => r.rowid)).toEqual(b.map((r) => r.rowid));
+    a.forEach((r, i) => expect(Math.abs(r.distance - b[i].distance)).toBeLessThan(1e-5 * b[i].distance));
+    ours.close();
+    ref.close();
+  });
+
+  test('inside a savepoint the log is kept whole and ROLLBACK TO discards only what followed', () => {
+    const db = openDb();
+    db.exec('create virtual table t using vec0(v float[128])');
+    const rand = rng(6);
+    const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+    db.exec('begin');
+    for (let i = 1; i <= 100; i++) ins.run(i, Buffer.from(randomF32(rand, 128).buffer));
+    db.exec('savepoint a');
+    for (let i = 101; i <= 40100; i++) ins.run(i, Buffer.from(randomF32(rand, 128).buffer));
+    expect(db.prepare('select count(*) from t').pluck().get()).toBe(40100);
+    db.exec('rollback to a');
+    expect(db.prepare('select count(*) from t').pluck().get()).toBe(100);
+    db.exec('release a');
+    db.exec('commit');
+    // What is on disk is exactly the first 100 rows.
+    expect(db.prepare('select count(*) from t_rowids').pluck().get()).toBe(100);
+    expect(db.prepare('select max(rowid) from t_rowids').pluck().get()).toBe(100);
+    expect(db.prepare('select count(*) from t_vector_chunks00').pluck().get()).toBe(1);
+    db.close();
+  });
+
+  test('rowids without an explicit id follow AUTOINCREMENT, as the original', () => {
+    for (const textPk of [false, true]) {
+      const ddl = `create virtual table t using vec0(${textPk ? 'id text primary key, ' : ''}v float[2], chunk_size=8)`;
+      const ours = openDb();
+      const ref = openRef();
+      for (const db of [ours, ref]) {
+        db.exec(ddl);
+        const ins = db.prepare(textPk ? 'insert into t(id, v) values (?, ?)' : 'insert into t(v) values (?)');
+        db.exec('begin');
+        for (let i = 0; i < 20; i++) (textPk ? ins.run(`x${i}`, '[1,2]') : ins.run('[1,2]'));
+        db.exec('commit');
+        db.exec(textPk ? "delete from t where id in ('x18', 'x19')" : 'delete from t where rowid in (19, 20)');
+        if (!textPk) db.prepare('insert into t(rowid, v) values (?, ?)').run(100n, '[3,4]');
+        for (let i = 0; i < 3; i++) (textPk ? ins.run(`y${i}`, '[5,6]') : ins.run('[5,6]'));
+      }
+      expect(shadowDump(ours)).toEqual(shadowDump(ref));
+      // last_insert_rowid() is the new row's rowid.
+      const r = ours.prepare(textPk ? "insert into t(id, v) values ('z', '[0,0]')" : "insert into t(v) values ('[0,0]')").run();
+      const rr = ref.prepare(textPk ? "insert into t(id, v) values ('z', '[0,0]')" : "insert into t(v) values ('[0,0]')").run();
+      expect(r.lastInsertRowid).toBe(rr.lastInsertRowid);
+      ours.close();
+      ref.close();
+    }
+  });
+
+  test('text ids deleted and inserted again in one transaction', () => {
+    const ours = openDb();
+    const ref = openRef();
+    for (const db of [ours, ref]) {
+      db.exec('create virtual table t using vec0(id text primary key, v float[2], chunk_size=8)');
+      db.prepare("insert into t(id, v) values ('a', '[1,1]'), ('b', '[2,2]')").run();
+      db.exec('begin');
+      db.exec("delete from t where id = 'a'");
+      db.exec("insert into t(id, v) values ('a', '[3,3]')");
+      db.exec("delete from t where id = 'b'; insert into t(id, v) values ('b', '[4,4]'), ('c', '[5,5]')");
+      db.exec("delete from t where id = 'c'");
+      db.exec('commit');
+    }
+    expect(shadowDump(ours)).toEqual(shadowDump(ref));
+    expect(ours.prepare('select id, v from t order by id').all()).toEqual(ref.prepare('select id, v from t order by id').all());
+    // A duplicate inside the transaction is still refused at once, with the original's message.
+    ours.exec('begin');
+    expect(msg(() => ours.exec("insert into t(id, v) values ('a', '[0,0]')"))).toBe('UNIQUE constraint failed on t primary key');
+    ours.exec('commit');
+    ours.close();
+    ref.close();
+  });
+});
+
+describe('vec0 per-table change marker', () => {
+  function pair() {
+    const file = path.join(tempDir(), 'm.db');
+    const a = openDb(file);
+    a.pragma('journal_mode = wal');
+    a.exec('create virtual table t using vec0(v float[2], chunk_size=8); create table other(x)');
+    const ins = a.prepare('insert into t(rowid, v) values (?, ?)');
+    for (let i = 1; i <= 10; i++) ins.run(i, JSON.stringify([i, i]));
+    const b = openDb(file);
+    b.prepare("select rowid from t where v match '[0,0]' and k = 1").all(); // b's cache is loaded too
+    return { a, b, file };
+  }
+  const knn = (db: DB) => db.prepare("select rowid from t where v match '[0,0]' and k = 3").all().map((r: any) => r.rowid);
+
+  test('a commit to another table keeps the cache; writes to the table reload it', () => {
+    const { a, b } = pair();
+    expect(knn(a)).toEqual([1, 2, 3]);
+    const l0 = loads(a);
+    b.exec('insert into other values (1)');
+    expect(knn(a)).toEqual([1, 2, 3]);
+    expect(loads(a)).toBe(l0); // no reload
+    b.prepare('insert into t(rowid, v) values (?, ?)').run(50, '[0.5,0.5]');
+    expect(knn(a)).toEqual([50, 1, 2]);
+    expect(loads(a)).toBe(l0 + 1);
+    b.exec('update t set v = \'[0.1,0.1]\' where rowid = 3');
+    expect(knn(a)).toEqual([3, 50, 1]);
+    b.exec('delete from t where rowid = 50');
+    expect(knn(a)).toEqual([3, 1, 2]);
+    // Its own writes never reload it.
+    const l1 = loads(a);
+    a.exec('delete from t where rowid = 1');
+    b.exec('insert into other values (2)');
+    expect(knn(a)).toEqual([3, 2, 4]);
+    expect(loads(a)).toBe(l1);
+    a.close();
+    b.close();
+  });
+
+  test('an insert by sqlite-vec 0.1.9 in another connection is noticed (AUTOINCREMENT sequence)', () => {
+    const { a, b, file } = pair();
+    b.close();
+    expect(knn(a)).toEqual([1, 2, 3]);
+    const ref = openRef(file);
+    ref.prepare('insert into t(rowid, v) values (?, ?)').run(60n, '[0.2,0.2]');
+    ref.close();
+    expect(knn(a)).toEqual([60, 1, 2]);
+    a.close();
+  });
+
+  test('a rolled-back write by another connection changes nothing', () => {
+    const { a, b } = pair();
+    expect(knn(a)).toEqual([1, 2, 3]);
+    const l0 = loads(a);
+    b.exec('begin');
+    b.prepare('insert into t(rowid, v) values (?, ?)').run(70, '[0,0]');
+    b.exec('rollback');
+    b.exec('insert into other values (3)');
+    expect(knn(a)).toEqual([1, 2, 3]);
+    expect(loads(a)).toBe(l0);
+    a.close();
+    b.close();
+  });
+});
+
+describe('vec0 threaded scan (arenas of 16 MiB and more) against a brute-force oracle', () => {
+  test('k, rowid IN and distance bounds over 40k x 128', () => {
+    const n = 40000;
+    const dims = 128;
+    const rand = rng(77);
+    const data = randomF32(rand, n * dims);
+    const db = openDb();
+    db.exec('create virtual table t using vec0(v float[128])');
+    const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < n; i++) ins.run(i + 1, Buffer.from(data.buffer, i * dims * 4, dims * 4));
+    })();
+    const l2 = (q: Float32Array, i: number) => {
+      let s = 0;
+      for (let j = 0; j < dims; j++) {
+        const d = q[j] - data[i * dims + j];
+        s += d * d;
+      }
+      return Math.sqrt(s);
+    };
+    for (let t = 0; t < 4; t++) {
+      const q = randomF32(rand, dims);
+      const all = Array.from({ length: n }, (_, i) => ({ id: i + 1, d: l2(q, i) })).sort((x, y) => x.d - y.d);
+      const qb = Buffer.from(q.buffer);
+      const got = db.prepare('select rowid, distance from t where v match ? and k = 25').all(qb) as any[];
+      expect(got.map((r) => r.rowid)).toEqual(all.slice(0, 25).map((r) => r.id));
+      got.forEach((r, i) => expect(Math.abs(r.distance - all[i].d)).toBeLessThan(1e-4));
+      // Distance window: the 25 nearest with lo < d <= hi.
+      const lo = all[100].d, hi = all[5000].d;
+      const inWin = all.filter((r) => Math.fround(r.d) > Math.fround(lo) && Math.fround(r.d) <= Math.fround(hi));
+      const win = db.prepare('select rowid from t where v match ? and k = 25 and distance > ? and distance <= ?').all(qb, lo, hi) as any[];
+      expect(win.map((r) => r.rowid)).toEqual(inWin.slice(0, 25).map((r) => r.id));
+      // rowid IN: a scattered subset, fewer than k of them.
+      const some = Array.from({ length: 12 }, () => 1 + Math.floor(rand() * n));
+      const expectIn = all.filter((r) => some.includes(r.id)).map((r) => r.id);
+      const gotIn = db.prepare(`select rowid from t where v match ? and k = 25 and rowid in (${some.join(',')})`).all(qb) as any[];
+      expect(gotIn.map((r) => r.rowid)).toEqual(expectIn);
+    }
+    db.close();
+  });
+});
