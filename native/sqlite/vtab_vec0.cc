@@ -24,9 +24,25 @@
 // CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per vector
 // column, an Arena (core/arena.h) whose ids are "position keys" chunk_id*4096 + (4095-offset),
 // so TopK's id tie-break reproduces the original's tie order (earlier chunk first, higher slot
-// first within a chunk). Writes through xUpdate update the arena; ROLLBACK / ROLLBACK TO / a
-// failed write mark it stale; PRAGMA data_version (another connection or process committed)
-// marks it stale; a stale cache is reloaded lazily from the chunk tables.
+// first within a chunk). A KNN is one scan_topk over the arena (threaded from 16 MiB on) with
+// rowid IN as a slot bitmap and distance constraints as bounds, before the top-k.
+//
+// WRITES: xUpdate validates everything, updates the cache at once and puts the shadow-table
+// changes of the row into a write log (vec0_writelog.h): validity / rowids / vector bytes and
+// the _rowids row. The log reaches the tables at xSync (each touched chunk blob written once,
+// _rowids rows in multi-row INSERTs), or earlier once it holds 16 MiB while no savepoint is
+// open. Chunk creation and deletion run at once. ROLLBACK TO truncates the log at the
+// savepoint's mark; ROLLBACK drops it; both mark the cache stale, and a reload in the middle of
+// a transaction overlays what the log still holds. Inside an open write transaction, plain SQL
+// reads of the shadow tables may not show that transaction's latest vec0 writes yet.
+//
+// FRESHNESS: PRAGMA data_version moves when another connection or process committed to the
+// file. The table's change marker then says whether that commit touched this table: the key
+// vecsqlite_write_token in "<t>_info" (a random int64 that every vecsqlite transaction writing
+// the table replaces at xSync) plus the AUTOINCREMENT sequences of _rowids and _chunks (moved
+// by any implementation's inserts). Unchanged marker: the cache is kept; otherwise reloaded
+// lazily. A table whose marker has no token (never written by vecsqlite) reloads on every
+// data_version change. The original's own UPDATEs and DELETEs do not move the marker (see README).
 //
 // k: no 4096 cap. k is limited only by the rows in the table (TopK allocates for what it keeps),
 // so `k = 1e9` costs as much as a full sort of the table, never more.

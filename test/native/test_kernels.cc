@@ -249,7 +249,14 @@ void test_i8(const KernelTable& t, size_t n, int qmode, int bmode) {
             isa, n, r, double(out[r]), double(want));
     }
   }
-  check(!block_distance(t, Metric::l1, Dtype::i8, q, base, n, kRows, out), "no l1 on i8 (%s)", isa);
+  // l1 on int8 (vec0's int8 distance_metric=l1): exact integer sums, computed here directly.
+  check(block_distance(t, Metric::l1, Dtype::i8, q, base, n, kRows, out), "l1 on i8 exists (%s)", isa);
+  for (size_t r = 0; r < size_t(kRows); r++) {
+    int64_t want = 0;
+    for (size_t i = 0; i < n; i++) want += std::llabs(int64_t(q[i]) - int64_t(base[r * n + i]));
+    check(out[r] == float(want), "l1_i8 block_distance %s n=%zu row=%zu got=%.9g want=%lld", isa, n, r, double(out[r]),
+          static_cast<long long>(want));
+  }
 }
 
 // ---- bits ----
