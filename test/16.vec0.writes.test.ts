@@ -264,6 +264,21 @@ describe('vec0 per-table change marker', () => {
     a.close();
   });
 
+  test('a rejected write (validation error) keeps the cache and the table unchanged', () => {
+    const { a, b } = pair();
+    b.close();
+    expect(knn(a)).toEqual([1, 2, 3]);
+    const l0 = loads(a);
+    const ins = a.prepare('insert into t(rowid, v) values (?, ?)');
+    expect(msg(() => ins.run(99, '[1,2,3]'))).toBe('Dimension mismatch for inserted vector for the "v" column. Expected 2 dimensions but received 3.');
+    expect(msg(() => ins.run(5, '[1,2]'))).toBe('UNIQUE constraint failed on t primary key');
+    expect(msg(() => a.prepare('update t set v = ? where rowid = 2').run('[nope]'))).toMatch(/^Updated vector for the "v" column is invalid/);
+    expect(knn(a)).toEqual([1, 2, 3]);
+    expect(loads(a)).toBe(l0);
+    expect(a.prepare('select count(*) from t_rowids').pluck().get()).toBe(10);
+    a.close();
+  });
+
   test('a rolled-back write by another connection changes nothing', () => {
     const { a, b } = pair();
     expect(knn(a)).toEqual([1, 2, 3]);

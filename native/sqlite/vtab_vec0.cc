@@ -360,6 +360,8 @@ struct Vec0Table {
   // Between xBegin and commit/rollback no other connection can commit (this one holds the
   // write lock), so data_version is checked once per write transaction.
   bool in_write_txn = false, txn_checked = false;
+  bool mutated = false;  // the current xUpdate has started changing tables, log or cache
+  bool txn_mutated = false;  // some xUpdate of this transaction did
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
     stmts.clear();
@@ -1266,6 +1268,7 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   }
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
+  t->mutated = true;
   t->log.delete_rowid(rowid);
   int rc = SQLITE_OK;
   bool empty = byte == 0;
@@ -1341,6 +1344,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   }
   sqlite3_stmt* st = nullptr;
   int rc = SQLITE_OK;
+  t->mutated = true;
   if (off < 0) {
     rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids) VALUES (?, zeroblob(?), zeroblob(?))",
                                   t->schema.c_str(), t->n_chunks.c_str()), &st);
@@ -1516,6 +1520,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
     if (rc != SQLITE_OK) return rc;
     change[i] = true;
   }
+  t->mutated = true;
   const int64_t key = t->cache.pos_of[rid];
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
@@ -1533,6 +1538,7 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
   int rc;
   try {
+    t->mutated = false;
     rc = update(t, argc, argv, pRowid);
     if (rc == SQLITE_OK) {
       t->wrote = true;
@@ -1541,9 +1547,12 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
     }
   } catch (...) {
     rc = SQLITE_NOMEM;
+    t->mutated = true;  // wherever it stopped
   }
-  // A failed write may have changed some shadow rows that SQLite now rolls back.
-  if (rc != SQLITE_OK) t->cache.valid = false;
+  // A write that failed after it began changing the table (not a validation error, which
+  // comes first) may have left shadow rows that SQLite now rolls back: reload then.
+  if (t->mutated) t->txn_mutated = true;
+  if (rc != SQLITE_OK && t->mutated) t->cache.valid = false;
   return rc;
 }
 
@@ -1558,6 +1567,7 @@ int xBegin(sqlite3_vtab* p) {
   t->wrote = false;
   t->in_write_txn = true;
   t->txn_checked = false;
+  t->txn_mutated = false;
   return SQLITE_OK;
 }
 int xSync(sqlite3_vtab* p) {
@@ -1588,7 +1598,10 @@ int xRollback(sqlite3_vtab* p) {
   t->log.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
-  t->cache.valid = false;
+  // Nothing to undo in the cache when this transaction never changed the table (for example a
+  // single statement that failed validation).
+  if (t->txn_mutated) t->cache.valid = false;
+  t->txn_mutated = false;
   return SQLITE_OK;
 }
 int xSavepoint(sqlite3_vtab* p, int level) {
@@ -1602,7 +1615,8 @@ int xRelease(sqlite3_vtab* p, int level) {
 int xRollbackTo(sqlite3_vtab* p, int level) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
   t->log.rollback_to(level);
-  t->cache.valid = false;  // reloaded from the rolled-back tables plus what the log still holds
+  // Reloaded from the rolled-back tables plus what the log still holds.
+  if (t->txn_mutated) t->cache.valid = false;
   return SQLITE_OK;
 }
 
