@@ -63,12 +63,51 @@ describe('vec0 CREATE', () => {
     expect(createError(openDb(), cols.split(', ').slice(0, 16).join(', '))).toBeNull();
   });
 
-  test('partition keys, metadata and auxiliary columns are rejected as not supported yet', () => {
+  test('partition keys, metadata and auxiliary columns: shadow DDL and order identical to 0.1.9 (issue 6)', () => {
+    const spec =
+      'create virtual table v using vec0(p text partition key, n integer, +x text, a float[2], s text, q int partition key, +y blob, f float, b boolean, chunk_size=8)';
+    const ours = openDb();
+    const ref = openRef();
+    ours.exec(spec);
+    ref.exec(spec);
+    const dump = (db: DB) => db.prepare('select type, name, tbl_name, rootpage, sql from sqlite_master order by rowid').all();
+    expect(dump(ours)).toEqual(dump(ref));
+    const names = (dump(ours) as any[]).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['v_metadatachunks00', 'v_metadatachunks01', 'v_metadatatext01', 'v_auxiliary']));
+    expect((dump(ours) as any[]).find((r) => r.name === 'v_chunks').sql).toBe(
+      'CREATE TABLE "v_chunks"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,sequence_id integer,partition00,partition01,validity BLOB NOT NULL, rowids BLOB NOT NULL)',
+    );
+    expect((dump(ours) as any[]).find((r) => r.name === 'v_auxiliary').sql).toBe(
+      'CREATE TABLE "v_auxiliary"( rowid integer PRIMARY KEY , value00, value01)',
+    );
+    // Declared columns in declaration order.
+    const cols = (db: DB) => db.prepare("select name from pragma_table_xinfo('v')").all().map((r: any) => r.name);
+    expect(cols(ours)).toEqual(['rowid', 'p', 'n', 'x', 'a', 's', 'q', 'y', 'f', 'b', 'distance', 'k']);
+    expect(cols(ours)).toEqual(cols(ref));
+    // Shadow names as the original reports them.
+    const shadows = (db: DB) => db.prepare("select name from pragma_table_list where type = 'shadow' order by name").all();
+    expect(shadows(ours)).toEqual(shadows(ref));
+    // DROP removes every shadow table.
+    ours.exec('drop table v');
+    expect(ours.prepare("select count(*) as c from sqlite_master where name like 'v%'").get()).toEqual({ c: 0 });
+  });
+
+  test('column-kind limits and parse quirks of partition / metadata / aux definitions', () => {
     const db = openDb();
-    expect(createError(db, 'a float[2], p text partition key')).toMatch(/partition key columns are not supported yet/);
-    expect(createError(db, 'a float[2], g text')).toMatch(/metadata columns are not supported yet/);
-    expect(createError(db, 'a float[2], +t text')).toMatch(/auxiliary columns are not supported yet/);
-    expect(db.prepare("select count(*) as c from sqlite_master where name like 't%'").get()).toEqual({ c: 0 });
+    const parts = Array.from({ length: 5 }, (_, i) => `p${i} text partition key`).join(', ');
+    expect(createError(db, `a float[2], ${parts}`)).toBe('vec0 constructor error: More than 4 partition key columns were provided');
+    expect(createError(db, `a float[2], ${parts.split(', ').slice(0, 4).join(', ')}`)).toBeNull();
+    const metas = Array.from({ length: 17 }, (_, i) => `m${i} integer`).join(', ');
+    expect(createError(db, `a float[2], ${metas}`)).toBe('vec0 constructor error: More than 16 metadata columns were provided');
+    expect(createError(db, `a float[2], ${metas.split(', ').slice(0, 16).join(', ')}`)).toBeNull();
+    const auxs = Array.from({ length: 17 }, (_, i) => `+x${i} text`).join(', ');
+    expect(createError(db, `a float[2], ${auxs}`)).toBe('vec0 constructor error: More than 16 auxiliary columns were provided');
+    expect(createError(db, `a float[2], ${auxs.split(', ').slice(0, 16).join(', ')}`)).toBeNull();
+    // Tokens after a metadata type are ignored (as 0.1.9): `pk text not null primary key` is metadata.
+    db.exec('create virtual table m using vec0(a float[1], pk text not null primary key, c integer default 5, +z integer not null)');
+    expect(db.prepare("select name from pragma_table_xinfo('m')").all().map((r: any) => r.name)).toEqual(['rowid', 'a', 'pk', 'c', 'z', 'distance', 'k']);
+    expect(createError(db, 'a float[2], b text, b integer')).toBe("vec0 constructor error: could not declare virtual table, 'duplicate column name: b'");
+    expect(createError(db, 'a float[2], distance integer')).toBe("vec0 constructor error: could not declare virtual table, 'duplicate column name: distance'");
   });
 
   test('shadow tables: exact DDL in the original order, info rows, declared columns', () => {

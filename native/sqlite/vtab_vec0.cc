@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -45,6 +46,7 @@
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
 #include "sqlite/freshness.h"
+#include "sqlite/vec0_columns.h"
 #include "sqlite/vec0_vector.h"
 
 namespace vecsqlite {
@@ -72,12 +74,31 @@ struct VectorColumn {
   size_t nbytes() const { return vec0::vector_byte_size(type, static_cast<size_t>(dims)); }
 };
 
+// Declared user columns in declaration order (issue 6: vectors, partition keys, metadata and
+// auxiliary columns may be interleaved). Column c of the vtab (1-based) is order[c - 1].
+enum class ColKind { vector, partition, metadata, aux };
+struct ColRef {
+  ColKind kind;
+  int idx;  // index within its kind
+};
+
 struct Config {
   bool has_pk = false;
   bool text_pk = false;
   std::string pk_name;
   std::vector<VectorColumn> vcols;
+  std::vector<vec0cols::PartitionColumn> pcols;
+  std::vector<vec0cols::MetadataColumn> mcols;
+  std::vector<vec0cols::AuxColumn> acols;
+  std::vector<ColRef> order;
   int chunk_size = kDefaultChunkSize;
+  int ncols() const { return static_cast<int>(order.size()); }
+  // argv index (xUpdate) of user column j of kind k.
+  int argv_of(ColKind k, int idx) const {
+    for (size_t j = 0; j < order.size(); j++)
+      if (order[j].kind == k && order[j].idx == idx) return 3 + static_cast<int>(j);
+    return -1;
+  }
 };
 
 // ---- CREATE argument parsing -----------------------------------------------------------------
@@ -211,6 +232,7 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
                              kMaxVectorColumns);
         return SQLITE_ERROR;
       }
+      cfg->order.push_back({ColKind::vector, static_cast<int>(cfg->vcols.size())});
       cfg->vcols.push_back(vc);
       continue;
     }
@@ -218,9 +240,14 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
     // Partition key: name type partition key (issue 6).
     if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
         kw(t[2], "partition") && kw(t[3], "key")) {
-      *err = string_printf("%spartition key columns are not supported yet by vecsqlite ('%s')",
-                           kCtorPrefix, arg.c_str());
-      return SQLITE_ERROR;
+      if (static_cast<int>(cfg->pcols.size()) >= vec0cols::kMaxPartitionColumns) {
+        *err = string_printf("%sMore than %d partition key columns were provided", kCtorPrefix,
+                             vec0cols::kMaxPartitionColumns);
+        return SQLITE_ERROR;
+      }
+      cfg->order.push_back({ColKind::partition, static_cast<int>(cfg->pcols.size())});
+      cfg->pcols.push_back({t[0].text, is_text});
+      continue;
     }
     // Primary key: name text|int|integer primary key.
     if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
@@ -238,22 +265,49 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
       continue;
     }
     // Auxiliary: +name type (issue 6).
-    if (t[0].kind == Tok::plus) {
-      *err = string_printf("%sauxiliary columns are not supported yet by vecsqlite ('%s')",
-                           kCtorPrefix, arg.c_str());
-      return SQLITE_ERROR;
+    if (t[0].kind == Tok::plus && t.size() >= 4 && t[1].kind == Tok::ident && t[2].kind == Tok::ident) {
+      vec0cols::AuxType at;
+      bool ok = true;
+      if (kw(t[2], "text")) at = vec0cols::AuxType::text;
+      else if (kw(t[2], "int") || kw(t[2], "integer")) at = vec0cols::AuxType::integer;
+      else if (kw(t[2], "float") || kw(t[2], "double")) at = vec0cols::AuxType::real;
+      else if (kw(t[2], "blob")) at = vec0cols::AuxType::blob;
+      else ok = false;
+      if (ok) {
+        if (static_cast<int>(cfg->acols.size()) >= vec0cols::kMaxAuxColumns) {
+          *err = string_printf("%sMore than %d auxiliary columns were provided", kCtorPrefix,
+                               vec0cols::kMaxAuxColumns);
+          return SQLITE_ERROR;
+        }
+        cfg->order.push_back({ColKind::aux, static_cast<int>(cfg->acols.size())});
+        cfg->acols.push_back({t[1].text, at});
+        continue;
+      }
     }
     // Metadata: name <type> ... (issue 6).
     if (t.size() >= 3 && t[0].kind == Tok::ident && t[1].kind == Tok::ident) {
       static const char* kMetaTypes[] = {"boolean", "bool",  "int64",   "integer64", "integer", "int",
                                          "float",   "double", "float64", "f64",       "text"};
-      for (const char* mt : kMetaTypes) {
-        if (kw(t[1], mt)) {
-          *err = string_printf("%smetadata columns are not supported yet by vecsqlite ('%s')",
-                               kCtorPrefix, arg.c_str());
-          return SQLITE_ERROR;
+      static const vec0cols::MetaType kMetaKinds[] = {
+          vec0cols::MetaType::boolean, vec0cols::MetaType::boolean, vec0cols::MetaType::integer,
+          vec0cols::MetaType::integer, vec0cols::MetaType::integer, vec0cols::MetaType::integer,
+          vec0cols::MetaType::real,    vec0cols::MetaType::real,    vec0cols::MetaType::real,
+          vec0cols::MetaType::real,    vec0cols::MetaType::text};
+      bool found = false;
+      for (size_t m = 0; m < sizeof kMetaTypes / sizeof kMetaTypes[0]; m++) {
+        if (kw(t[1], kMetaTypes[m])) {
+          if (static_cast<int>(cfg->mcols.size()) >= vec0cols::kMaxMetadataColumns) {
+            *err = string_printf("%sMore than %d metadata columns were provided", kCtorPrefix,
+                                 vec0cols::kMaxMetadataColumns);
+            return SQLITE_ERROR;
+          }
+          cfg->order.push_back({ColKind::metadata, static_cast<int>(cfg->mcols.size())});
+          cfg->mcols.push_back({t[0].text, kMetaKinds[m]});
+          found = true;
+          break;
         }
       }
+      if (found) continue;
     }
     // Table option: key=value.
     if (t[0].kind == Tok::ident && t[1].kind == Tok::eq) {
@@ -302,9 +356,30 @@ Dtype dtype_of(ElementType t) {
   return t == ElementType::float32 ? Dtype::f32 : t == ElementType::int8 ? Dtype::i8 : Dtype::u1;
 }
 
+// Issue 6: rows are grouped by partition-key tuple; each group has its own arenas, so a KNN
+// over one partition scans only that partition's vectors. A table without partition keys has
+// exactly one group. Every chunk belongs to one group (chunks hold one tuple each).
+struct Group {
+  std::vector<vec0cols::Value> tuple;
+  std::vector<Arena> arenas;  // per vector column, ids = position keys
+  std::set<int64_t> chunks;   // chunk ids of this tuple (the latest is the insert target)
+};
+// Per chunk: its group and the decoded metadata columns (columnar, indexed by slot).
+struct ChunkCols {
+  int group = 0;
+  std::vector<vec0cols::MetaChunk> meta;
+};
+struct TupleLess {
+  bool operator()(const std::vector<vec0cols::Value>& a, const std::vector<vec0cols::Value>& b) const {
+    return vec0cols::tuple_less(a, b);
+  }
+};
+
 struct Cache {
   bool valid = false;
-  std::vector<Arena> arenas;                        // per vector column, ids = position keys
+  std::vector<Group> groups;
+  std::map<std::vector<vec0cols::Value>, int, TupleLess> group_of;
+  std::unordered_map<int64_t, ChunkCols> chunk_cols;  // chunk_id -> group, metadata
   std::unordered_map<int64_t, int64_t> pos_of;     // rowid -> position key
   std::unordered_map<int64_t, int64_t> rowid_at;   // position key -> rowid
   std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
@@ -324,15 +399,20 @@ struct Vec0Table {
   // Shadow-table names and the hot write statements' SQL (set_names(): at connect and rename).
   std::string n_chunks, n_rowids;
   std::vector<std::string> n_vchunks;
+  std::vector<std::string> n_mchunks, n_mtext;  // per metadata column (n_mtext: "" unless TEXT)
+  std::string n_aux;
   std::string sql_insert_rowid, sql_delete_rowid;
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
     stmts.clear();
   }
   ~Vec0Table() { finalize_all(); }
-  // column layout: 0 = rowid/pk, 1..n = vectors, n+1 = distance, n+2 = k
-  int col_distance() const { return 1 + static_cast<int>(cfg.vcols.size()); }
-  int col_k() const { return 2 + static_cast<int>(cfg.vcols.size()); }
+  // column layout: 0 = rowid/pk, 1..n = user columns (cfg.order), n+1 = distance, n+2 = k
+  int col_distance() const { return 1 + cfg.ncols(); }
+  int col_k() const { return 2 + cfg.ncols(); }
+  const ColRef* col_ref(int col) const {
+    return col >= 1 && col <= cfg.ncols() ? &cfg.order[static_cast<size_t>(col - 1)] : nullptr;
+  }
 };
 
 void set_err(Vec0Table* t, const std::string& msg) {
@@ -350,6 +430,15 @@ void set_names(Vec0Table* t) {
   t->n_rowids = shadow(t, "rowids");
   t->n_vchunks.clear();
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) t->n_vchunks.push_back(vchunks_name(t, i));
+  t->n_mchunks.clear();
+  t->n_mtext.clear();
+  for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+    t->n_mchunks.push_back(t->name + string_printf("_metadatachunks%02d", static_cast<int>(i)));
+    t->n_mtext.push_back(t->cfg.mcols[i].type == vec0cols::MetaType::text
+                             ? t->name + string_printf("_metadatatext%02d", static_cast<int>(i))
+                             : std::string());
+  }
+  t->n_aux = shadow(t, "auxiliary");
   t->sql_insert_rowid = string_printf("INSERT INTO \"%w\".\"%w\"(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
                                       t->schema.c_str(), t->n_rowids.c_str());
   t->sql_delete_rowid = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_rowids.c_str());
@@ -383,17 +472,379 @@ int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t 
   return rc;
 }
 
+// ---- issue 6: partition groups, metadata and aux storage in the cache ------------------------
+int prepare(Vec0Table* t, const std::string& sql, sqlite3_stmt** st);
+int step_done(Vec0Table* t, sqlite3_stmt* st);
+
+// Partition values of a chunks-table row (columns first .. first+npartitions-1 of `st`).
+std::vector<vec0cols::Value> partition_tuple_of(Vec0Table* t, sqlite3_stmt* st, int first) {
+  std::vector<vec0cols::Value> out;
+  for (size_t p = 0; p < t->cfg.pcols.size(); p++)
+    out.push_back(vec0cols::value_of(sqlite3_column_value(st, first + static_cast<int>(p))));
+  return out;
+}
+
+// The group of a partition tuple, created (with empty arenas) when new.
+int group_for(Vec0Table* t, const std::vector<vec0cols::Value>& tuple) {
+  Cache& c = t->cache;
+  auto it = c.group_of.find(tuple);
+  if (it != c.group_of.end()) return it->second;
+  Group g;
+  g.tuple = tuple;
+  for (const VectorColumn& vc : t->cfg.vcols) g.arenas.emplace_back(dtype_of(vc.type), static_cast<size_t>(vc.dims));
+  c.groups.push_back(std::move(g));
+  const int gi = static_cast<int>(c.groups.size()) - 1;
+  c.group_of.emplace(tuple, gi);
+  return gi;
+}
+
+// Records a chunk (loaded or just created) in its group, with zeroed metadata.
+void cols_register_chunk(Vec0Table* t, int64_t chunk, const std::vector<vec0cols::Value>& tuple) {
+  const int g = group_for(t, tuple);
+  ChunkCols cc;
+  cc.group = g;
+  const int cs = t->cfg.chunk_size;
+  for (const auto& mc : t->cfg.mcols) {
+    std::vector<uint8_t> zeros(vec0cols::meta_base_bytes(mc.type, cs), 0);
+    vec0cols::MetaChunk m;
+    vec0cols::decode_meta_chunk(mc.type, cs, zeros.data(), zeros.size(), &m);
+    cc.meta.push_back(std::move(m));
+  }
+  t->cache.chunk_cols[chunk] = std::move(cc);
+  t->cache.groups[static_cast<size_t>(g)].chunks.insert(chunk);
+}
+
+ChunkCols* chunk_cols_of(Cache& c, int64_t chunk) {
+  auto it = c.chunk_cols.find(chunk);
+  return it == c.chunk_cols.end() ? nullptr : &it->second;
+}
+
+// The arena of vector column i that holds (or will hold) position key `key`.
+Arena& arena_for(Cache& c, int64_t key, size_t i) {
+  ChunkCols* cc = chunk_cols_of(c, pos_chunk(key));
+  return c.groups[static_cast<size_t>(cc != nullptr ? cc->group : 0)].arenas[i];
+}
+
+// Loads the metadata chunks and long texts into the cache (after the chunks are registered).
+int cols_load(Vec0Table* t) {
+  Cache& c = t->cache;
+  const int cs = t->cfg.chunk_size;
+  for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+    const vec0cols::MetadataColumn& mcol = t->cfg.mcols[i];
+    sqlite3_stmt* st = nullptr;
+    std::string sql = string_printf("SELECT rowid, data FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_mchunks[i].c_str());
+    int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+    if (rc != SQLITE_OK) {
+      set_err(t, sqlite3_errmsg(t->db));
+      return rc;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      ChunkCols* cc = chunk_cols_of(c, sqlite3_column_int64(st, 0));
+      if (cc == nullptr) continue;  // a metadata row without its chunk: not reachable
+      const uint8_t* data = static_cast<const uint8_t*>(sqlite3_column_blob(st, 1));
+      const size_t n = static_cast<size_t>(sqlite3_column_bytes(st, 1));
+      if (!vec0cols::decode_meta_chunk(mcol.type, cs, data, n, &cc->meta[i])) {
+        set_err(t, string_printf("metadata chunk size doesn't match for column %s at chunk %lld - expected %d, found %d",
+                                 mcol.name.c_str(), static_cast<long long>(sqlite3_column_int64(st, 0)),
+                                 static_cast<int>(vec0cols::meta_base_bytes(mcol.type, cs)), static_cast<int>(n)));
+        sqlite3_finalize(st);
+        return SQLITE_ERROR;
+      }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+      set_err(t, sqlite3_errmsg(t->db));
+      return rc;
+    }
+    if (mcol.type != vec0cols::MetaType::text) continue;
+    sql = string_printf("SELECT rowid, data FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_mtext[i].c_str());
+    rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+    if (rc != SQLITE_OK) {
+      set_err(t, sqlite3_errmsg(t->db));
+      return rc;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      auto pit = c.pos_of.find(sqlite3_column_int64(st, 0));
+      if (pit == c.pos_of.end()) continue;
+      ChunkCols* cc = chunk_cols_of(c, pos_chunk(pit->second));
+      if (cc == nullptr) continue;
+      const unsigned char* txt = sqlite3_column_text(st, 1);
+      const int n = sqlite3_column_bytes(st, 1);
+      if (txt != nullptr && n > 12)
+        cc->meta[i].s[static_cast<size_t>(pos_offset(pit->second))].assign(reinterpret_cast<const char*>(txt), static_cast<size_t>(n));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+      set_err(t, sqlite3_errmsg(t->db));
+      return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+// The values of one row's non-vector columns, validated before anything is written.
+struct RowCols {
+  std::vector<vec0cols::Value> part;
+  std::vector<vec0cols::Value> meta;
+  std::vector<vec0cols::Value> aux;
+  std::vector<bool> meta_set, aux_set;  // UPDATE: which columns change
+};
+
+// INSERT: checks partition, aux and metadata values (argv as in xUpdate).
+int cols_check_insert(Vec0Table* t, sqlite3_value** argv, RowCols* rc) {
+  const Config& cfg = t->cfg;
+  std::string err;
+  rc->part.resize(cfg.pcols.size());
+  for (size_t i = 0; i < cfg.pcols.size(); i++)
+    if (!vec0cols::check_partition_value(cfg.pcols[i], argv[cfg.argv_of(ColKind::partition, static_cast<int>(i))], &rc->part[i], &err)) {
+      set_err(t, err);
+      return SQLITE_ERROR;
+    }
+  rc->aux.resize(cfg.acols.size());
+  rc->aux_set.assign(cfg.acols.size(), true);
+  for (size_t i = 0; i < cfg.acols.size(); i++)
+    if (!vec0cols::check_aux_value(cfg.acols[i], argv[cfg.argv_of(ColKind::aux, static_cast<int>(i))], &rc->aux[i], &err)) {
+      set_err(t, err);
+      return SQLITE_ERROR;
+    }
+  rc->meta.resize(cfg.mcols.size());
+  rc->meta_set.assign(cfg.mcols.size(), true);
+  for (size_t i = 0; i < cfg.mcols.size(); i++)
+    if (!vec0cols::check_metadata_value(cfg.mcols[i], argv[cfg.argv_of(ColKind::metadata, static_cast<int>(i))], &rc->meta[i], &err)) {
+      set_err(t, err);
+      return SQLITE_ERROR;
+    }
+  return SQLITE_OK;
+}
+
+// UPDATE: partition keys cannot change; aux (type-checked, unlike 0.1.9) and metadata may.
+int cols_check_update(Vec0Table* t, sqlite3_value** argv, RowCols* rc) {
+  const Config& cfg = t->cfg;
+  std::string err;
+  for (size_t i = 0; i < cfg.pcols.size(); i++)
+    if (!sqlite3_value_nochange(argv[cfg.argv_of(ColKind::partition, static_cast<int>(i))])) {
+      set_err(t, "UPDATE on partition key columns are not supported yet. ");
+      return SQLITE_ERROR;
+    }
+  rc->aux.resize(cfg.acols.size());
+  rc->aux_set.assign(cfg.acols.size(), false);
+  for (size_t i = 0; i < cfg.acols.size(); i++) {
+    sqlite3_value* v = argv[cfg.argv_of(ColKind::aux, static_cast<int>(i))];
+    if (sqlite3_value_nochange(v)) continue;
+    if (!vec0cols::check_aux_value(cfg.acols[i], v, &rc->aux[i], &err)) {
+      set_err(t, err);
+      return SQLITE_ERROR;
+    }
+    rc->aux_set[i] = true;
+  }
+  rc->meta.resize(cfg.mcols.size());
+  rc->meta_set.assign(cfg.mcols.size(), false);
+  for (size_t i = 0; i < cfg.mcols.size(); i++) {
+    sqlite3_value* v = argv[cfg.argv_of(ColKind::metadata, static_cast<int>(i))];
+    if (sqlite3_value_nochange(v)) continue;
+    if (!vec0cols::check_metadata_value(cfg.mcols[i], v, &rc->meta[i], &err)) {
+      set_err(t, err);
+      return SQLITE_ERROR;
+    }
+    rc->meta_set[i] = true;
+  }
+  return SQLITE_OK;
+}
+
+// Writes metadata column i of slot (chunk, off) for user row `rowid`: chunk blob bytes, the
+// null tail, the long-text side table; and the cache.
+int cols_write_meta(Vec0Table* t, size_t i, int64_t chunk, int off, int64_t rowid, const vec0cols::Value& v) {
+  ChunkCols* cc = chunk_cols_of(t->cache, chunk);
+  if (cc == nullptr) {
+    set_err(t, string_printf("%smissing chunk %lld", kInternal, static_cast<long long>(chunk)));
+    return SQLITE_ERROR;
+  }
+  const vec0cols::MetadataColumn& mcol = t->cfg.mcols[i];
+  vec0cols::MetaChunk& mc = cc->meta[i];
+  const int cs = t->cfg.chunk_size;
+  const int base = static_cast<int>(vec0cols::meta_base_bytes(mcol.type, cs));
+  const bool null = v.type == SQLITE_NULL;
+  int rc;
+  if (mcol.type == vec0cols::MetaType::text) {
+    const bool was_long = !mc.is_null(off) && mc.s[static_cast<size_t>(off)].size() > 12;
+    const bool is_long = !null && v.s.size() > 12;
+    const char* sql = nullptr;
+    if (is_long && was_long) sql = "UPDATE \"%w\".\"%w\" SET data = ?2 WHERE rowid = ?1";
+    else if (is_long) sql = "INSERT INTO \"%w\".\"%w\" (rowid, data) VALUES (?1, ?2)";
+    else if (was_long) sql = "DELETE FROM \"%w\".\"%w\" WHERE rowid = ?1";
+    if (sql != nullptr) {
+      sqlite3_stmt* st = nullptr;
+      rc = prepare(t, string_printf(sql, t->schema.c_str(), t->n_mtext[i].c_str()), &st);
+      if (rc != SQLITE_OK) return rc;
+      sqlite3_bind_int64(st, 1, rowid);
+      if (is_long) sqlite3_bind_text(st, 2, v.s.data(), static_cast<int>(v.s.size()), SQLITE_TRANSIENT);
+      rc = step_done(t, st);
+      if (rc != SQLITE_OK) return rc;
+    }
+  }
+  if (null && mc.nulls.empty()) {  // first NULL of this chunk: append the null bitmap
+    sqlite3_stmt* st = nullptr;
+    rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET data = data || zeroblob(?2) WHERE rowid = ?1",
+                                  t->schema.c_str(), t->n_mchunks[i].c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, chunk);
+    sqlite3_bind_int(st, 2, cs / 8);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+    mc.nulls.assign(static_cast<size_t>(cs / 8), 0);
+  }
+  vec0cols::set_meta_slot(mcol.type, &mc, off, v);
+  uint8_t buf[16];
+  int len = 0, at = 0;
+  vec0cols::slot_bytes(mcol.type, mc, off, buf, &len, &at);
+  rc = blob_rw(t, t->n_mchunks[i], "data", chunk, true, buf, len, at);
+  if (rc != SQLITE_OK) return rc;
+  if (!mc.nulls.empty()) {
+    uint8_t nb = mc.nulls[static_cast<size_t>(off / 8)];
+    rc = blob_rw(t, t->n_mchunks[i], "data", chunk, true, &nb, 1, base + off / 8);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+// Creates the metadata chunk rows of a new chunk.
+int cols_new_chunk(Vec0Table* t, int64_t chunk) {
+  for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+    sqlite3_stmt* st = nullptr;
+    int rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, data) VALUES (?1, ?1, zeroblob(?2))",
+                                      t->schema.c_str(), t->n_mchunks[i].c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, chunk);
+    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(vec0cols::meta_base_bytes(t->cfg.mcols[i].type, t->cfg.chunk_size)));
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+// INSERT of a row at (chunk, off): aux row and metadata slots.
+int cols_insert_row(Vec0Table* t, int64_t chunk, int off, int64_t rowid, const RowCols& rcols) {
+  int rc;
+  if (!t->cfg.acols.empty()) {
+    std::string sql = string_printf("INSERT INTO \"%w\".\"%w\"(rowid", t->schema.c_str(), t->n_aux.c_str());
+    std::string vals = "?";
+    for (size_t i = 0; i < t->cfg.acols.size(); i++) {
+      sql += string_printf(", value%02d", static_cast<int>(i));
+      vals += ", ?";
+    }
+    sql += ") VALUES (" + vals + ")";
+    sqlite3_stmt* st = nullptr;
+    rc = prepare(t, sql, &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, rowid);
+    for (size_t i = 0; i < rcols.aux.size(); i++) vec0cols::bind_value(st, 2 + static_cast<int>(i), rcols.aux[i]);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+  }
+  for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+    rc = cols_write_meta(t, i, chunk, off, rowid, rcols.meta[i]);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+// UPDATE of the aux and metadata columns of a row.
+int cols_update_row(Vec0Table* t, int64_t chunk, int off, int64_t rowid, const RowCols& rcols) {
+  int rc;
+  for (size_t i = 0; i < rcols.aux.size(); i++) {
+    if (!rcols.aux_set[i]) continue;
+    sqlite3_stmt* st = nullptr;
+    rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET value%02d = ? WHERE rowid = ?", t->schema.c_str(),
+                                  t->n_aux.c_str(), static_cast<int>(i)), &st);
+    if (rc != SQLITE_OK) return rc;
+    vec0cols::bind_value(st, 1, rcols.aux[i]);
+    sqlite3_bind_int64(st, 2, rowid);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+  }
+  for (size_t i = 0; i < rcols.meta.size(); i++) {
+    if (!rcols.meta_set[i]) continue;
+    rc = cols_write_meta(t, i, chunk, off, rowid, rcols.meta[i]);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+// DELETE of the row at (chunk, off): aux row, long texts, metadata slots (zeroed as 0.1.9 does:
+// boolean/integer/float slots are zeroed, text slots keep their bytes), or the metadata chunk
+// rows when the chunk goes away (`chunk_empty`). Cache: the chunk is dropped from its group.
+int cols_delete_row(Vec0Table* t, int64_t chunk, int off, int64_t rowid, bool chunk_empty) {
+  int rc;
+  sqlite3_stmt* st = nullptr;
+  if (!t->cfg.acols.empty()) {
+    rc = prepare(t, string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_aux.c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, rowid);
+    rc = step_done(t, st);
+    if (rc != SQLITE_OK) return rc;
+  }
+  ChunkCols* cc = chunk_cols_of(t->cache, chunk);
+  for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+    const vec0cols::MetadataColumn& mcol = t->cfg.mcols[i];
+    if (mcol.type == vec0cols::MetaType::text) {
+      rc = prepare(t, string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_mtext[i].c_str()), &st);
+      if (rc != SQLITE_OK) return rc;
+      sqlite3_bind_int64(st, 1, rowid);
+      rc = step_done(t, st);
+      if (rc != SQLITE_OK) return rc;
+    }
+    if (chunk_empty) {
+      rc = prepare(t, string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_mchunks[i].c_str()), &st);
+      if (rc != SQLITE_OK) return rc;
+      sqlite3_bind_int64(st, 1, chunk);
+      rc = step_done(t, st);
+      if (rc != SQLITE_OK) return rc;
+    } else if (cc != nullptr) {
+      vec0cols::MetaChunk& mc = cc->meta[i];
+      const int base = static_cast<int>(vec0cols::meta_base_bytes(mcol.type, t->cfg.chunk_size));
+      if (mcol.type == vec0cols::MetaType::text) {
+        // The slot bytes stay (as 0.1.9); the cache forgets the long part.
+        std::string& sv = mc.s[static_cast<size_t>(off)];
+        if (sv.size() > 12) sv.resize(12);
+        if (!mc.nulls.empty()) mc.nulls[static_cast<size_t>(off / 8)] = static_cast<uint8_t>(mc.nulls[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
+      } else {
+        vec0cols::set_meta_slot(mcol.type, &mc, off, vec0cols::Value());
+        if (!mc.nulls.empty()) mc.nulls[static_cast<size_t>(off / 8)] = static_cast<uint8_t>(mc.nulls[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
+        uint8_t buf[16];
+        int len = 0, at = 0;
+        vec0cols::slot_bytes(mcol.type, mc, off, buf, &len, &at);
+        rc = blob_rw(t, t->n_mchunks[i], "data", chunk, true, buf, len, at);
+        if (rc != SQLITE_OK) return rc;
+      }
+      if (!mc.nulls.empty()) {
+        uint8_t nb = mc.nulls[static_cast<size_t>(off / 8)];
+        rc = blob_rw(t, t->n_mchunks[i], "data", chunk, true, &nb, 1, base + off / 8);
+        if (rc != SQLITE_OK) return rc;
+      }
+    }
+  }
+  return SQLITE_OK;
+}
+
+// Cache side of a chunk deletion (after its arenas rows are gone).
+void cols_forget_chunk(Cache& c, int64_t chunk) {
+  ChunkCols* cc = chunk_cols_of(c, chunk);
+  if (cc == nullptr) return;
+  c.groups[static_cast<size_t>(cc->group)].chunks.erase(chunk);
+  c.chunk_cols.erase(chunk);
+}
+
 // Rebuilds the cache from the chunk tables (they are the source of truth).
 int load_cache(Vec0Table* t) {
   Cache& c = t->cache;
   c = Cache();
-  for (const VectorColumn& vc : t->cfg.vcols) c.arenas.emplace_back(dtype_of(vc.type), static_cast<size_t>(vc.dims));
   const int cs = t->cfg.chunk_size;
   const size_t vbytes = static_cast<size_t>(cs / 8);
   const size_t rbytes = static_cast<size_t>(cs) * 8;
   sqlite3_stmt* st = nullptr;
-  std::string sql = string_printf("SELECT chunk_id, validity, rowids FROM \"%w\".\"%w\"",
-                                  t->schema.c_str(), t->n_chunks.c_str());
+  std::string sql = "SELECT chunk_id, validity, rowids";
+  for (size_t p = 0; p < t->cfg.pcols.size(); p++) sql += string_printf(", partition%02d", static_cast<int>(p));
+  sql += string_printf(" FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_chunks.c_str());
   int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
   if (rc != SQLITE_OK) {
     set_err(t, string_printf("Error preparing stmtChunk: %s", sqlite3_errmsg(t->db)));
@@ -432,6 +883,7 @@ int load_cache(Vec0Table* t) {
     }
     c.validity.emplace(chunk_id, std::move(v));
     chunk_rows.emplace_back(chunk_id, std::move(slots));
+    cols_register_chunk(t, chunk_id, partition_tuple_of(t, st, 3));  // issue 6
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
@@ -442,7 +894,6 @@ int load_cache(Vec0Table* t) {
   }
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
     const size_t nb = t->cfg.vcols[i].nbytes();
-    c.arenas[i].reserve(c.pos_of.size());
     sql = string_printf("SELECT vectors FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(),
                         t->n_vchunks[i].c_str());
     rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
@@ -472,7 +923,7 @@ int load_cache(Vec0Table* t) {
       }
       for (int j = 0; j < cs; j++) {
         if (cr.second[static_cast<size_t>(j)] == -1 && !(c.validity[cr.first][static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
-        c.arenas[i].upsert(pos_key(cr.first, j), data + static_cast<size_t>(j) * nb);
+        arena_for(c, pos_key(cr.first, j), i).upsert(pos_key(cr.first, j), data + static_cast<size_t>(j) * nb);
       }
       sqlite3_reset(st);
     }
@@ -495,6 +946,11 @@ int load_cache(Vec0Table* t) {
     }
     sqlite3_finalize(st);
   }
+  rc = cols_load(t);  // issue 6
+  if (rc != SQLITE_OK) {
+    c = Cache();
+    return rc;
+  }
   c.valid = true;
   return SQLITE_OK;
 }
@@ -511,7 +967,13 @@ std::string declare_sql(const Config& cfg) {
   std::string s = "CREATE TABLE x(";
   if (cfg.has_pk) s += string_printf("\"%w\" primary key, ", cfg.pk_name.c_str());
   else s += "rowid, ";
-  for (const VectorColumn& vc : cfg.vcols) s += string_printf("\"%w\", ", vc.name.c_str());
+  for (const ColRef& r : cfg.order) {
+    const std::string& n = r.kind == ColKind::vector ? cfg.vcols[static_cast<size_t>(r.idx)].name
+                           : r.kind == ColKind::partition ? cfg.pcols[static_cast<size_t>(r.idx)].name
+                           : r.kind == ColKind::metadata ? cfg.mcols[static_cast<size_t>(r.idx)].name
+                                                         : cfg.acols[static_cast<size_t>(r.idx)].name;
+    s += string_printf("\"%w\", ", n.c_str());
+  }
   s += "distance hidden, k hidden)";
   if (cfg.has_pk) s += " without rowid";
   return s;
@@ -551,10 +1013,17 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
       *pzErr = sqlite3_mprintf("Could not create '_info' shadow table: %s", err.c_str());
       return SQLITE_ERROR;
     }
-    sql = string_printf(
-        "CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT "
-        "NULL,validity BLOB NOT NULL,rowids BLOB NOT NULL)",
-        sc, shadow(t.get(), "chunks").c_str());
+    if (t->cfg.pcols.empty()) {
+      sql = string_printf(
+          "CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT "
+          "NULL,validity BLOB NOT NULL,rowids BLOB NOT NULL)",
+          sc, shadow(t.get(), "chunks").c_str());
+    } else {  // issue 6: the original's DDL with partition columns
+      sql = string_printf("CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,sequence_id integer,",
+                          sc, shadow(t.get(), "chunks").c_str());
+      for (size_t p = 0; p < t->cfg.pcols.size(); p++) sql += string_printf("partition%02d,", static_cast<int>(p));
+      sql += "validity BLOB NOT NULL, rowids BLOB NOT NULL)";
+    }
     if (exec_sql(db, sql, &err) != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("Could not create '_chunks' shadow table: %s", err.c_str());
       return SQLITE_ERROR;
@@ -573,6 +1042,31 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
       if (exec_sql(db, sql, &err) != SQLITE_OK) {
         *pzErr = sqlite3_mprintf("Could not create '_vector_chunks%02d' shadow table: %s", static_cast<int>(i),
                                  err.c_str());
+        return SQLITE_ERROR;
+      }
+    }
+    // issue 6: metadata chunk (+ long text) tables, then the aux table.
+    for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+      sql = string_printf("CREATE TABLE \"%w\".\"%w_metadatachunks%02d\"(rowid PRIMARY KEY, data BLOB NOT NULL);", sc,
+                          t->name.c_str(), static_cast<int>(i));
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create '_metata_chunks%02d' shadow table: %s", static_cast<int>(i), err.c_str());
+        return SQLITE_ERROR;
+      }
+      if (t->cfg.mcols[i].type != vec0cols::MetaType::text) continue;
+      sql = string_printf("CREATE TABLE \"%w\".\"%w_metadatatext%02d\"(rowid PRIMARY KEY, data TEXT);", sc,
+                          t->name.c_str(), static_cast<int>(i));
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create '_metadatatext%02d' shadow table: %s", static_cast<int>(i), err.c_str());
+        return SQLITE_ERROR;
+      }
+    }
+    if (!t->cfg.acols.empty()) {
+      sql = string_printf("CREATE TABLE \"%w\".\"%w_auxiliary\"( rowid integer PRIMARY KEY ", sc, t->name.c_str());
+      for (size_t i = 0; i < t->cfg.acols.size(); i++) sql += string_printf(", value%02d", static_cast<int>(i));
+      sql += ")";
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create auxiliary shadow table: %s", err.c_str());
         return SQLITE_ERROR;
       }
     }
@@ -618,6 +1112,11 @@ int xDestroy(sqlite3_vtab* p) {
     sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_rowids.c_str());
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
       sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_vchunks[i].c_str());
+    for (size_t i = 0; i < t->cfg.mcols.size(); i++) {  // issue 6
+      sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_mchunks[i].c_str());
+      if (!t->n_mtext[i].empty()) sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_mtext[i].c_str());
+    }
+    if (!t->cfg.acols.empty()) sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_aux.c_str());
     std::string err;
     const int rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
@@ -631,6 +1130,65 @@ int xDestroy(sqlite3_vtab* p) {
   return SQLITE_OK;
 }
 
+// issue 6: KNN constraints on partition keys (`]` blocks), metadata (`&` blocks) and aux columns
+// (an error). Partition `IN (...)` is consumed as one list (`]Xg_`), so the k nearest come back
+// across all listed partitions (0.1.9 ran one KNN per value). Metadata `IS NULL` / `IS NOT NULL`
+// are vecsqlite additions (`&Xn_` / `&Xm_`).
+int cols_best_index(Vec0Table* t, sqlite3_index_info* info, std::vector<std::pair<int, std::string>>* pblocks,
+                    std::vector<std::pair<int, std::string>>* mblocks) {
+  for (int i = 0; i < info->nConstraint; i++) {
+    const auto& c = info->aConstraint[i];
+    if (!c.usable) continue;
+    const ColRef* r = t->col_ref(c.iColumn);
+    if (r == nullptr || r->kind == ColKind::vector) continue;
+    if (r->kind == ColKind::aux) {
+      set_err(t, "An illegal WHERE constraint was provided on a vec0 auxiliary column in a KNN query.");
+      return SQLITE_ERROR;
+    }
+    char op = 0;
+    switch (c.op) {
+      case SQLITE_INDEX_CONSTRAINT_EQ: op = 'a'; break;
+      case SQLITE_INDEX_CONSTRAINT_GT: op = 'b'; break;
+      case SQLITE_INDEX_CONSTRAINT_LE: op = 'c'; break;
+      case SQLITE_INDEX_CONSTRAINT_LT: op = 'd'; break;
+      case SQLITE_INDEX_CONSTRAINT_GE: op = 'e'; break;
+      case SQLITE_INDEX_CONSTRAINT_NE: op = 'f'; break;
+      case SQLITE_INDEX_CONSTRAINT_ISNULL: op = 'n'; break;
+      case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: op = 'm'; break;
+      default: break;
+    }
+    const char letter = static_cast<char>('A' + r->idx);
+    if (r->kind == ColKind::partition) {
+      if (op == 0 || op == 'n' || op == 'm') continue;  // left to SQLite, as the original
+      if (op == 'a' && sqlite3_vtab_in(info, i, -1)) {
+        op = 'g';
+        sqlite3_vtab_in(info, i, 1);
+      }
+      pblocks->emplace_back(i, std::string{']', letter, op, '_'});
+      continue;
+    }
+    const vec0cols::MetadataColumn& mc = t->cfg.mcols[static_cast<size_t>(r->idx)];
+    if (op == 0) {
+      set_err(t, "An illegal WHERE constraint was provided on a vec0 metadata column in a KNN query. Only one of EQUALS, GREATER_THAN, LESS_THAN_OR_EQUAL, LESS_THAN, GREATER_THAN_OR_EQUAL, NOT_EQUALS is allowed.");
+      return SQLITE_ERROR;
+    }
+    if (op == 'a' && sqlite3_vtab_in(info, i, -1)) {
+      if (mc.type != vec0cols::MetaType::integer && mc.type != vec0cols::MetaType::text) {
+        set_err(t, "'xxx in (...)' is only available on INTEGER or TEXT metadata columns.");
+        return SQLITE_ERROR;
+      }
+      op = 'g';
+      sqlite3_vtab_in(info, i, 1);
+    }
+    if (mc.type == vec0cols::MetaType::boolean && op != 'a' && op != 'f' && op != 'n' && op != 'm') {
+      set_err(t, "ONLY EQUALS (=) or NOT_EQUALS (!=) operators are allowed on boolean metadata columns.");
+      return SQLITE_ERROR;
+    }
+    mblocks->emplace_back(i, std::string{'&', letter, op, '_'});
+  }
+  return SQLITE_OK;
+}
+
 // ---- xBestIndex --------------------------------------------------------------------------------
 int best_index(Vec0Table* t, sqlite3_index_info* info) {
   int match = -1, kcon = -1, limit = -1, rowid_in = -1, point = -1;
@@ -639,7 +1197,8 @@ int best_index(Vec0Table* t, sqlite3_index_info* info) {
     const auto& c = info->aConstraint[i];
     if (!c.usable) continue;
     if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) { limit = i; continue; }
-    if (c.iColumn >= 1 && c.iColumn < t->col_distance() && c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
+    if (c.iColumn >= 1 && c.iColumn < t->col_distance() && t->col_ref(c.iColumn)->kind == ColKind::vector &&
+        c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
       if (match >= 0) {
         set_err(t, "only 1 MATCH operator is allowed in a single vec0 query");
         return SQLITE_ERROR;
@@ -675,6 +1234,9 @@ int best_index(Vec0Table* t, sqlite3_index_info* info) {
       }
       dist.emplace_back(i, op);
     }
+    std::vector<std::pair<int, std::string>> pblocks, mblocks;  // issue 6
+    int rc = cols_best_index(t, info, &pblocks, &mblocks);
+    if (rc != SQLITE_OK) return rc;
     if (kcon < 0 && limit < 0) {
       set_err(t, "A LIMIT or 'k = ?' constraint is required on vec0 knn queries.");
       return SQLITE_ERROR;
@@ -710,11 +1272,13 @@ int best_index(Vec0Table* t, sqlite3_index_info* info) {
       use(rowid_in, "[___");
       sqlite3_vtab_in(info, rowid_in, 1);
     }
+    for (const auto& b : pblocks) use(b.first, b.second.c_str());
+    for (const auto& b : mblocks) use(b.first, b.second.c_str());
     for (const auto& d : dist) {
       char block[5] = {'*', d.second, '_', '_', 0};
       use(d.first, block);
     }
-    info->idxNum = info->aConstraint[match].iColumn - 1;
+    info->idxNum = t->col_ref(info->aConstraint[match].iColumn)->idx;  // the vector column's index
     info->idxStr = sqlite3_mprintf("%s", s.c_str());
     if (info->idxStr == nullptr) return SQLITE_NOMEM;
     info->needToFreeIdxStr = 1;
@@ -752,6 +1316,8 @@ int xBestIndex(sqlite3_vtab* p, sqlite3_index_info* info) {
 // ---- cursor ------------------------------------------------------------------------------------
 struct Vec0Cursor {
   sqlite3_vtab_cursor base;
+  int64_t aux_key = -1;                   // issue 6: the aux row read for this position key
+  std::vector<vec0cols::Value> aux_vals;
   bool knn = false;
   std::vector<int64_t> keys;     // position keys, in output order
   std::vector<float> dists;      // knn only
@@ -820,6 +1386,78 @@ float distance_one(const VectorColumn& vc, const void* a, const void* b) {
   return out;
 }
 
+// issue 6: the partition (`]`) and metadata (`&`) filters of a KNN idxStr.
+int cols_knn_filters(Vec0Table* t, const char* idxStr, int argc, sqlite3_value** argv,
+                     std::vector<vec0cols::PartFilter>* pf, std::vector<vec0cols::MetaFilter>* mf) {
+  const size_t n = strlen(idxStr);
+  for (int i = 0; i < argc && 1 + 4 * static_cast<size_t>(i) + 4 <= n; i++) {
+    const char* b = idxStr + 1 + 4 * i;
+    const int idx = b[1] - 'A';
+    if (b[0] == ']') {
+      if (idx < 0 || idx >= static_cast<int>(t->cfg.pcols.size())) {
+        set_err(t, string_printf("%sinvalid knn plan '%s'", kInternal, idxStr));
+        return SQLITE_ERROR;
+      }
+      vec0cols::PartFilter f;
+      f.col = idx;
+      f.op = b[2];
+      if (f.op == 'g') {
+        sqlite3_value* x = nullptr;
+        int rc;
+        for (rc = sqlite3_vtab_in_first(argv[i], &x); rc == SQLITE_OK && x != nullptr; rc = sqlite3_vtab_in_next(argv[i], &x))
+          f.in.push_back(vec0cols::value_of(x));
+        if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
+      } else {
+        f.v = vec0cols::value_of(argv[i]);
+      }
+      pf->push_back(std::move(f));
+    } else if (b[0] == '&') {
+      if (idx < 0 || idx >= static_cast<int>(t->cfg.mcols.size())) {
+        set_err(t, string_printf("%sinvalid knn plan '%s'", kInternal, idxStr));
+        return SQLITE_ERROR;
+      }
+      vec0cols::MetaFilter f;
+      const int rc = vec0cols::make_meta_filter(t->cfg.mcols[static_cast<size_t>(idx)], idx, b[2], argv[i], &f);
+      if (rc != SQLITE_OK) return rc;
+      mf->push_back(std::move(f));
+    }
+  }
+  return SQLITE_OK;
+}
+
+// The allowed bitmap over an arena's slots (rowid IN set and metadata filters, evaluated on the
+// cached columnar values) and the allowed slots in order.
+void cols_knn_allowed(Vec0Table* t, const Arena& arena, const std::vector<vec0cols::MetaFilter>& mf,
+                      const std::unordered_set<int64_t>* in, std::vector<uint64_t>* bits, std::vector<uint32_t>* sparse) {
+  const size_t rows = arena.size();
+  bits->assign((rows + 63) / 64, 0);
+  sparse->clear();
+  const int64_t* ids = arena.ids();
+  int64_t last_chunk = -1;
+  const ChunkCols* cc = nullptr;
+  for (size_t s = 0; s < rows; s++) {
+    const int64_t key = ids[s];
+    if (in != nullptr && in->count(key) == 0) continue;
+    const int64_t chunk = pos_chunk(key);
+    if (chunk != last_chunk) {
+      cc = chunk_cols_of(t->cache, chunk);
+      last_chunk = chunk;
+    }
+    if (cc == nullptr) continue;
+    const int off = pos_offset(key);
+    bool ok = true;
+    for (const auto& f : mf) {
+      if (!vec0cols::meta_match(f, cc->meta[static_cast<size_t>(f.col)], off)) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    (*bits)[s / 64] |= uint64_t{1} << (s % 64);
+    sparse->push_back(static_cast<uint32_t>(s));
+  }
+}
+
 int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int argc, sqlite3_value** argv) {
   const VectorColumn& vc = t->cfg.vcols[static_cast<size_t>(col)];
   sqlite3_value* qv = nullptr;
@@ -865,8 +1503,23 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   cur->k = k;
   rc = ensure_fresh(t);
   if (rc != SQLITE_OK) return rc;
-  const Arena& arena = t->cache.arenas[static_cast<size_t>(col)];
-  if (k == 0 || arena.empty()) return SQLITE_OK;
+  // issue 6: partition filters pick the groups (only their arenas are scanned); metadata
+  // filters and rowid IN become a per-slot allowed bitmap, evaluated before top-k.
+  std::vector<vec0cols::PartFilter> pfilters;
+  std::vector<vec0cols::MetaFilter> mfilters;
+  rc = cols_knn_filters(t, idxStr, argc, argv, &pfilters, &mfilters);
+  if (rc != SQLITE_OK) return rc;
+  std::vector<const Arena*> arenas;
+  size_t total = 0;
+  for (const Group& g : t->cache.groups) {
+    bool ok = true;
+    for (const auto& pf : pfilters) ok = ok && vec0cols::part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
+    if (ok && !g.arenas[static_cast<size_t>(col)].empty()) {
+      arenas.push_back(&g.arenas[static_cast<size_t>(col)]);
+      total += g.arenas[static_cast<size_t>(col)].size();
+    }
+  }
+  if (k == 0 || total == 0) return SQLITE_OK;
   // rowid IN (...): the set of allowed position keys. Unknown ids are skipped (the original
   // returned nothing at all for a text-key list with one unknown id).
   std::unordered_set<int64_t> allowed;
@@ -880,20 +1533,56 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
     if (allowed.empty()) return SQLITE_OK;
   }
-  const size_t total = arena.size();
   TopK top(static_cast<size_t>(std::min<int64_t>(k, static_cast<int64_t>(total))));
   const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
                  : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
   const bool scalar_l1_i8 = vc.type == ElementType::int8 && vc.dist == Dist::l1;
   const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
-  const bool filtered = use_in || !dcons.empty();
-  constexpr size_t kBlock = 512;
-  float dist[kBlock];
+  const bool use_bits = use_in || !mfilters.empty();
+  const bool filtered = use_bits || !dcons.empty();
+  auto dist_ok = [&](float d) {
+    for (const auto& dc : dcons) {
+      const float target = static_cast<float>(dc.second);
+      bool ok = true;
+      switch (dc.first) {
+        case 'a': ok = d > target; break;
+        case 'b': ok = d >= target; break;
+        case 'c': ok = d < target; break;
+        case 'd': ok = d <= target; break;
+        default: break;
+      }
+      if (!ok) return false;
+    }
+    return true;
+  };
+  std::vector<uint64_t> bits;
+  std::vector<uint32_t> sparse;
+  for (const Arena* ap : arenas) {
+  const Arena& arena = *ap;
+  const size_t rows = arena.size();
   const uint8_t* base = static_cast<const uint8_t*>(arena.row_at(0));
   const int64_t* ids = arena.ids();
   const size_t rb = arena.row_bytes();
-  for (size_t s = 0; s < total; s += kBlock) {
-    const size_t cnt = std::min(kBlock, total - s);
+  if (use_bits) {
+    cols_knn_allowed(t, arena, mfilters, use_in ? &allowed : nullptr, &bits, &sparse);
+    if (sparse.empty()) continue;
+    if (sparse.size() * 16 < rows) {  // selective filter: distances for the allowed rows only
+      for (uint32_t sl : sparse) {
+        const float d = distance_one(vc, q.bytes(), base + static_cast<size_t>(sl) * rb);
+        if (dist_ok(d)) top.push(d, ids[sl]);
+      }
+      continue;
+    }
+  }
+  constexpr size_t kBlock = 512;
+  float dist[kBlock];
+  for (size_t s = 0; s < rows; s += kBlock) {
+    const size_t cnt = std::min(kBlock, rows - s);
+    if (use_bits) {  // skip blocks without an allowed slot
+      bool any = false;
+      for (size_t w = s / 64; w <= (s + cnt - 1) / 64 && !any; w++) any = bits[w] != 0;
+      if (!any) continue;
+    }
     if (scalar_l1_i8) {
       for (size_t r = 0; r < cnt; r++) dist[r] = distance_one(vc, q.bytes(), base + (s + r) * rb);
     } else {
@@ -905,21 +1594,10 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     }
     for (size_t r = 0; r < cnt; r++) {
       const float d = dist[r];
-      if (use_in && allowed.count(ids[s + r]) == 0) continue;
-      bool ok = true;
-      for (const auto& dc : dcons) {
-        const float target = static_cast<float>(dc.second);
-        switch (dc.first) {
-          case 'a': ok = d > target; break;
-          case 'b': ok = d >= target; break;
-          case 'c': ok = d < target; break;
-          case 'd': ok = d <= target; break;
-          default: break;
-        }
-        if (!ok) break;
-      }
-      if (ok) top.push(d, ids[s + r]);
+      if (use_bits && !((bits[(s + r) / 64] >> ((s + r) % 64)) & 1)) continue;
+      if (dist_ok(d)) top.push(d, ids[s + r]);
     }
+  }
   }
   std::vector<TopK::Item> items(top.size());
   const size_t got = top.take_sorted(items.data());
@@ -935,6 +1613,7 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
 int filter(Vec0Table* t, Vec0Cursor* cur, int idxNum, const char* idxStr, int argc, sqlite3_value** argv) {
   cur->keys.clear();
   cur->dists.clear();
+  cur->aux_key = -1;
   cur->at = 0;
   cur->knn = false;
   if (idxStr != nullptr && idxStr[0] == '3') {
@@ -971,12 +1650,54 @@ int xFilter(sqlite3_vtab_cursor* p, int idxNum, const char* idxStr, int argc, sq
 }
 
 int xNext(sqlite3_vtab_cursor* p) {
+  reinterpret_cast<Vec0Cursor*>(p)->aux_key = -1;
   reinterpret_cast<Vec0Cursor*>(p)->at++;
   return SQLITE_OK;
 }
 int xEof(sqlite3_vtab_cursor* p) {
   Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
   return c->at >= c->keys.size();
+}
+
+// issue 6: partition, metadata and aux values of the row at position `key` (internal rowid
+// `rowid`). Partition and metadata come from the cache; aux values with one statement per row.
+int cols_column(Vec0Table* t, Vec0Cursor* c, sqlite3_context* ctx, const ColRef& ref, int64_t key, int64_t rowid) {
+  const ChunkCols* cc = chunk_cols_of(t->cache, pos_chunk(key));
+  if (ref.kind == ColKind::partition) {
+    if (cc != nullptr)
+      vec0cols::result_value(ctx, t->cache.groups[static_cast<size_t>(cc->group)].tuple[static_cast<size_t>(ref.idx)]);
+    return SQLITE_OK;
+  }
+  if (ref.kind == ColKind::metadata) {
+    if (cc != nullptr)
+      vec0cols::result_meta(ctx, t->cfg.mcols[static_cast<size_t>(ref.idx)].type, cc->meta[static_cast<size_t>(ref.idx)], pos_offset(key));
+    return SQLITE_OK;
+  }
+  if (c->aux_key != key) {
+    std::string sql = "SELECT ";
+    for (size_t i = 0; i < t->cfg.acols.size(); i++) sql += string_printf("%svalue%02d", i ? ", " : "", static_cast<int>(i));
+    sql += string_printf(" FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_aux.c_str());
+    sqlite3_stmt* st = nullptr;
+    int rc = prepare(t, sql, &st);
+    if (rc != SQLITE_OK) {
+      sqlite3_result_error(ctx, t->base.zErrMsg != nullptr ? t->base.zErrMsg : "vec0: aux read failed", -1);
+      return rc;
+    }
+    sqlite3_bind_int64(st, 1, rowid);
+    c->aux_vals.assign(t->cfg.acols.size(), vec0cols::Value());
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      for (size_t i = 0; i < t->cfg.acols.size(); i++) c->aux_vals[i] = vec0cols::value_of(sqlite3_column_value(st, static_cast<int>(i)));
+    } else if (rc != SQLITE_DONE) {
+      sqlite3_result_error(ctx, sqlite3_errmsg(t->db), -1);
+      sqlite3_reset(st);
+      return rc;
+    }
+    sqlite3_reset(st);
+    c->aux_key = key;
+  }
+  vec0cols::result_value(ctx, c->aux_vals[static_cast<size_t>(ref.idx)]);
+  return SQLITE_OK;
 }
 
 int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
@@ -1004,12 +1725,16 @@ int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
     }
     return SQLITE_OK;
   }
-  const size_t vi = static_cast<size_t>(col - 1);
-  if (vi < t->cache.arenas.size()) {
-    const void* row = t->cache.arenas[vi].find(key);
-    if (row != nullptr)
-      sqlite3_result_blob(ctx, row, static_cast<int>(t->cache.arenas[vi].row_bytes()), SQLITE_TRANSIENT);
+  const ColRef* ref = t->col_ref(col);
+  if (ref == nullptr) return SQLITE_OK;
+  if (ref->kind != ColKind::vector) {  // issue 6
+    if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;  // UPDATE leaves it: sqlite3_value_nochange
+    return cols_column(t, c, ctx, *ref, key, it->second);
   }
+  const size_t vi = static_cast<size_t>(ref->idx);
+  const Arena& arena = arena_for(t->cache, key, vi);
+  const void* row = arena.find(key);
+  if (row != nullptr) sqlite3_result_blob(ctx, row, static_cast<int>(arena.row_bytes()), SQLITE_TRANSIENT);
   return SQLITE_OK;
 }
 
@@ -1079,6 +1804,8 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   if (rc != SQLITE_OK) return rc;
   bool empty = byte == 0;
   for (size_t i = 0; empty && i < val.size(); i++) if (i != static_cast<size_t>(off / 8) && val[i] != 0) empty = false;
+  rc = cols_delete_row(t, chunk, off, rowid, empty);  // issue 6
+  if (rc != SQLITE_OK) return rc;
   if (empty) {
     std::string sql = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = %lld;", t->schema.c_str(),
                                     t->n_chunks.c_str(), static_cast<long long>(chunk));
@@ -1106,9 +1833,13 @@ int delete_row(Vec0Table* t, int64_t rowid) {
     }
   }
   // Cache.
-  if (empty) c.validity.erase(vit);
-  else val[static_cast<size_t>(off / 8)] = byte;
-  for (Arena& a : c.arenas) a.remove(key);
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) arena_for(c, key, i).remove(key);
+  if (empty) {
+    c.validity.erase(vit);
+    cols_forget_chunk(c, chunk);  // issue 6
+  } else {
+    val[static_cast<size_t>(off / 8)] = byte;
+  }
   c.rowid_at.erase(key);
   c.pos_of.erase(pit);
   if (t->cfg.text_pk) {
@@ -1121,15 +1852,19 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   return SQLITE_OK;
 }
 
-int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>& vecs, int64_t* out_rowid) {
+int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>& vecs, const RowCols& rcols,
+               int64_t* out_rowid) {
   Cache& c = t->cache;
   const int cs = t->cfg.chunk_size;
-  // Slot: first free bit of the latest chunk, or a new chunk.
+  // Slot: first free bit of the latest chunk (of this partition tuple, issue 6), or a new chunk.
+  // (Rows whose partition tuple has a NULL share chunks too; 0.1.9 made a chunk per such row.)
   int64_t chunk = 0;
   int off = -1;
-  if (!c.validity.empty()) {
-    auto last = std::prev(c.validity.end());
-    for (int j = 0; j < cs; j++) {
+  const int group = group_for(t, rcols.part);
+  const std::set<int64_t>& gchunks = c.groups[static_cast<size_t>(group)].chunks;
+  if (!gchunks.empty()) {
+    auto last = c.validity.find(*gchunks.rbegin());
+    for (int j = 0; last != c.validity.end() && j < cs; j++) {
       if (!(last->second[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) { off = j; break; }
     }
     if (off >= 0) chunk = last->first;
@@ -1152,12 +1887,18 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   }
   const int64_t rowid = sqlite3_last_insert_rowid(t->db);
   if (off < 0) {
-    rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids) VALUES (?, zeroblob(?), zeroblob(?))",
-                                  t->schema.c_str(), t->n_chunks.c_str()), &st);
+    std::string psql, pvals;  // issue 6: partition values of the new chunk
+    for (size_t p = 0; p < t->cfg.pcols.size(); p++) {
+      psql += string_printf(", partition%02d", static_cast<int>(p));
+      pvals += ", ?";
+    }
+    rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids%s) VALUES (?, zeroblob(?), zeroblob(?)%s)",
+                                  t->schema.c_str(), t->n_chunks.c_str(), psql.c_str(), pvals.c_str()), &st);
     if (rc != SQLITE_OK) return rc;
     sqlite3_bind_int(st, 1, cs);
     sqlite3_bind_int(st, 2, cs / 8);
     sqlite3_bind_int(st, 3, cs * 8);
+    for (size_t p = 0; p < rcols.part.size(); p++) vec0cols::bind_value(st, 4 + static_cast<int>(p), rcols.part[p]);
     rc = step_done(t, st);
     if (rc != SQLITE_OK) return rc;
     chunk = sqlite3_last_insert_rowid(t->db);
@@ -1182,7 +1923,10 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     sqlite3_bind_int64(st, 3, rowid);
     rc = step_done(t, st);
     if (rc != SQLITE_OK) return rc;
+    rc = cols_new_chunk(t, chunk);  // issue 6
+    if (rc != SQLITE_OK) return rc;
     c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0));
+    cols_register_chunk(t, chunk, rcols.part);
   }
   std::vector<uint8_t>& val = c.validity[chunk];
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
@@ -1197,9 +1941,11 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
                  static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
     if (rc != SQLITE_OK) return rc;
   }
+  rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
+  if (rc != SQLITE_OK) return rc;
   val[static_cast<size_t>(off / 8)] = byte;
   const int64_t key = pos_key(chunk, off);
-  for (size_t i = 0; i < vecs.size(); i++) c.arenas[i].upsert(key, vecs[i].bytes());
+  for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
   c.pos_of[rowid] = key;
   c.rowid_at[key] = rowid;
   if (t->cfg.text_pk) {
@@ -1281,9 +2027,12 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
     }
     std::vector<vec0::Vector> vecs(nv);
     for (size_t i = 0; i < nv; i++) {
-      rc = check_vector(t, i, argv[3 + i], false, &vecs[i]);
+      rc = check_vector(t, i, argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))], false, &vecs[i]);
       if (rc != SQLITE_OK) return rc;
     }
+    RowCols rcols;  // issue 6
+    rc = cols_check_insert(t, argv, &rcols);
+    if (rc != SQLITE_OK) return rc;
     if (exists) {
       if (sqlite3_vtab_on_conflict(t->db) != SQLITE_REPLACE) {
         set_err(t, string_printf("UNIQUE constraint failed on %s primary key", t->name.c_str()));
@@ -1292,7 +2041,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
       rc = delete_row(t, existing);
       if (rc != SQLITE_OK) return rc;
     }
-    rc = insert_row(t, has_id || t->cfg.text_pk ? idv : nullptr, vecs, &rowid);
+    rc = insert_row(t, has_id || t->cfg.text_pk ? idv : nullptr, vecs, rcols, &rowid);
     if (rc == SQLITE_OK) *pRowid = rowid;
     return rc;
   }
@@ -1316,10 +2065,13 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
       return SQLITE_ERROR;
     }
   }
+  RowCols rcols;  // issue 6: partition -> aux -> metadata, then vectors
+  rc = cols_check_update(t, argv, &rcols);
+  if (rc != SQLITE_OK) return rc;
   std::vector<vec0::Vector> vecs(nv);
   std::vector<bool> change(nv, false);
   for (size_t i = 0; i < nv; i++) {
-    sqlite3_value* v = argv[3 + i];
+    sqlite3_value* v = argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))];
     if (sqlite3_value_nochange(v)) continue;
     if (sqlite3_value_type(v) == SQLITE_NULL) {
       set_err(t, string_printf("Cannot set the vector column \"%s\" to NULL: vec0 vectors are required (delete the row instead).",
@@ -1333,13 +2085,15 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   const int64_t key = t->cache.pos_of[rid];
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
+  rc = cols_update_row(t, chunk, off, rid, rcols);  // issue 6
+  if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < nv; i++) {
     if (!change[i]) continue;
     const size_t nb = t->cfg.vcols[i].nbytes();
     rc = blob_rw(t, t->n_vchunks[i], "vectors", chunk, true, const_cast<uint8_t*>(vecs[i].bytes()),
                  static_cast<int>(nb), static_cast<int>(static_cast<size_t>(off) * nb));
     if (rc != SQLITE_OK) return rc;
-    t->cache.arenas[i].upsert(key, vecs[i].bytes());
+    arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
   }
   return SQLITE_OK;
 }
@@ -1384,6 +2138,15 @@ int xRename(sqlite3_vtab* p, const char* zNew) {
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
       sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_vector_chunks%02d\";", sc,
                            t->n_vchunks[i].c_str(), zNew, static_cast<int>(i));
+    for (size_t i = 0; i < t->cfg.mcols.size(); i++) {  // issue 6
+      sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_metadatachunks%02d\";", sc,
+                           t->n_mchunks[i].c_str(), zNew, static_cast<int>(i));
+      if (!t->n_mtext[i].empty())
+        sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_metadatatext%02d\";", sc,
+                             t->n_mtext[i].c_str(), zNew, static_cast<int>(i));
+    }
+    if (!t->cfg.acols.empty())
+      sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_auxiliary\";", sc, t->n_aux.c_str(), zNew);
     std::string err;
     const int rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
