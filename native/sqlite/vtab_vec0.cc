@@ -770,8 +770,8 @@ int cols_update_row(Vec0Table* t, int64_t chunk, int off, int64_t rowid, const R
   return SQLITE_OK;
 }
 
-// DELETE of the row at (chunk, off): aux row, long texts, metadata slots (zeroed as 0.1.9 does:
-// boolean/integer/float slots are zeroed, text slots keep their bytes), or the metadata chunk
+// DELETE of the row at (chunk, off): aux row, long texts, metadata slots (zeroed as 0.1.9 does),
+// or the metadata chunk
 // rows when the chunk goes away (`chunk_empty`). Cache: the chunk is dropped from its group.
 int cols_delete_row(Vec0Table* t, int64_t chunk, int off, int64_t rowid, bool chunk_empty) {
   int rc;
@@ -802,12 +802,7 @@ int cols_delete_row(Vec0Table* t, int64_t chunk, int off, int64_t rowid, bool ch
     } else if (cc != nullptr) {
       vec0cols::MetaChunk& mc = cc->meta[i];
       const int base = static_cast<int>(vec0cols::meta_base_bytes(mcol.type, t->cfg.chunk_size));
-      if (mcol.type == vec0cols::MetaType::text) {
-        // The slot bytes stay (as 0.1.9); the cache forgets the long part.
-        std::string& sv = mc.s[static_cast<size_t>(off)];
-        if (sv.size() > 12) sv.resize(12);
-        if (!mc.nulls.empty()) mc.nulls[static_cast<size_t>(off / 8)] = static_cast<uint8_t>(mc.nulls[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
-      } else {
+      {
         vec0cols::set_meta_slot(mcol.type, &mc, off, vec0cols::Value());
         if (!mc.nulls.empty()) mc.nulls[static_cast<size_t>(off / 8)] = static_cast<uint8_t>(mc.nulls[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
         uint8_t buf[16];
