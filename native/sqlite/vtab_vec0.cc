@@ -684,11 +684,27 @@ int cols_write_meta(Vec0Table* t, size_t i, int64_t chunk, int off, int64_t rowi
   }
   if (null && mc.nulls.empty()) {  // first NULL of this chunk: append the null bitmap
     sqlite3_stmt* st = nullptr;
-    rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET data = data || zeroblob(?2) WHERE rowid = ?1",
-                                  t->schema.c_str(), t->n_mchunks[i].c_str()), &st);
+    rc = prepare(t, string_printf("SELECT data FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_mchunks[i].c_str()), &st);
     if (rc != SQLITE_OK) return rc;
     sqlite3_bind_int64(st, 1, chunk);
-    sqlite3_bind_int(st, 2, cs / 8);
+    std::vector<uint8_t> bytes;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      const uint8_t* d = static_cast<const uint8_t*>(sqlite3_column_blob(st, 0));
+      const int n = sqlite3_column_bytes(st, 0);
+      if (d != nullptr && n > 0) bytes.assign(d, d + n);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW || bytes.size() != static_cast<size_t>(base)) {
+      set_err(t, string_printf("Could not extract metadata value for column %s at rowid %lld", mcol.name.c_str(),
+                               static_cast<long long>(rowid)));
+      return SQLITE_ERROR;
+    }
+    bytes.resize(bytes.size() + static_cast<size_t>(cs / 8), 0);
+    rc = prepare(t, string_printf("UPDATE \"%w\".\"%w\" SET data = ?2 WHERE rowid = ?1", t->schema.c_str(), t->n_mchunks[i].c_str()), &st);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, chunk);
+    sqlite3_bind_blob(st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
     rc = step_done(t, st);
     if (rc != SQLITE_OK) return rc;
     mc.nulls.assign(static_cast<size_t>(cs / 8), 0);
