@@ -94,12 +94,6 @@ int type_rank(int ty) {
     default: return 3;
   }
 }
-int cmp_bytes(const std::string& a, const std::string& b) {
-  const size_t n = std::min(a.size(), b.size());
-  const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
-  if (c != 0) return c < 0 ? -1 : 1;
-  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
-}
 // Integer vs double without precision loss for the cases that matter (|i| < 2^53 exact).
 int cmp_int_double(int64_t i, double d) {
   if (std::isnan(d)) return 1;
@@ -400,43 +394,6 @@ int make_meta_filter(const MetadataColumn& c, int col, char op, sqlite3_value* v
   return SQLITE_OK;
 }
 
-namespace {
-template <typename T>
-bool apply(char op, const T& a, const T& b) {
-  switch (op) {
-    case 'a': return a == b;
-    case 'b': return a > b;
-    case 'c': return a <= b;
-    case 'd': return a < b;
-    case 'e': return a >= b;
-    case 'f': return a != b;
-    default: return false;
-  }
-}
-bool apply_cmp(char op, int c) { return apply(op, c, 0); }
-}  // namespace
-
-bool meta_match(const MetaFilter& f, const MetaChunk& mc, int off) {
-  const bool null = mc.is_null(off);
-  if (f.op == 'n') return null;
-  if (f.op == 'm') return !null;
-  if (null || f.null_target) return false;
-  const size_t j = static_cast<size_t>(off);
-  if (f.op == 'g') {
-    if (f.type == MetaType::text)
-      return std::binary_search(f.in_s.begin(), f.in_s.end(), mc.s[j],
-                                [](const std::string& a, const std::string& b) { return cmp_bytes(a, b) < 0; });
-    return std::binary_search(f.in_i.begin(), f.in_i.end(), mc.i[j]);
-  }
-  switch (f.type) {
-    case MetaType::boolean:
-    case MetaType::integer: return apply(f.op, mc.i[j], f.i);
-    case MetaType::real: return apply(f.op, mc.d[j], f.d);
-    case MetaType::text: return apply_cmp(f.op, cmp_bytes(mc.s[j], f.s));
-  }
-  return false;
-}
-
 bool part_match(const PartFilter& f, const Value& v) {
   if (v.type == SQLITE_NULL) return false;
   if (f.op == 'g') {
@@ -445,7 +402,54 @@ bool part_match(const PartFilter& f, const Value& v) {
     return false;
   }
   if (f.v.type == SQLITE_NULL) return false;
-  return apply_cmp(f.op, compare_values(v, f.v));
+  return apply_op(f.op, compare_values(v, f.v), 0);
+}
+
+namespace {
+// mask[j] &= pred(values[j]) with the operator fixed outside the loop.
+template <typename T, typename V>
+void and_op(char op, const std::vector<V>& vals, const T& target, int n, uint8_t* mask) {
+  const size_t m = static_cast<size_t>(n);
+  switch (op) {
+    case 'a': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] == target); break;
+    case 'b': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] > target); break;
+    case 'c': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] <= target); break;
+    case 'd': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] < target); break;
+    case 'e': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] >= target); break;
+    case 'f': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] != target); break;
+    default: std::memset(mask, 0, m); break;
+  }
+}
+}  // namespace
+
+void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaChunk>& meta, int n, uint8_t* mask) {
+  const size_t m = static_cast<size_t>(n);
+  for (const MetaFilter& f : filters) {
+    const MetaChunk& mc = meta[static_cast<size_t>(f.col)];
+    const bool has_nulls = !mc.nulls.empty();
+    if (f.op == 'n' || f.op == 'm') {
+      for (size_t j = 0; j < m; j++) {
+        const bool null = has_nulls && ((mc.nulls[j / 8] >> (j % 8)) & 1);
+        mask[j] &= static_cast<uint8_t>(f.op == 'n' ? null : !null);
+      }
+      continue;
+    }
+    if (f.null_target) {
+      std::memset(mask, 0, m);
+      return;
+    }
+    if (f.op == 'g' || f.type == MetaType::text) {
+      for (size_t j = 0; j < m; j++)
+        if (mask[j]) mask[j] = static_cast<uint8_t>(meta_match(f, mc, static_cast<int>(j)));
+    } else if (f.type == MetaType::real) {
+      and_op(f.op, mc.d, f.d, n, mask);
+    } else {
+      and_op(f.op, mc.i, f.i, n, mask);
+    }
+    if (has_nulls)  // NULL slots never satisfy a comparison
+      for (size_t j = 0; j < m; j++)
+        if ((mc.nulls[j / 8] >> (j % 8)) & 1) mask[j] = 0;
+  }
 }
 
 }  // namespace vec0cols

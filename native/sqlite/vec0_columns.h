@@ -17,6 +17,7 @@
 //   that chunk, so files that never stored a NULL are byte-identical to 0.1.9's.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -112,7 +113,43 @@ struct MetaFilter {
 };
 // Builds a filter from the constraint value (IN lists through sqlite3_vtab_in_first/next).
 int make_meta_filter(const MetadataColumn& c, int col, char op, sqlite3_value* v, MetaFilter* out);
-bool meta_match(const MetaFilter& f, const MetaChunk& mc, int off);
+inline int cmp_bytes(const std::string& a, const std::string& b) {
+  const int c = a.compare(0, std::string::npos, b);  // byte-wise (char_traits<char>: unsigned compare)
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+template <typename T>
+inline bool apply_op(char op, const T& a, const T& b) {
+  switch (op) {
+    case 'a': return a == b;
+    case 'b': return a > b;
+    case 'c': return a <= b;
+    case 'd': return a < b;
+    case 'e': return a >= b;
+    case 'f': return a != b;
+    default: return false;
+  }
+}
+// Inline: evaluated once per candidate row in the KNN filter pass.
+inline bool meta_match(const MetaFilter& f, const MetaChunk& mc, int off) {
+  const bool null = mc.is_null(off);
+  if (f.op == 'n') return null;
+  if (f.op == 'm') return !null;
+  if (null || f.null_target) return false;
+  const size_t j = static_cast<size_t>(off);
+  if (f.op == 'g') {
+    if (f.type == MetaType::text)
+      return std::binary_search(f.in_s.begin(), f.in_s.end(), mc.s[j],
+                                [](const std::string& a, const std::string& b) { return cmp_bytes(a, b) < 0; });
+    return std::binary_search(f.in_i.begin(), f.in_i.end(), mc.i[j]);
+  }
+  switch (f.type) {
+    case MetaType::boolean:
+    case MetaType::integer: return apply_op(f.op, mc.i[j], f.i);
+    case MetaType::real: return apply_op(f.op, mc.d[j], f.d);
+    case MetaType::text: return apply_op(f.op, cmp_bytes(mc.s[j], f.s), 0);
+  }
+  return false;
+}
 
 // Partition filter: op letters as for metadata (a..f), g = IN (vecsqlite: one scan over all the
 // listed partitions, so k rows in total).
@@ -123,6 +160,11 @@ struct PartFilter {
   std::vector<Value> in;
 };
 bool part_match(const PartFilter& f, const Value& v);
+
+// Columnar evaluation of every filter over one chunk: mask[j] = 1 when slot j passes them all
+// (mask has chunk_size bytes, set to 1 by the caller or by a previous filter).
+void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaChunk>& meta, int chunk_size,
+                uint8_t* mask);
 
 }  // namespace vec0cols
 }  // namespace vecsqlite

@@ -1441,29 +1441,32 @@ int cols_knn_filters(Vec0Table* t, const char* idxStr, int argc, sqlite3_value**
 void cols_knn_allowed(Vec0Table* t, const Arena& arena, const std::vector<vec0cols::MetaFilter>& mf,
                       const std::unordered_set<int64_t>* in, std::vector<uint64_t>* bits, std::vector<uint32_t>* sparse) {
   const size_t rows = arena.size();
+  const int cs = t->cfg.chunk_size;
   bits->assign((rows + 63) / 64, 0);
   sparse->clear();
   const int64_t* ids = arena.ids();
+  // Per chunk, one columnar pass over its metadata gives a mask of passing slots; arena slots
+  // then only test a byte (slots of one chunk are mostly adjacent in the arena).
+  std::unordered_map<int64_t, std::vector<uint8_t>> masks;
   int64_t last_chunk = -1;
-  const ChunkCols* cc = nullptr;
+  const uint8_t* mask = nullptr;
   for (size_t s = 0; s < rows; s++) {
     const int64_t key = ids[s];
-    if (in != nullptr && in->count(key) == 0) continue;
     const int64_t chunk = pos_chunk(key);
     if (chunk != last_chunk) {
-      cc = chunk_cols_of(t->cache, chunk);
       last_chunk = chunk;
-    }
-    if (cc == nullptr) continue;
-    const int off = pos_offset(key);
-    bool ok = true;
-    for (const auto& f : mf) {
-      if (!vec0cols::meta_match(f, cc->meta[static_cast<size_t>(f.col)], off)) {
-        ok = false;
-        break;
+      mask = nullptr;
+      auto mit = masks.find(chunk);
+      if (mit != masks.end()) {
+        mask = mit->second.data();
+      } else if (const ChunkCols* cc = chunk_cols_of(t->cache, chunk)) {
+        std::vector<uint8_t> m(static_cast<size_t>(cs), 1);
+        vec0cols::chunk_mask(mf, cc->meta, cs, m.data());
+        mask = masks.emplace(chunk, std::move(m)).first->second.data();
       }
     }
-    if (!ok) continue;
+    if (mask == nullptr || !mask[pos_offset(key)]) continue;
+    if (in != nullptr && in->count(key) == 0) continue;
     (*bits)[s / 64] |= uint64_t{1} << (s % 64);
     sparse->push_back(static_cast<uint32_t>(s));
   }
@@ -1568,6 +1571,7 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   };
   std::vector<uint64_t> bits;
   std::vector<uint32_t> sparse;
+  std::vector<uint8_t> gather;
   for (const Arena* ap : arenas) {
   const Arena& arena = *ap;
   const size_t rows = arena.size();
@@ -1577,10 +1581,25 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   if (use_bits) {
     cols_knn_allowed(t, arena, mfilters, use_in ? &allowed : nullptr, &bits, &sparse);
     if (sparse.empty()) continue;
-    if (sparse.size() * 16 < rows) {  // selective filter: distances for the allowed rows only
-      for (uint32_t sl : sparse) {
-        const float d = distance_one(vc, q.bytes(), base + static_cast<size_t>(sl) * rb);
-        if (dist_ok(d)) top.push(d, ids[sl]);
+    if (sparse.size() * 3 < rows) {  // selective filter: distances for the allowed rows only,
+      constexpr size_t kGather = 256;  // gathered into a contiguous block for the block kernel
+      gather.resize(kGather * rb);
+      float gd[kGather];
+      int64_t gid[kGather];
+      for (size_t at = 0; at < sparse.size(); at += kGather) {
+        const size_t cnt = std::min(kGather, sparse.size() - at);
+        for (size_t r = 0; r < cnt; r++) {
+          const size_t sl = sparse[at + r];
+          std::memcpy(gather.data() + r * rb, base + sl * rb, rb);
+          gid[r] = ids[sl];
+        }
+        if (scalar_l1_i8) {
+          for (size_t r = 0; r < cnt; r++) gd[r] = distance_one(vc, q.bytes(), gather.data() + r * rb);
+        } else {
+          block_distance(kernels(), m, dtype_of(vc.type), q.bytes(), gather.data(), dim, cnt, gd);
+        }
+        for (size_t r = 0; r < cnt; r++)
+          if (dist_ok(gd[r])) top.push(gd[r], gid[r]);
       }
       continue;
     }
