@@ -361,4 +361,35 @@ describe('vec0 metadata columns', () => {
     expect(db.prepare("select rowid from s where a match '[0]' and k = 3 and tag = 1").all()).toEqual([{ rowid: 500 }, { rowid: 1000 }, { rowid: 1500 }]);
     expect(db.prepare("select rowid from s where a match '[0]' and k = 10 and tag = 1").all().length).toBe(4);
   });
+  test('corrupted metadata shadow rows give a clear SQL error, never a crash', () => {
+    // A plain connection (no extension: shadow tables are writable) damages the file; the vec0
+    // connection notices the commit (data_version), reloads and reports.
+    const dir = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'vec0bad-'));
+    const file = require('path').join(dir, 'bad.db');
+    const db = openDb(file);
+    db.exec(spec);
+    db.prepare("insert into t(rowid, a, b, n, f, s) values (1, '[1,1]', 1, 2, 0.5, 'a long text value here')").run();
+    expect(db.prepare("select rowid from t where a match '[1,1]' and k = 1").all()).toEqual([{ rowid: 1 }]);
+    const raw = (sql: string) => {
+      const p = new Database(file);
+      p.exec(sql);
+      p.close();
+    };
+    raw('update t_metadatachunks01 set data = zeroblob(3) where rowid = 1');
+    expect(err(() => db.prepare("select rowid from t where a match '[1,1]' and k = 1").all())).toBe(
+      "metadata chunk size doesn't match for column n at chunk 1 - expected 64, found 3",
+    );
+    // A text slot whose stored length is garbage and whose long text row is gone: the prefix.
+    raw("update t_metadatachunks01 set data = zeroblob(64) where rowid = 1; update t_metadatachunks03 set data = cast(x'ffffff7f' || substr(data, 5) as blob) where rowid = 1; delete from t_metadatatext03");
+    expect(db.prepare('select s from t where rowid = 1').get()).toEqual({ s: 'a long text ' });
+    raw('update t_metadatachunks03 set data = zeroblob(8) where rowid = 1');
+    expect(err(() => db.prepare('select * from t').all())).toMatch(/^metadata chunk size doesn't match for column s at chunk 1/);
+    // A missing metadata chunk row: reads give zero values, a write reports the blob error.
+    raw('delete from t_metadatachunks01');
+    raw('update t_metadatachunks03 set data = zeroblob(128) where rowid = 1');
+    expect(db.prepare('select n from t where rowid = 1').get()).toEqual({ n: 0 });
+    expect(err(() => db.prepare('update t set n = 5 where rowid = 1').run())).toBe('Internal sqlite-vec error: could not open data blob on main.t_metadatachunks01.1');
+    db.close();
+    require('fs').rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -163,4 +163,47 @@ describe('vec0 auxiliary columns', () => {
     ]);
     back.close();
   });
+  test('ALTER TABLE RENAME renames the metadata and aux shadow tables; ROLLBACK restores every column', () => {
+    const db = openDb();
+    db.exec('create virtual table r using vec0(p text partition key, a float[1], m text, n integer, +x text, chunk_size=8)');
+    db.prepare("insert into r(rowid, p, a, m, n, x) values (1, 'A', '[1]', 'a long text value over 12', 1, 'x1'), (2, 'B', '[2]', 's', 2, 'x2')").run();
+    db.exec('alter table r rename to r2');
+    const names = db.prepare("select name from sqlite_master where type = 'table' and name like 'r%' order by name").all().map((x: any) => x.name);
+    expect(names).toEqual(['r2', 'r2_auxiliary', 'r2_chunks', 'r2_info', 'r2_metadatachunks00', 'r2_metadatachunks01', 'r2_metadatatext00', 'r2_rowids', 'r2_vector_chunks00']);
+    expect(db.prepare("select rowid, p, m, n, x from r2 where a match '[0]' and k = 5 and n >= 1").all()).toEqual([
+      { rowid: 1, p: 'A', m: 'a long text value over 12', n: 1, x: 'x1' },
+      { rowid: 2, p: 'B', m: 's', n: 2, x: 'x2' },
+    ]);
+    db.prepare("update r2 set m = 'changed', x = 'y' where rowid = 2").run();
+    db.exec('begin');
+    db.prepare("update r2 set m = 'inside a transaction, long', n = 9, x = 'z' where rowid = 1").run();
+    db.prepare("insert into r2(rowid, p, a, m, n, x) values (3, 'A', '[3]', 't', 3, 'x3')").run();
+    db.prepare('delete from r2 where rowid = 2').run();
+    expect(db.prepare("select rowid from r2 where a match '[0]' and k = 5 and n = 9").all()).toEqual([{ rowid: 1 }]);
+    db.exec('rollback');
+    expect(db.prepare("select rowid, p, m, n, x from r2 where a match '[0]' and k = 5").all()).toEqual([
+      { rowid: 1, p: 'A', m: 'a long text value over 12', n: 1, x: 'x1' },
+      { rowid: 2, p: 'B', m: 'changed', n: 2, x: 'y' },
+    ]);
+    expect(db.prepare("select rowid from r2 where a match '[0]' and k = 5 and n = 9").all()).toEqual([]);
+    db.exec('drop table r2');
+    expect(db.prepare("select count(*) c from sqlite_master where name like 'r2%'").get()).toEqual({ c: 0 });
+  });
+
+  test('a failed multi-column INSERT or UPDATE leaves nothing behind (validation before any write)', () => {
+    const db = openDb();
+    db.exec('create virtual table f using vec0(a float[1], m integer, +x text, chunk_size=8)');
+    db.prepare("insert into f(rowid, a, m, x) values (1, '[1]', 1, 'ok')").run();
+    db.exec('begin');
+    expect(err(() => db.prepare("insert into f(rowid, a, m, x) values (2, '[2]', 2, 5)").run())).toBe(
+      'Auxiliary column type mismatch: The auxiliary column x has type TEXT, but INTEGER was provided.',
+    );
+    expect(err(() => db.prepare("update f set m = 5, x = 7 where rowid = 1").run())).toBe(
+      'Auxiliary column type mismatch: The auxiliary column x has type TEXT, but INTEGER was provided.',
+    );
+    db.exec('commit');
+    expect(db.prepare('select rowid, m, x from f').all()).toEqual([{ rowid: 1, m: 1, x: 'ok' }]);
+    expect(db.prepare('select count(*) c from f_rowids').get()).toEqual({ c: 1 });
+    expect(db.prepare('select count(*) c from f_auxiliary').get()).toEqual({ c: 1 });
+  });
 });
