@@ -68,6 +68,16 @@ describe('vec0 auxiliary columns', () => {
       expect(err(() => ref.prepare(ins).run(...vals))).toBe(msg);
     }
     expect(ours.prepare('select count(*) c from t_rowids').get()).toEqual({ c: 0 });
+    // Without a type the name is read as the type (0.1.9's parser): +b is BLOB, +d FLOAT.
+    for (const db of [ours, ref]) {
+      db.exec('create virtual table q using vec0(a float[1], +b, +d)');
+      expect(err(() => db.prepare("insert into q(rowid, a, b, d) values (1, '[1]', 'x', null)").run())).toBe(
+        'Auxiliary column type mismatch: The auxiliary column b has type BLOB, but TEXT was provided.',
+      );
+      expect(err(() => db.prepare("insert into q(rowid, a, b, d) values (1, '[1]', null, 'x')").run())).toBe(
+        'Auxiliary column type mismatch: The auxiliary column d has type FLOAT, but TEXT was provided.',
+      );
+    }
     // A whole-number JS number is an integer (0.1.9 rejects it as FLOAT).
     ours.prepare(ins).run(null, 7, null, null);
     expect(ours.prepare('select n, typeof(n) ty from t').get()).toEqual({ n: 7, ty: 'integer' });

@@ -168,11 +168,12 @@ int parse_vector_column(const std::vector<Token>& t, const std::string& arg, Vec
   else if (starts_with_ci(t[1].text, "int8") || starts_with_ci(t[1].text, "i8")) type = ElementType::int8;
   else if (starts_with_ci(t[1].text, "bit")) type = ElementType::bit;
   else return 0;
-  if (t[2].kind != Tok::lbracket) return 0;
   auto fail = [&]() {
     *err = string_printf("%scould not parse vector column '%s'", kCtorPrefix, arg.c_str());
     return -1;
   };
+  // `b float` alone is metadata; `b float not null` is a broken vector column (as 0.1.9).
+  if (t[2].kind != Tok::lbracket) return t[2].kind == Tok::end ? 0 : fail();
   if (t[3].kind != Tok::number || t.size() < 5 || t[4].kind != Tok::rbracket) return fail();
   const long long dims = t[3].text.size() > 12 ? (1LL << 40) : atoll(t[3].text.c_str());
   if (dims <= 0) return fail();
@@ -238,7 +239,8 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
     }
     bool is_text = false;
     // Partition key: name type partition key (issue 6).
-    if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
+    // (Tokens after the definition are ignored, as 0.1.9 does.)
+    if (t.size() >= 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
         kw(t[2], "partition") && kw(t[3], "key")) {
       if (static_cast<int>(cfg->pcols.size()) >= vec0cols::kMaxPartitionColumns) {
         *err = string_printf("%sMore than %d partition key columns were provided", kCtorPrefix,
@@ -250,7 +252,7 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
       continue;
     }
     // Primary key: name text|int|integer primary key.
-    if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
+    if (t.size() >= 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
         kw(t[2], "primary") && kw(t[3], "key")) {
       if (cfg->has_pk) {
         *err = string_printf(
@@ -265,13 +267,18 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
       continue;
     }
     // Auxiliary: +name type (issue 6).
-    if (t[0].kind == Tok::plus && t.size() >= 4 && t[1].kind == Tok::ident && t[2].kind == Tok::ident) {
+    // `+name [type] ...`: the name may be a number (`+1 text`), trailing tokens are ignored, and
+    // without a type the name itself is read as the type (0.1.9: `+b` is a BLOB column named b,
+    // `+d` a FLOAT one, `+x` no aux column at all).
+    if (t[0].kind == Tok::plus && t.size() >= 3 && (t[1].kind == Tok::ident || t[1].kind == Tok::number) &&
+        (t[2].kind == Tok::ident || t[2].kind == Tok::end)) {
+      const Token& ty = t[2].kind == Tok::end ? t[1] : t[2];
       vec0cols::AuxType at;
       bool ok = true;
-      if (kw(t[2], "text")) at = vec0cols::AuxType::text;
-      else if (kw(t[2], "int") || kw(t[2], "integer")) at = vec0cols::AuxType::integer;
-      else if (kw(t[2], "float") || kw(t[2], "double")) at = vec0cols::AuxType::real;
-      else if (kw(t[2], "blob")) at = vec0cols::AuxType::blob;
+      if (kw(ty, "text")) at = vec0cols::AuxType::text;
+      else if (kw(ty, "int") || kw(ty, "integer")) at = vec0cols::AuxType::integer;
+      else if (kw(ty, "float") || kw(ty, "double")) at = vec0cols::AuxType::real;
+      else if (kw(ty, "blob")) at = vec0cols::AuxType::blob;
       else ok = false;
       if (ok) {
         if (static_cast<int>(cfg->acols.size()) >= vec0cols::kMaxAuxColumns) {
@@ -309,17 +316,33 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
       }
       if (found) continue;
     }
-    // Table option: key=value.
-    if (t[0].kind == Tok::ident && t[1].kind == Tok::eq) {
-      if (sqlite3_stricmp(t[0].text.c_str(), "chunk_size") != 0) {
-        *err = string_printf("%sUnknown table option: %s", kCtorPrefix, t[0].text.c_str());
+    // Table option, parsed as 0.1.9 does: a key (an identifier, or nothing before another
+    // token), compared by prefix with chunk_size, an optional '=', one value (not a number: 0).
+    bool bad_token = false;
+    for (const Token& tk : t) bad_token = bad_token || tk.kind == Tok::bad;
+    if (t.size() >= 3 && !bad_token) {
+      const std::string key = t[0].kind == Tok::ident ? t[0].text : std::string();
+      const size_t vi = t[0].kind == Tok::ident ? 1 : 0;
+      const bool is_chunk = key.size() <= strlen("chunk_size") &&
+                            sqlite3_strnicmp(key.c_str(), "chunk_size", static_cast<int>(key.size())) == 0;
+      if (!is_chunk) {
+        *err = string_printf("%sUnknown table option: %s", kCtorPrefix, key.c_str());
         return SQLITE_ERROR;
       }
-      if (t.size() != 4 || t[2].kind != Tok::number) {
+      size_t v = t[vi].kind == Tok::eq ? vi + 1 : vi;
+      if (t[0].kind != Tok::ident) v = 1;  // "+y": the value is the token after the first
+      if (t[v].kind == Tok::end) {
         *err = string_printf("%scould not parse table option '%s'", kCtorPrefix, arg.c_str());
         return SQLITE_ERROR;
       }
-      const long long n = t[2].text.size() > 12 ? (1LL << 40) : atoll(t[2].text.c_str());
+      long long n = 0;
+      if (t[v].kind == Tok::number) {
+        n = t[v].text.size() > 12 ? (1LL << 40) : atoll(t[v].text.c_str());
+        if (t[v + 1].kind != Tok::end) {
+          *err = string_printf("%scould not parse table option '%s'", kCtorPrefix, arg.c_str());
+          return SQLITE_ERROR;
+        }
+      }
       if (n <= 0) {
         *err = string_printf("%schunk_size must be a non-zero positive integer", kCtorPrefix);
         return SQLITE_ERROR;
