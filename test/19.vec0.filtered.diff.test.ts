@@ -89,6 +89,21 @@ function randValue(rand: () => number, c: Col): unknown {
   }
 }
 
+// A value both implementations reject for this column (same message), or undefined.
+function badValue(rand: () => number, c: Col): unknown {
+  if (c.kind === 'part') return c.type === 'text' ? BigInt(3) : 'x';
+  if (c.kind === 'meta') {
+    switch (c.type) {
+      case 'boolean': return rand() < 0.5 ? 2n : 'true';
+      case 'integer': return rand() < 0.5 ? 1.5 : 'one';
+      case 'float': return rand() < 0.5 ? 3n : 'x';
+      default: return rand() < 0.5 ? 7n : Buffer.from('t');
+    }
+  }
+  if (c.kind === 'aux') return c.type === 'text' ? 5n : c.type === 'blob' ? 'text' : c.type === 'float' ? 5n : 'x';
+  return undefined;
+}
+
 // A random KNN filter that 0.1.9 accepts for this column.
 function randFilter(rand: () => number, c: Col): { sql: string; params: unknown[] } {
   const v = randValue(rand, c);
@@ -113,6 +128,7 @@ function shadowDump(db: DB, s: Schema): unknown {
     chunks: db.prepare('select * from t_chunks order by chunk_id').all(),
     rowids: db.prepare('select rowid, id, chunk_id, chunk_offset from t_rowids order by rowid').all(),
     vectors: db.prepare('select rowid, vectors from t_vector_chunks00 order by rowid').all(),
+    seq: db.prepare('select name, seq from sqlite_sequence order by name').all(),
   };
   s.cols.filter((c) => c.kind === 'meta').forEach((c, i) => {
     const nn = String(i).padStart(2, '0');
@@ -136,6 +152,7 @@ function compareKnn(ours: any[], ref: any[], ctx: string) {
 }
 
 let compared = 0;
+let badInserts = 0;
 
 function runRandom(seed: number) {
   const rand = rng(seed * 104729);
@@ -162,8 +179,12 @@ function runRandom(seed: number) {
     if (r < 0.55 || live.length === 0) {
       const id: bigint | string = s.textPk ? `k${nextId++}` : BigInt(nextId++);
       const vals = s.cols.map((c) => (c.kind === 'vec' ? randVec(rand, s.dims) : randValue(rand, c)));
+      // Sometimes one invalid value: both must refuse it with the same message and keep no trace.
+      const badAt = nonVec.length > 0 && rand() < 0.08 ? s.cols.indexOf(nonVec[Math.floor(rand() * nonVec.length)]) : -1;
+      if (badAt >= 0) vals[badAt] = badValue(rand, s.cols[badAt]);
       both(`insert into t(${idCol}, ${all.join(', ')}) values (?, ${all.map(() => '?').join(', ')})`, [id, ...vals]);
-      live.push(id);
+      if (badAt < 0) live.push(id);
+      else badInserts++;
     } else if (r < 0.7) {
       const idx = Math.floor(rand() * live.length);
       const id = live[idx];
@@ -175,6 +196,9 @@ function runRandom(seed: number) {
       const pick = settable.filter(() => rand() < 0.5);
       if (pick.length === 0) continue;
       const vals = pick.map((c) => (c.kind === 'vec' ? randVec(rand, s.dims) : randValue(rand, c)));
+      // Sometimes an invalid metadata value (0.1.9 does not type-check aux UPDATEs: not here).
+      const metaAt = pick.findIndex((c) => c.kind === 'meta');
+      if (metaAt >= 0 && rand() < 0.1) vals[metaAt] = badValue(rand, pick[metaAt]);
       both(`update t set ${pick.map((c) => `${c.name} = ?`).join(', ')} where ${idCol} = ?`, [...vals, id]);
     } else {
       const q = randVec(rand, s.dims);
@@ -216,6 +240,7 @@ describe('vec0 with partition, metadata and aux columns: differential against sq
 
   test('the random runs compared a meaningful number of KNN queries', () => {
     expect(compared).toBeGreaterThan(300);
+    expect(badInserts).toBeGreaterThan(20);
   });
 
   test('EXPLAIN QUERY PLAN strings match the original for partition and metadata constraints', () => {
