@@ -170,4 +170,24 @@ describe('vec0 partition keys', () => {
     ins.run('new', 3n, '[1, 1]', 'five');
     expect(db.prepare("select id, tenant, tag from d where a match '[0,0]' and k = 5 and tenant = 3").all()).toEqual([{ id: 'new', tenant: 3, tag: 'five' }]);
   });
+  test('many partitions (one per user): = on every key is a direct lookup with the same answers', () => {
+    const db = openDb();
+    db.exec('create virtual table u using vec0(user integer partition key, region text partition key, a float[1], chunk_size=8)');
+    const ins = db.prepare('insert into u(rowid, user, region, a) values (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 1; i <= 6000; i++) ins.run(BigInt(i), BigInt(i % 3000), i % 2 ? 'eu' : 'us', `[${i}]`);
+    })();
+    const q = (w: string, ...p: unknown[]) => db.prepare(`select rowid from u where a match '[0]' and k = 5 and ${w}`).all(...p).map((r: any) => r.rowid);
+    expect(q("user = 7 and region = 'eu'")).toEqual([7, 3007]);
+    expect(q("region = 'eu' and user = ?", 7)).toEqual([7, 3007]); // JS number 7 (REAL)
+    expect(q("user = 7.5 and region = 'eu'")).toEqual([]);
+    expect(q("user = '7' and region = 'eu'")).toEqual([]);
+    expect(q("user = 7 and region = 'us'")).toEqual([]);
+    expect(q("user = 8 and region = 'us'")).toEqual([8, 3008]);
+    expect(q('user = ? and region = ?', null, 'us')).toEqual([]);
+    // The general path (not one = per key) agrees.
+    expect(q("user = 7 and region >= 'eu'")).toEqual([7, 3007]);
+    expect(q("user in (7, 8) and region = 'eu'")).toEqual([7, 3007]);
+    expect(q("user = 8 and region = 'us' and region != 'x'")).toEqual([8, 3008]);
+  });
 });

@@ -1495,6 +1495,33 @@ void cols_knn_allowed(Vec0Table* t, const Arena& arena, const std::vector<vec0co
   }
 }
 
+// issue 6: when the partition filters are exactly one `=` per partition key, the tuple they
+// select (values normalised as stored: whole REALs as INTEGER on integer keys). 0: not that
+// case; 1: *out is the tuple; 2: a value can equal no stored key (TEXT on an integer key, NULL).
+int cols_exact_tuple(Vec0Table* t, const std::vector<vec0cols::PartFilter>& pf, std::vector<vec0cols::Value>* out) {
+  const size_t np = t->cfg.pcols.size();
+  if (pf.size() != np) return 0;
+  out->assign(np, vec0cols::Value());
+  std::vector<bool> seen(np, false);
+  for (const auto& f : pf) {
+    const size_t c = static_cast<size_t>(f.col);
+    if (f.op != 'a' || seen[c]) return 0;
+    seen[c] = true;
+    vec0cols::Value v = f.v;
+    if (!t->cfg.pcols[c].text && v.type == SQLITE_FLOAT) {
+      const double d = v.d;
+      if (std::isfinite(d) && d == std::floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+        v.type = SQLITE_INTEGER;
+        v.i = static_cast<int64_t>(d);
+      }
+    }
+    const bool storable = t->cfg.pcols[c].text ? v.type == SQLITE_TEXT : v.type == SQLITE_INTEGER;
+    (*out)[c] = std::move(v);
+    if (!storable) return 2;
+  }
+  return 1;
+}
+
 int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int argc, sqlite3_value** argv) {
   const VectorColumn& vc = t->cfg.vcols[static_cast<size_t>(col)];
   sqlite3_value* qv = nullptr;
@@ -1548,12 +1575,22 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   if (rc != SQLITE_OK) return rc;
   std::vector<const Arena*> arenas;
   size_t total = 0;
-  for (const Group& g : t->cache.groups) {
-    bool ok = true;
-    for (const auto& pf : pfilters) ok = ok && vec0cols::part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
-    if (ok && !g.arenas[static_cast<size_t>(col)].empty()) {
+  auto take = [&](const Group& g) {
+    if (!g.arenas[static_cast<size_t>(col)].empty()) {
       arenas.push_back(&g.arenas[static_cast<size_t>(col)]);
       total += g.arenas[static_cast<size_t>(col)].size();
+    }
+  };
+  std::vector<vec0cols::Value> exact;  // one `=` per partition key: a direct lookup
+  const int exact_kind = pfilters.empty() ? 0 : cols_exact_tuple(t, pfilters, &exact);
+  if (exact_kind == 1) {
+    auto git = t->cache.group_of.find(exact);
+    if (git != t->cache.group_of.end()) take(t->cache.groups[static_cast<size_t>(git->second)]);
+  } else if (exact_kind == 0) {
+    for (const Group& g : t->cache.groups) {
+      bool ok = true;
+      for (const auto& pf : pfilters) ok = ok && vec0cols::part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
+      if (ok) take(g);
     }
   }
   if (k == 0 || total == 0) return SQLITE_OK;
