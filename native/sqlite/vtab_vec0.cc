@@ -423,7 +423,7 @@ struct Vec0Table {
   std::string n_chunks, n_rowids;
   std::vector<std::string> n_vchunks;
   std::vector<std::string> n_mchunks, n_mtext;  // per metadata column (n_mtext: "" unless TEXT)
-  std::string n_aux;
+  std::string n_aux, sql_aux_select;
   std::string sql_insert_rowid, sql_delete_rowid;
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
@@ -462,6 +462,10 @@ void set_names(Vec0Table* t) {
                              : std::string());
   }
   t->n_aux = shadow(t, "auxiliary");
+  t->sql_aux_select = "SELECT ";
+  for (size_t i = 0; i < t->cfg.acols.size(); i++)
+    t->sql_aux_select += string_printf("%svalue%02d", i ? ", " : "", static_cast<int>(i));
+  t->sql_aux_select += string_printf(" FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_aux.c_str());
   t->sql_insert_rowid = string_printf("INSERT INTO \"%w\".\"%w\"(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
                                       t->schema.c_str(), t->n_rowids.c_str());
   t->sql_delete_rowid = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_rowids.c_str());
@@ -1764,11 +1768,8 @@ int cols_column(Vec0Table* t, Vec0Cursor* c, sqlite3_context* ctx, const ColRef&
     return SQLITE_OK;
   }
   if (c->aux_key != key) {
-    std::string sql = "SELECT ";
-    for (size_t i = 0; i < t->cfg.acols.size(); i++) sql += string_printf("%svalue%02d", i ? ", " : "", static_cast<int>(i));
-    sql += string_printf(" FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_aux.c_str());
     sqlite3_stmt* st = nullptr;
-    int rc = prepare(t, sql, &st);
+    int rc = prepare(t, t->sql_aux_select, &st);
     if (rc != SQLITE_OK) {
       sqlite3_result_error(ctx, t->base.zErrMsg != nullptr ? t->base.zErrMsg : "vec0: aux read failed", -1);
       return rc;
