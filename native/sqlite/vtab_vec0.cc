@@ -37,6 +37,7 @@
 #include <memory>
 #include <new>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -546,10 +547,18 @@ ChunkCols* chunk_cols_of(Cache& c, int64_t chunk) {
   return it == c.chunk_cols.end() ? nullptr : &it->second;
 }
 
-// The arena of vector column i that holds (or will hold) position key `key`.
-Arena& arena_for(Cache& c, int64_t key, size_t i) {
+// The arena of vector column i that holds (or will hold) position key `key`; nullptr when the
+// key's chunk is unknown.
+Arena* arena_ptr(Cache& c, int64_t key, size_t i) {
   ChunkCols* cc = chunk_cols_of(c, pos_chunk(key));
-  return c.groups[static_cast<size_t>(cc != nullptr ? cc->group : 0)].arenas[i];
+  return cc != nullptr ? &c.groups[static_cast<size_t>(cc->group)].arenas[i] : nullptr;
+}
+// The same for write paths, where the chunk is always registered (cols_register_chunk runs
+// before any row of a chunk reaches an arena).
+Arena& arena_for(Cache& c, int64_t key, size_t i) {
+  Arena* a = arena_ptr(c, key, i);
+  if (a == nullptr) throw std::logic_error("vec0: position key outside every known chunk");
+  return *a;
 }
 
 // Loads the metadata chunks and long texts into the cache (after the chunks are registered).
@@ -1791,7 +1800,7 @@ int cols_column(Vec0Table* t, Vec0Cursor* c, sqlite3_context* ctx, const ColRef&
   return SQLITE_OK;
 }
 
-int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
+int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
   Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
   Vec0Table* t = table_of(p);
   if (c->at >= c->keys.size()) return SQLITE_OK;
@@ -1822,11 +1831,19 @@ int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
     if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;  // UPDATE leaves it: sqlite3_value_nochange
     return cols_column(t, c, ctx, *ref, key, it->second);
   }
-  const size_t vi = static_cast<size_t>(ref->idx);
-  const Arena& arena = arena_for(t->cache, key, vi);
-  const void* row = arena.find(key);
-  if (row != nullptr) sqlite3_result_blob(ctx, row, static_cast<int>(arena.row_bytes()), SQLITE_TRANSIENT);
+  const Arena* arena = arena_ptr(t->cache, key, static_cast<size_t>(ref->idx));
+  const void* row = arena != nullptr ? arena->find(key) : nullptr;
+  if (row != nullptr) sqlite3_result_blob(ctx, row, static_cast<int>(arena->row_bytes()), SQLITE_TRANSIENT);
   return SQLITE_OK;
+}
+
+int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
+  try {
+    return column(p, ctx, col);
+  } catch (...) {  // issue 6: the aux / metadata paths allocate
+    sqlite3_result_error_nomem(ctx);
+    return SQLITE_NOMEM;
+  }
 }
 
 int xRowid(sqlite3_vtab_cursor* p, sqlite3_int64* out) {
