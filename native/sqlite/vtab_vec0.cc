@@ -12,6 +12,13 @@
 //       chunk_id), chunk_size x vector bytes, slot j at j * vector bytes, zeroed when free.
 //   Inserts go to the first free slot of the latest chunk (a new zeroblob chunk when full);
 //   free slots of older chunks are never reused; a chunk whose last row is deleted is deleted.
+//   Issue 6 (vtab_vec0_columns.inc, vec0_columns.h for the byte layouts):
+//   partition keys  "<t>_chunks" gets `sequence_id integer,partition00,...` before validity; every
+//                   chunk holds one partition tuple and inserts go to the latest chunk of the tuple
+//   metadata        "<t>_metadatachunksNN"(rowid PRIMARY KEY, data BLOB NOT NULL) one row per chunk,
+//                   "<t>_metadatatextNN"(rowid PRIMARY KEY, data TEXT) for texts over 12 bytes
+//                   (keyed by user rowid); NULLs: an optional trailing null bitmap (vecsqlite)
+//   auxiliary       "<t>_auxiliary"( rowid integer PRIMARY KEY , value00, ...) keyed by rowid
 //
 // PLANS (idxNum:idxStr, visible in EXPLAIN QUERY PLAN, identical to the original):
 //   fullscan  0:1
@@ -19,12 +26,16 @@
 //   knn       <vector column index>:3{___}___[[___][*<op>__]...
 //             {___ query vector, }___ k (from `k = ?` or LIMIT), [___ rowid IN (...),
 //             *a__ distance >, *b__ >=, *c__ <, *d__ <=
+//             ]<P><op>_ partition key P ('A' + index), &<M><op>_ metadata column M, op a = EQ,
+//             b GT, c LE, d LT, e GE, f NE, g IN (metadata; and partition IN, a vecsqlite
+//             change: one scan for all listed partitions), n IS NULL / m IS NOT NULL (vecsqlite)
 //   One 4-character block per argv entry, in argv order.
 //
-// CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per vector
-// column, an Arena (core/arena.h) whose ids are "position keys" chunk_id*4096 + (4095-offset),
-// so TopK's id tie-break reproduces the original's tie order (earlier chunk first, higher slot
-// first within a chunk). Writes through xUpdate update the arena; ROLLBACK / ROLLBACK TO / a
+// CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per partition
+// tuple (one group without partition keys) and vector column, an Arena (core/arena.h) whose ids
+// are "position keys" chunk_id*4096 + (4095-offset) (so TopK's id tie-break reproduces the original's tie order (earlier chunk first, higher slot
+// first within a chunk), and per chunk its decoded metadata columns (KNN filters become an
+// allowed-slot bitmap before top-k). Writes through xUpdate update the cache; ROLLBACK / ROLLBACK TO / a
 // failed write mark it stale; PRAGMA data_version (another connection or process committed)
 // marks it stale; a stale cache is reloaded lazily from the chunk tables.
 //
