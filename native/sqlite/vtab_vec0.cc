@@ -32,11 +32,12 @@
 //   One 4-character block per argv entry, in argv order.
 //
 // CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per partition
-// tuple (one group without partition keys) and vector column, an Arena (core/arena.h) whose ids
-// are "position keys" chunk_id*4096 + (4095-offset) (so TopK's id tie-break reproduces the original's tie order (earlier chunk first, higher slot
-// first within a chunk), and per chunk its decoded metadata columns (KNN filters become an
-// allowed-slot bitmap before top-k). Writes through xUpdate update the cache; ROLLBACK / ROLLBACK TO / a
-// failed write mark it stale; PRAGMA data_version (another connection or process committed)
+// tuple (one group without partition keys) and vector column, an Arena (core/arena.h) whose
+// ids are "position keys" chunk_id*4096 + (4095-offset), so TopK's id tie-break reproduces the
+// original's tie order (earlier chunk first, higher slot first within a chunk); and per chunk
+// its decoded metadata columns (KNN filters become an allowed-slot bitmap before top-k).
+// Writes through xUpdate update the cache; ROLLBACK / ROLLBACK TO / a failed write mark it
+// stale; PRAGMA data_version (another connection or process committed)
 // marks it stale; a stale cache is reloaded lazily from the chunk tables.
 //
 // k: no 4096 cap. k is limited only by the rows in the table (TopK allocates for what it keeps),
