@@ -212,6 +212,13 @@ function runRandom(seed: number) {
         params.push(...f.params);
       }
       if (rand() < 0.2) conds.push(`distance ${['>', '<='][Math.floor(rand() * 2)]} ${(rand() * 4).toFixed(2)}`);
+      if (rand() < 0.2 && live.length > 0) {
+        const some = live.filter(() => rand() < 0.4);
+        if (some.length > 0) {
+          conds.push(`${idCol} in (${some.map(() => '?').join(', ')})`);
+          params.push(...some);
+        }
+      }
       const where = [`v match ?`, `k = ${k}`, ...conds].join(' and ');
       const sql = `select ${idCol} as id, distance, ${nonVec.map((c) => c.name).concat(['v']).join(', ')} from t where ${where}`;
       compareKnn(ours.prepare(sql).all(...params), ref.prepare(sql).all(...params), `${seed}:${op}:${sql} ${JSON.stringify(params, (_, x) => (typeof x === 'bigint' ? String(x) : x))}`);
