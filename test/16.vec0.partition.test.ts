@@ -153,8 +153,14 @@ describe('vec0 partition keys', () => {
     expect(ours.prepare("select rowid from t where a match '[0]' and k = 3 and user = 'u'").all()).toEqual([{ rowid: 2 }, { rowid: 4 }, { rowid: 6 }]);
     expect(ours.prepare("select rowid from t where a match '[0]' and k = 3 and user != 'u'").all()).toEqual([]);
     expect(ours.prepare("select rowid from t where a match '[0]' and k = 3 and grp > 0").all()).toEqual([]);
-    // IS NULL is not pushed down (as 0.1.9): SQLite filters the k nearest.
-    expect(ours.prepare("select rowid from t where a match '[0]' and k = 3 and user is null").all()).toEqual([{ rowid: 1 }, { rowid: 3 }]);
+    // vecsqlite pushes IS NULL / IS NOT NULL down, so they filter before the top-k (0.1.9 left
+    // them to SQLite, which filtered the 3 nearest: rows 1 and 3 only).
+    expect(ours.prepare("select rowid from t where a match '[0]' and k = 3 and user is null").all()).toEqual([{ rowid: 1 }, { rowid: 3 }, { rowid: 5 }]);
+    expect(ours.prepare("select rowid from t where a match '[0]' and k = 2 and user is not null and grp is null").all()).toEqual([{ rowid: 2 }, { rowid: 4 }]);
+    expect(ours.prepare("explain query plan select rowid from t where a match '[0]' and k = 3 and user is null and grp is not null").all().map((r: any) => r.detail)).toEqual([
+      'SCAN t VIRTUAL TABLE INDEX 0:3{___}___]An_]Bm_',
+    ]);
+    expect(ours.prepare("select rowid from t where a match '[0]' and k = 3 and grp is not null").all()).toEqual([]);
     expect(ours.prepare('select rowid, user, grp from t where rowid = 3').get()).toEqual({ rowid: 3, user: null, grp: null });
   });
 

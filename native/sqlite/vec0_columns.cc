@@ -395,6 +395,8 @@ int make_meta_filter(const MetadataColumn& c, int col, char op, sqlite3_value* v
 }
 
 bool part_match(const PartFilter& f, const Value& v) {
+  if (f.op == 'n') return v.type == SQLITE_NULL;
+  if (f.op == 'm') return v.type != SQLITE_NULL;
   if (v.type == SQLITE_NULL) return false;
   if (f.op == 'g') {
     for (const Value& x : f.in)

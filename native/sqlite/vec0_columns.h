@@ -152,7 +152,7 @@ inline bool meta_match(const MetaFilter& f, const MetaChunk& mc, int off) {
 }
 
 // Partition filter: op letters as for metadata (a..f), g = IN (vecsqlite: one scan over all the
-// listed partitions, so k rows in total).
+// listed partitions, so k rows in total), n = IS NULL, m = IS NOT NULL (vecsqlite).
 struct PartFilter {
   int col = 0;
   char op = 'a';
