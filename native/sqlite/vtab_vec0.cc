@@ -1059,11 +1059,11 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   std::vector<vec0cols::MetaFilter> mfilters;
   rc = cols_knn_filters(t, idxStr, argc, argv, &pfilters, &mfilters);
   if (rc != SQLITE_OK) return rc;
-  std::vector<const Arena*> arenas;
+  std::vector<const Group*> groups;  // the selected partitions with rows
   size_t total = 0;
   auto take = [&](const Group& g) {
     if (!g.arenas[static_cast<size_t>(col)].empty()) {
-      arenas.push_back(&g.arenas[static_cast<size_t>(col)]);
+      groups.push_back(&g);
       total += g.arenas[static_cast<size_t>(col)].size();
     }
   };
@@ -1115,29 +1115,28 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     }
     return true;
   };
-  std::vector<uint64_t> bits;
-  std::vector<uint32_t> sparse;
+  AllowedRows allow;
+  const std::vector<uint64_t>& bits = allow.bits;
   std::vector<uint8_t> gather;
-  for (const Arena* ap : arenas) {
-  const Arena& arena = *ap;
+  for (const Group* gp : groups) {
+  const Arena& arena = gp->arenas[static_cast<size_t>(col)];
   const size_t rows = arena.size();
   const uint8_t* base = static_cast<const uint8_t*>(arena.row_at(0));
   const int64_t* ids = arena.ids();
   const size_t rb = arena.row_bytes();
-  if (use_bits) {
-    cols_knn_allowed(t, arena, mfilters, use_in ? &allowed : nullptr, &bits, &sparse);
-    if (sparse.empty()) continue;
-    if (sparse.size() * 3 < rows) {  // selective filter: distances for the allowed rows only,
+  if (use_bits) {  // issue 6: metadata filters / rowid IN, evaluated before the top-k
+    cols_knn_allowed(t, *gp, static_cast<size_t>(col), mfilters, use_in ? &allowed : nullptr, &allow);
+    if (allow.empty()) continue;
+    if (!allow.dense) {  // selective filter: distances for the allowed rows only,
       constexpr size_t kGather = 256;  // gathered into a contiguous block for the block kernel
       gather.resize(kGather * rb);
       float gd[kGather];
       int64_t gid[kGather];
-      for (size_t at = 0; at < sparse.size(); at += kGather) {
-        const size_t cnt = std::min(kGather, sparse.size() - at);
+      for (size_t at = 0; at < allow.rows.size(); at += kGather) {
+        const size_t cnt = std::min(kGather, allow.rows.size() - at);
         for (size_t r = 0; r < cnt; r++) {
-          const size_t sl = sparse[at + r];
-          std::memcpy(gather.data() + r * rb, base + sl * rb, rb);
-          gid[r] = ids[sl];
+          std::memcpy(gather.data() + r * rb, allow.rows[at + r], rb);
+          gid[r] = allow.keys[at + r];
         }
         if (scalar_l1_i8) {
           for (size_t r = 0; r < cnt; r++) gd[r] = distance_one(vc, q.bytes(), gather.data() + r * rb);
