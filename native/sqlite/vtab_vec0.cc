@@ -1265,9 +1265,13 @@ int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
     if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;  // UPDATE leaves it: sqlite3_value_nochange
     return cols_column(t, &c->aux_key, &c->aux_vals, ctx, *ref, key, it->second);
   }
+  // An UPDATE that does not set this vector leaves it alone (sqlite3_value_nochange): re-reading
+  // an int8/bit vector without its subtype made `SET other = ...` fail the type check.
+  if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
   const Arena* arena = arena_ptr(t->cache, key, static_cast<size_t>(ref->idx));
   const void* row = arena != nullptr ? arena->find(key) : nullptr;
-  if (row != nullptr) sqlite3_result_blob(ctx, row, static_cast<int>(arena->row_bytes()), SQLITE_TRANSIENT);
+  // With its subtype, as 0.1.9: vec_type() / vec_to_json() / vec_distance_*() see int8 and bit.
+  if (row != nullptr) vec0::result_vector(ctx, t->cfg.vcols[static_cast<size_t>(ref->idx)].type, row, arena->row_bytes());
   return SQLITE_OK;
 }
 
