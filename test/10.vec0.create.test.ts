@@ -49,6 +49,40 @@ describe('vec0 CREATE', () => {
       'vec0 constructor error: More than one primary key definition was provided, vec0 only suports a single primary key column'],
     ['a float[2], a float[2]', "vec0 constructor error: could not declare virtual table, 'duplicate column name: a'"],
     ['distance float[2]', "vec0 constructor error: could not declare virtual table, 'duplicate column name: distance'"],
+    // Issue 6: partition / metadata / aux definitions and the original's parser quirks.
+    ['a float[2], p text partition key, q integer partition key, r int partition key', null],
+    ['a float[2], p te partition key', null],
+    ['a float[2], p text part key', null],
+    ['a float[2], p text partition key extra', null],
+    ['a float[2], b boolean, c bool, d int64, e integer64, f integer, g int, h float, i double, j float64, k2 f64, l text', null],
+    ['a float[2], b i, c f, d t, e boo, f d', null],
+    ['a float[2], b text not null, c integer default 5', null],
+    ['a float[2], b float', null],
+    ['a float[2], b float not null', "vec0 constructor error: could not parse vector column 'b float not null'"],
+    ['a float[2], b float partition key', "vec0 constructor error: could not parse vector column 'b float partition key'"],
+    ['a float[2] extra', "vec0 constructor error: could not parse vector column 'a float[2] extra'"],
+    ['a float[2], +b text, +c int, +d integer, +e float, +f double, +g blob', null],
+    ['a float[2], +b text extra, + c te', null],
+    ['a float[2], +b', null],
+    ['a float[2], +t', null],
+    ['a float[2], +1 text', null],
+    ['a float[2], +y', 'vec0 constructor error: chunk_size must be a non-zero positive integer'],
+    ['a float[2], +y any', 'vec0 constructor error: chunk_size must be a non-zero positive integer'],
+    ['a float[2], +b float64', 'vec0 constructor error: chunk_size must be a non-zero positive integer'],
+    ['a float[2], +', "vec0 constructor error: Could not parse '+'"],
+    ['a float[2], +_x text', "vec0 constructor error: Could not parse '+_x text'"],
+    ['a float[2], b blob', 'vec0 constructor error: Unknown table option: b'],
+    ['a float[2], x y z', 'vec0 constructor error: Unknown table option: x'],
+    ['a float[2], b', "vec0 constructor error: Could not parse 'b'"],
+    ['a float[2], chunk_size 8', null],
+    ['a float[2], c= 16', null],
+    ['a float[2], ch=x', 'vec0 constructor error: chunk_size must be a non-zero positive integer'],
+    ['a float[2], c 12', 'vec0 constructor error: chunk_size must be divisible by 8'],
+    ['a float[2], chunk_size = 16 x', "vec0 constructor error: could not parse table option 'chunk_size = 16 x'"],
+    ['a float[2], chunk_sizex=8', 'vec0 constructor error: Unknown table option: chunk_sizex'],
+    ['a float[2], chunk_size', "vec0 constructor error: Could not parse 'chunk_size'"],
+    ['a float[2], p text partition key, p integer', "vec0 constructor error: could not declare virtual table, 'duplicate column name: p'"],
+    ['a float[2], +k text', "vec0 constructor error: could not declare virtual table, 'duplicate column name: k'"],
   ];
   test.each(cases)('vec0(%s)', (args, expected) => {
     const ours = openDb();
@@ -63,12 +97,51 @@ describe('vec0 CREATE', () => {
     expect(createError(openDb(), cols.split(', ').slice(0, 16).join(', '))).toBeNull();
   });
 
-  test('partition keys, metadata and auxiliary columns are rejected as not supported yet', () => {
+  test('partition keys, metadata and auxiliary columns: shadow DDL and order identical to 0.1.9 (issue 6)', () => {
+    const spec =
+      'create virtual table v using vec0(p text partition key, n integer, +x text, a float[2], s text, q int partition key, +y blob, f float, b boolean, chunk_size=8)';
+    const ours = openDb();
+    const ref = openRef();
+    ours.exec(spec);
+    ref.exec(spec);
+    const dump = (db: DB) => db.prepare('select type, name, tbl_name, rootpage, sql from sqlite_master order by rowid').all();
+    expect(dump(ours)).toEqual(dump(ref));
+    const names = (dump(ours) as any[]).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['v_metadatachunks00', 'v_metadatachunks01', 'v_metadatatext01', 'v_auxiliary']));
+    expect((dump(ours) as any[]).find((r) => r.name === 'v_chunks').sql).toBe(
+      'CREATE TABLE "v_chunks"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,sequence_id integer,partition00,partition01,validity BLOB NOT NULL, rowids BLOB NOT NULL)',
+    );
+    expect((dump(ours) as any[]).find((r) => r.name === 'v_auxiliary').sql).toBe(
+      'CREATE TABLE "v_auxiliary"( rowid integer PRIMARY KEY , value00, value01)',
+    );
+    // Declared columns in declaration order.
+    const cols = (db: DB) => db.prepare("select name from pragma_table_xinfo('v')").all().map((r: any) => r.name);
+    expect(cols(ours)).toEqual(['rowid', 'p', 'n', 'x', 'a', 's', 'q', 'y', 'f', 'b', 'distance', 'k']);
+    expect(cols(ours)).toEqual(cols(ref));
+    // Shadow names as the original reports them.
+    const shadows = (db: DB) => db.prepare("select name from pragma_table_list where type = 'shadow' order by name").all();
+    expect(shadows(ours)).toEqual(shadows(ref));
+    // DROP removes every shadow table.
+    ours.exec('drop table v');
+    expect(ours.prepare("select count(*) as c from sqlite_master where name like 'v%'").get()).toEqual({ c: 0 });
+  });
+
+  test('column-kind limits and parse quirks of partition / metadata / aux definitions', () => {
     const db = openDb();
-    expect(createError(db, 'a float[2], p text partition key')).toMatch(/partition key columns are not supported yet/);
-    expect(createError(db, 'a float[2], g text')).toMatch(/metadata columns are not supported yet/);
-    expect(createError(db, 'a float[2], +t text')).toMatch(/auxiliary columns are not supported yet/);
-    expect(db.prepare("select count(*) as c from sqlite_master where name like 't%'").get()).toEqual({ c: 0 });
+    const parts = Array.from({ length: 5 }, (_, i) => `p${i} text partition key`).join(', ');
+    expect(createError(db, `a float[2], ${parts}`)).toBe('vec0 constructor error: More than 4 partition key columns were provided');
+    expect(createError(db, `a float[2], ${parts.split(', ').slice(0, 4).join(', ')}`)).toBeNull();
+    const metas = Array.from({ length: 17 }, (_, i) => `m${i} integer`).join(', ');
+    expect(createError(db, `a float[2], ${metas}`)).toBe('vec0 constructor error: More than 16 metadata columns were provided');
+    expect(createError(db, `a float[2], ${metas.split(', ').slice(0, 16).join(', ')}`)).toBeNull();
+    const auxs = Array.from({ length: 17 }, (_, i) => `+x${i} text`).join(', ');
+    expect(createError(db, `a float[2], ${auxs}`)).toBe('vec0 constructor error: More than 16 auxiliary columns were provided');
+    expect(createError(db, `a float[2], ${auxs.split(', ').slice(0, 16).join(', ')}`)).toBeNull();
+    // Tokens after a metadata type are ignored (as 0.1.9): `pk text not null primary key` is metadata.
+    db.exec('create virtual table m using vec0(a float[1], pk text not null primary key, c integer default 5, +z integer not null)');
+    expect(db.prepare("select name from pragma_table_xinfo('m')").all().map((r: any) => r.name)).toEqual(['rowid', 'a', 'pk', 'c', 'z', 'distance', 'k']);
+    expect(createError(db, 'a float[2], b text, b integer')).toBe("vec0 constructor error: could not declare virtual table, 'duplicate column name: b'");
+    expect(createError(db, 'a float[2], distance integer')).toBe("vec0 constructor error: could not declare virtual table, 'duplicate column name: distance'");
   });
 
   test('shadow tables: exact DDL in the original order, info rows, declared columns', () => {

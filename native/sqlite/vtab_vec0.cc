@@ -12,6 +12,13 @@
 //       chunk_id), chunk_size x vector bytes, slot j at j * vector bytes, zeroed when free.
 //   Inserts go to the first free slot of the latest chunk (a new zeroblob chunk when full);
 //   free slots of older chunks are never reused; a chunk whose last row is deleted is deleted.
+//   Issue 6 (vtab_vec0_columns.inc, vec0_columns.h for the byte layouts):
+//   partition keys  "<t>_chunks" gets `sequence_id integer,partition00,...` before validity; every
+//                   chunk holds one partition tuple and inserts go to the latest chunk of the tuple
+//   metadata        "<t>_metadatachunksNN"(rowid PRIMARY KEY, data BLOB NOT NULL) one row per chunk,
+//                   "<t>_metadatatextNN"(rowid PRIMARY KEY, data TEXT) for texts over 12 bytes
+//                   (keyed by user rowid); NULLs: an optional trailing null bitmap (vecsqlite)
+//   auxiliary       "<t>_auxiliary"( rowid integer PRIMARY KEY , value00, ...) keyed by rowid
 //
 // PLANS (idxNum:idxStr, visible in EXPLAIN QUERY PLAN, identical to the original):
 //   fullscan  0:1
@@ -19,22 +26,30 @@
 //   knn       <vector column index>:3{___}___[[___][*<op>__]...
 //             {___ query vector, }___ k (from `k = ?` or LIMIT), [___ rowid IN (...),
 //             *a__ distance >, *b__ >=, *c__ <, *d__ <=
+//             ]<P><op>_ partition key P ('A' + index), &<M><op>_ metadata column M, op a = EQ,
+//             b GT, c LE, d LT, e GE, f NE, g IN (metadata; and partition IN, a vecsqlite
+//             change: one scan for all listed partitions), n IS NULL / m IS NOT NULL (vecsqlite)
 //   One 4-character block per argv entry, in argv order.
 //
-// CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per vector
-// column, an Arena (core/arena.h) whose ids are "position keys" chunk_id*4096 + (4095-offset),
-// so TopK's id tie-break reproduces the original's tie order (earlier chunk first, higher slot
-// first within a chunk). A KNN is one scan_topk over the arena (threaded from 16 MiB on) with
-// rowid IN as a slot bitmap and distance constraints as bounds, before the top-k.
+// CACHE: queries never re-read chunk blobs. Each vtab (one per connection) keeps, per partition
+// tuple (one group without partition keys) and vector column, an Arena (core/arena.h) whose
+// ids are "position keys" chunk_id*4096 + (4095-offset), so TopK's id tie-break reproduces the
+// original's tie order (earlier chunk first, higher slot first within a chunk); and per chunk
+// its decoded metadata columns. A KNN scans only the selected groups' arenas, each with one
+// scan_topk (threaded from 16 MiB on); rowid IN and metadata filters become an allowed-slot
+// bitmap (or, when selective, a gathered block of the allowed rows) and distance constraints
+// bounds, all applied before the top-k.
 //
 // WRITES: xUpdate validates everything, updates the cache at once and puts the shadow-table
 // changes of the row into a write log (vec0_writelog.h): validity / rowids / vector bytes and
 // the _rowids row. The log reaches the tables at xSync (each touched chunk blob written once,
 // _rowids rows in multi-row INSERTs), or earlier once it holds 16 MiB while no savepoint is
-// open. Chunk creation and deletion run at once. ROLLBACK TO truncates the log at the
-// savepoint's mark; ROLLBACK drops it; both mark the cache stale, and a reload in the middle of
-// a transaction overlays what the log still holds. Inside an open write transaction, plain SQL
-// reads of the shadow tables may not show that transaction's latest vec0 writes yet.
+// open. Chunk creation and deletion, metadata slots, long text and aux rows are written at once
+// (they live in tables the log does not touch). ROLLBACK TO truncates the log at the
+// savepoint's mark; ROLLBACK drops it; both mark the cache stale when the transaction changed
+// the table, and a reload in the middle of a transaction overlays what the log still holds.
+// Inside an open write transaction, plain SQL reads of _chunks, _rowids and _vector_chunksNN
+// may not show that transaction's latest vec0 writes yet.
 //
 // FRESHNESS: PRAGMA data_version moves when another connection or process committed to the
 // file. The table's change marker then says whether that commit touched this table: the key
@@ -53,6 +68,8 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -62,6 +79,7 @@
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
 #include "sqlite/freshness.h"
+#include "sqlite/vec0_columns.h"
 #include "sqlite/vec0_vector.h"
 #include "sqlite/vec0_writelog.h"
 
@@ -90,12 +108,31 @@ struct VectorColumn {
   size_t nbytes() const { return vec0::vector_byte_size(type, static_cast<size_t>(dims)); }
 };
 
+// Declared user columns in declaration order (issue 6: vectors, partition keys, metadata and
+// auxiliary columns may be interleaved). Column c of the vtab (1-based) is order[c - 1].
+enum class ColKind { vector, partition, metadata, aux };
+struct ColRef {
+  ColKind kind;
+  int idx;  // index within its kind
+};
+
 struct Config {
   bool has_pk = false;
   bool text_pk = false;
   std::string pk_name;
   std::vector<VectorColumn> vcols;
+  std::vector<vec0cols::PartitionColumn> pcols;
+  std::vector<vec0cols::MetadataColumn> mcols;
+  std::vector<vec0cols::AuxColumn> acols;
+  std::vector<ColRef> order;
   int chunk_size = kDefaultChunkSize;
+  int ncols() const { return static_cast<int>(order.size()); }
+  // argv index (xUpdate) of user column j of kind k.
+  int argv_of(ColKind k, int idx) const {
+    for (size_t j = 0; j < order.size(); j++)
+      if (order[j].kind == k && order[j].idx == idx) return 3 + static_cast<int>(j);
+    return -1;
+  }
 };
 
 // ---- CREATE argument parsing -----------------------------------------------------------------
@@ -165,11 +202,12 @@ int parse_vector_column(const std::vector<Token>& t, const std::string& arg, Vec
   else if (starts_with_ci(t[1].text, "int8") || starts_with_ci(t[1].text, "i8")) type = ElementType::int8;
   else if (starts_with_ci(t[1].text, "bit")) type = ElementType::bit;
   else return 0;
-  if (t[2].kind != Tok::lbracket) return 0;
   auto fail = [&]() {
     *err = string_printf("%scould not parse vector column '%s'", kCtorPrefix, arg.c_str());
     return -1;
   };
+  // `b float` alone is metadata; `b float not null` is a broken vector column (as 0.1.9).
+  if (t[2].kind != Tok::lbracket) return t[2].kind == Tok::end ? 0 : fail();
   if (t[3].kind != Tok::number || t.size() < 5 || t[4].kind != Tok::rbracket) return fail();
   const long long dims = t[3].text.size() > 12 ? (1LL << 40) : atoll(t[3].text.c_str());
   if (dims <= 0) return fail();
@@ -229,19 +267,26 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
                              kMaxVectorColumns);
         return SQLITE_ERROR;
       }
+      cfg->order.push_back({ColKind::vector, static_cast<int>(cfg->vcols.size())});
       cfg->vcols.push_back(vc);
       continue;
     }
     bool is_text = false;
     // Partition key: name type partition key (issue 6).
-    if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
+    // (Tokens after the definition are ignored, as 0.1.9 does.)
+    if (t.size() >= 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
         kw(t[2], "partition") && kw(t[3], "key")) {
-      *err = string_printf("%spartition key columns are not supported yet by vecsqlite ('%s')",
-                           kCtorPrefix, arg.c_str());
-      return SQLITE_ERROR;
+      if (static_cast<int>(cfg->pcols.size()) >= vec0cols::kMaxPartitionColumns) {
+        *err = string_printf("%sMore than %d partition key columns were provided", kCtorPrefix,
+                             vec0cols::kMaxPartitionColumns);
+        return SQLITE_ERROR;
+      }
+      cfg->order.push_back({ColKind::partition, static_cast<int>(cfg->pcols.size())});
+      cfg->pcols.push_back({t[0].text, is_text});
+      continue;
     }
     // Primary key: name text|int|integer primary key.
-    if (t.size() == 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
+    if (t.size() >= 5 && t[0].kind == Tok::ident && is_key_type(t[1], &is_text) &&
         kw(t[2], "primary") && kw(t[3], "key")) {
       if (cfg->has_pk) {
         *err = string_printf(
@@ -256,34 +301,82 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
       continue;
     }
     // Auxiliary: +name type (issue 6).
-    if (t[0].kind == Tok::plus) {
-      *err = string_printf("%sauxiliary columns are not supported yet by vecsqlite ('%s')",
-                           kCtorPrefix, arg.c_str());
-      return SQLITE_ERROR;
+    // `+name [type] ...`: the name may be a number (`+1 text`), trailing tokens are ignored, and
+    // without a type the name itself is read as the type (0.1.9: `+b` is a BLOB column named b,
+    // `+d` a FLOAT one, `+x` no aux column at all).
+    if (t[0].kind == Tok::plus && t.size() >= 3 && (t[1].kind == Tok::ident || t[1].kind == Tok::number) &&
+        (t[2].kind == Tok::ident || t[2].kind == Tok::end)) {
+      const Token& ty = t[2].kind == Tok::end ? t[1] : t[2];
+      vec0cols::AuxType at;
+      bool ok = true;
+      if (kw(ty, "text")) at = vec0cols::AuxType::text;
+      else if (kw(ty, "int") || kw(ty, "integer")) at = vec0cols::AuxType::integer;
+      else if (kw(ty, "float") || kw(ty, "double")) at = vec0cols::AuxType::real;
+      else if (kw(ty, "blob")) at = vec0cols::AuxType::blob;
+      else ok = false;
+      if (ok) {
+        if (static_cast<int>(cfg->acols.size()) >= vec0cols::kMaxAuxColumns) {
+          *err = string_printf("%sMore than %d auxiliary columns were provided", kCtorPrefix,
+                               vec0cols::kMaxAuxColumns);
+          return SQLITE_ERROR;
+        }
+        cfg->order.push_back({ColKind::aux, static_cast<int>(cfg->acols.size())});
+        cfg->acols.push_back({t[1].text, at});
+        continue;
+      }
     }
     // Metadata: name <type> ... (issue 6).
     if (t.size() >= 3 && t[0].kind == Tok::ident && t[1].kind == Tok::ident) {
       static const char* kMetaTypes[] = {"boolean", "bool",  "int64",   "integer64", "integer", "int",
                                          "float",   "double", "float64", "f64",       "text"};
-      for (const char* mt : kMetaTypes) {
-        if (kw(t[1], mt)) {
-          *err = string_printf("%smetadata columns are not supported yet by vecsqlite ('%s')",
-                               kCtorPrefix, arg.c_str());
-          return SQLITE_ERROR;
+      static const vec0cols::MetaType kMetaKinds[] = {
+          vec0cols::MetaType::boolean, vec0cols::MetaType::boolean, vec0cols::MetaType::integer,
+          vec0cols::MetaType::integer, vec0cols::MetaType::integer, vec0cols::MetaType::integer,
+          vec0cols::MetaType::real,    vec0cols::MetaType::real,    vec0cols::MetaType::real,
+          vec0cols::MetaType::real,    vec0cols::MetaType::text};
+      bool found = false;
+      for (size_t m = 0; m < sizeof kMetaTypes / sizeof kMetaTypes[0]; m++) {
+        if (kw(t[1], kMetaTypes[m])) {
+          if (static_cast<int>(cfg->mcols.size()) >= vec0cols::kMaxMetadataColumns) {
+            *err = string_printf("%sMore than %d metadata columns were provided", kCtorPrefix,
+                                 vec0cols::kMaxMetadataColumns);
+            return SQLITE_ERROR;
+          }
+          cfg->order.push_back({ColKind::metadata, static_cast<int>(cfg->mcols.size())});
+          cfg->mcols.push_back({t[0].text, kMetaKinds[m]});
+          found = true;
+          break;
         }
       }
+      if (found) continue;
     }
-    // Table option: key=value.
-    if (t[0].kind == Tok::ident && t[1].kind == Tok::eq) {
-      if (sqlite3_stricmp(t[0].text.c_str(), "chunk_size") != 0) {
-        *err = string_printf("%sUnknown table option: %s", kCtorPrefix, t[0].text.c_str());
+    // Table option, parsed as 0.1.9 does: a key (an identifier, or nothing before another
+    // token), compared by prefix with chunk_size, an optional '=', one value (not a number: 0).
+    bool bad_token = false;
+    for (const Token& tk : t) bad_token = bad_token || tk.kind == Tok::bad;
+    if (t.size() >= 3 && !bad_token) {
+      const std::string key = t[0].kind == Tok::ident ? t[0].text : std::string();
+      const size_t vi = t[0].kind == Tok::ident ? 1 : 0;
+      const bool is_chunk = key.size() <= strlen("chunk_size") &&
+                            sqlite3_strnicmp(key.c_str(), "chunk_size", static_cast<int>(key.size())) == 0;
+      if (!is_chunk) {
+        *err = string_printf("%sUnknown table option: %s", kCtorPrefix, key.c_str());
         return SQLITE_ERROR;
       }
-      if (t.size() != 4 || t[2].kind != Tok::number) {
+      size_t v = t[vi].kind == Tok::eq ? vi + 1 : vi;
+      if (t[0].kind != Tok::ident) v = 1;  // "+y": the value is the token after the first
+      if (t[v].kind == Tok::end) {
         *err = string_printf("%scould not parse table option '%s'", kCtorPrefix, arg.c_str());
         return SQLITE_ERROR;
       }
-      const long long n = t[2].text.size() > 12 ? (1LL << 40) : atoll(t[2].text.c_str());
+      long long n = 0;
+      if (t[v].kind == Tok::number) {
+        n = t[v].text.size() > 12 ? (1LL << 40) : atoll(t[v].text.c_str());
+        if (t[v + 1].kind != Tok::end) {
+          *err = string_printf("%scould not parse table option '%s'", kCtorPrefix, arg.c_str());
+          return SQLITE_ERROR;
+        }
+      }
       if (n <= 0) {
         *err = string_printf("%schunk_size must be a non-zero positive integer", kCtorPrefix);
         return SQLITE_ERROR;
@@ -320,9 +413,30 @@ Dtype dtype_of(ElementType t) {
   return t == ElementType::float32 ? Dtype::f32 : t == ElementType::int8 ? Dtype::i8 : Dtype::u1;
 }
 
+// Issue 6: rows are grouped by partition-key tuple; each group has its own arenas, so a KNN
+// over one partition scans only that partition's vectors. A table without partition keys has
+// exactly one group. Every chunk belongs to one group (chunks hold one tuple each).
+struct Group {
+  std::vector<vec0cols::Value> tuple;
+  std::vector<Arena> arenas;  // per vector column, ids = position keys
+  std::set<int64_t> chunks;   // chunk ids of this tuple (the latest is the insert target)
+};
+// Per chunk: its group and the decoded metadata columns (columnar, indexed by slot).
+struct ChunkCols {
+  int group = 0;
+  std::vector<vec0cols::MetaChunk> meta;
+};
+struct TupleLess {
+  bool operator()(const std::vector<vec0cols::Value>& a, const std::vector<vec0cols::Value>& b) const {
+    return vec0cols::tuple_less(a, b);
+  }
+};
+
 struct Cache {
   bool valid = false;
-  std::vector<Arena> arenas;                        // per vector column, ids = position keys
+  std::vector<Group> groups;
+  std::map<std::vector<vec0cols::Value>, int, TupleLess> group_of;
+  std::unordered_map<int64_t, ChunkCols> chunk_cols;  // chunk_id -> group, metadata
   std::unordered_map<int64_t, int64_t> pos_of;     // rowid -> position key
   std::unordered_map<int64_t, int64_t> rowid_at;   // position key -> rowid
   std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
@@ -353,6 +467,8 @@ struct Vec0Table {
   // Shadow-table names and the hot write statements' SQL (set_names(): at connect and rename).
   std::string n_chunks, n_rowids;
   std::vector<std::string> n_vchunks;
+  std::vector<std::string> n_mchunks, n_mtext;  // per metadata column (n_mtext: "" unless TEXT)
+  std::string n_aux, sql_aux_select;
   std::string sql_insert_rowid, sql_delete_rowid;
   // Blob writes of the open write transaction not yet in the chunk tables (vec0_writelog.h).
   Vec0WriteLog log;
@@ -367,9 +483,12 @@ struct Vec0Table {
     stmts.clear();
   }
   ~Vec0Table() { finalize_all(); }
-  // column layout: 0 = rowid/pk, 1..n = vectors, n+1 = distance, n+2 = k
-  int col_distance() const { return 1 + static_cast<int>(cfg.vcols.size()); }
-  int col_k() const { return 2 + static_cast<int>(cfg.vcols.size()); }
+  // column layout: 0 = rowid/pk, 1..n = user columns (cfg.order), n+1 = distance, n+2 = k
+  int col_distance() const { return 1 + cfg.ncols(); }
+  int col_k() const { return 2 + cfg.ncols(); }
+  const ColRef* col_ref(int col) const {
+    return col >= 1 && col <= cfg.ncols() ? &cfg.order[static_cast<size_t>(col - 1)] : nullptr;
+  }
 };
 
 void set_err(Vec0Table* t, const std::string& msg) {
@@ -387,6 +506,19 @@ void set_names(Vec0Table* t) {
   t->n_rowids = shadow(t, "rowids");
   t->n_vchunks.clear();
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) t->n_vchunks.push_back(vchunks_name(t, i));
+  t->n_mchunks.clear();
+  t->n_mtext.clear();
+  for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+    t->n_mchunks.push_back(t->name + string_printf("_metadatachunks%02d", static_cast<int>(i)));
+    t->n_mtext.push_back(t->cfg.mcols[i].type == vec0cols::MetaType::text
+                             ? t->name + string_printf("_metadatatext%02d", static_cast<int>(i))
+                             : std::string());
+  }
+  t->n_aux = shadow(t, "auxiliary");
+  t->sql_aux_select = "SELECT ";
+  for (size_t i = 0; i < t->cfg.acols.size(); i++)
+    t->sql_aux_select += string_printf("%svalue%02d", i ? ", " : "", static_cast<int>(i));
+  t->sql_aux_select += string_printf(" FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_aux.c_str());
   t->sql_insert_rowid = string_printf("INSERT INTO \"%w\".\"%w\"(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
                                       t->schema.c_str(), t->n_rowids.c_str());
   t->sql_delete_rowid = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_rowids.c_str());
@@ -487,7 +619,7 @@ int flush_log(Vec0Table* t) {
 }
 
 // Blob open/read/write helpers with the original's messages.
-[[maybe_unused]] int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t row, bool write,
+int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t row, bool write,
             void* buf, int n, int offset) {
   sqlite3_blob* b = nullptr;
   int rc = sqlite3_blob_open(t->db, t->schema.c_str(), table.c_str(), column, row, write ? 1 : 0, &b);
@@ -505,6 +637,9 @@ int flush_log(Vec0Table* t) {
   return rc;
 }
 
+// ---- issue 6: partition groups, metadata and aux columns (in the included file) ----------
+#include "sqlite/vtab_vec0_columns.inc"  // NOLINT(build/include)
+
 std::atomic<int64_t> g_cache_loads{0};
 
 // Rebuilds the cache from the chunk tables (they are the source of truth).
@@ -512,13 +647,13 @@ int load_cache(Vec0Table* t) {
   g_cache_loads++;
   Cache& c = t->cache;
   c = Cache();
-  for (const VectorColumn& vc : t->cfg.vcols) c.arenas.emplace_back(dtype_of(vc.type), static_cast<size_t>(vc.dims));
   const int cs = t->cfg.chunk_size;
   const size_t vbytes = static_cast<size_t>(cs / 8);
   const size_t rbytes = static_cast<size_t>(cs) * 8;
   sqlite3_stmt* st = nullptr;
-  std::string sql = string_printf("SELECT chunk_id, validity, rowids FROM \"%w\".\"%w\"",
-                                  t->schema.c_str(), t->n_chunks.c_str());
+  std::string sql = "SELECT chunk_id, validity, rowids";
+  for (size_t p = 0; p < t->cfg.pcols.size(); p++) sql += string_printf(", partition%02d", static_cast<int>(p));
+  sql += string_printf(" FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_chunks.c_str());
   int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
   if (rc != SQLITE_OK) {
     set_err(t, string_printf("Error preparing stmtChunk: %s", sqlite3_errmsg(t->db)));
@@ -564,6 +699,7 @@ int load_cache(Vec0Table* t) {
     }
     c.validity.emplace(chunk_id, std::move(v));
     chunk_rows.emplace_back(chunk_id, std::move(slots));
+    cols_register_chunk(t, chunk_id, partition_tuple_of(t, st, 3));  // issue 6
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
@@ -574,7 +710,6 @@ int load_cache(Vec0Table* t) {
   }
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
     const size_t nb = t->cfg.vcols[i].nbytes();
-    c.arenas[i].reserve(c.pos_of.size());
     sql = string_printf("SELECT vectors FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(),
                         t->n_vchunks[i].c_str());
     rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
@@ -610,7 +745,7 @@ int load_cache(Vec0Table* t) {
       }
       for (int j = 0; j < cs; j++) {
         if (cr.second[static_cast<size_t>(j)] == -1 && !(c.validity[cr.first][static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
-        c.arenas[i].upsert(pos_key(cr.first, j), data + static_cast<size_t>(j) * nb);
+        arena_for(c, pos_key(cr.first, j), i).upsert(pos_key(cr.first, j), data + static_cast<size_t>(j) * nb);
       }
       sqlite3_reset(st);
     }
@@ -661,6 +796,11 @@ int load_cache(Vec0Table* t) {
   t->log.each_rowid_op([&c](bool insert, int64_t rid, const std::string*) {
     if (insert && rid > c.max_rowid) c.max_rowid = rid;
   });
+  rc = cols_load(t);  // issue 6
+  if (rc != SQLITE_OK) {
+    c = Cache();
+    return rc;
+  }
   c.valid = true;
   return SQLITE_OK;
 }
@@ -732,7 +872,13 @@ std::string declare_sql(const Config& cfg) {
   std::string s = "CREATE TABLE x(";
   if (cfg.has_pk) s += string_printf("\"%w\" primary key, ", cfg.pk_name.c_str());
   else s += "rowid, ";
-  for (const VectorColumn& vc : cfg.vcols) s += string_printf("\"%w\", ", vc.name.c_str());
+  for (const ColRef& r : cfg.order) {
+    const std::string& n = r.kind == ColKind::vector ? cfg.vcols[static_cast<size_t>(r.idx)].name
+                           : r.kind == ColKind::partition ? cfg.pcols[static_cast<size_t>(r.idx)].name
+                           : r.kind == ColKind::metadata ? cfg.mcols[static_cast<size_t>(r.idx)].name
+                                                         : cfg.acols[static_cast<size_t>(r.idx)].name;
+    s += string_printf("\"%w\", ", n.c_str());
+  }
   s += "distance hidden, k hidden)";
   if (cfg.has_pk) s += " without rowid";
   return s;
@@ -772,10 +918,17 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
       *pzErr = sqlite3_mprintf("Could not create '_info' shadow table: %s", err.c_str());
       return SQLITE_ERROR;
     }
-    sql = string_printf(
-        "CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT "
-        "NULL,validity BLOB NOT NULL,rowids BLOB NOT NULL)",
-        sc, shadow(t.get(), "chunks").c_str());
+    if (t->cfg.pcols.empty()) {
+      sql = string_printf(
+          "CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT "
+          "NULL,validity BLOB NOT NULL,rowids BLOB NOT NULL)",
+          sc, shadow(t.get(), "chunks").c_str());
+    } else {  // issue 6: the original's DDL with partition columns
+      sql = string_printf("CREATE TABLE \"%w\".\"%w\"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,sequence_id integer,",
+                          sc, shadow(t.get(), "chunks").c_str());
+      for (size_t p = 0; p < t->cfg.pcols.size(); p++) sql += string_printf("partition%02d,", static_cast<int>(p));
+      sql += "validity BLOB NOT NULL, rowids BLOB NOT NULL)";
+    }
     if (exec_sql(db, sql, &err) != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("Could not create '_chunks' shadow table: %s", err.c_str());
       return SQLITE_ERROR;
@@ -794,6 +947,31 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
       if (exec_sql(db, sql, &err) != SQLITE_OK) {
         *pzErr = sqlite3_mprintf("Could not create '_vector_chunks%02d' shadow table: %s", static_cast<int>(i),
                                  err.c_str());
+        return SQLITE_ERROR;
+      }
+    }
+    // issue 6: metadata chunk (+ long text) tables, then the aux table.
+    for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
+      sql = string_printf("CREATE TABLE \"%w\".\"%w_metadatachunks%02d\"(rowid PRIMARY KEY, data BLOB NOT NULL);", sc,
+                          t->name.c_str(), static_cast<int>(i));
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create '_metata_chunks%02d' shadow table: %s", static_cast<int>(i), err.c_str());
+        return SQLITE_ERROR;
+      }
+      if (t->cfg.mcols[i].type != vec0cols::MetaType::text) continue;
+      sql = string_printf("CREATE TABLE \"%w\".\"%w_metadatatext%02d\"(rowid PRIMARY KEY, data TEXT);", sc,
+                          t->name.c_str(), static_cast<int>(i));
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create '_metadatatext%02d' shadow table: %s", static_cast<int>(i), err.c_str());
+        return SQLITE_ERROR;
+      }
+    }
+    if (!t->cfg.acols.empty()) {
+      sql = string_printf("CREATE TABLE \"%w\".\"%w_auxiliary\"( rowid integer PRIMARY KEY ", sc, t->name.c_str());
+      for (size_t i = 0; i < t->cfg.acols.size(); i++) sql += string_printf(", value%02d", static_cast<int>(i));
+      sql += ")";
+      if (exec_sql(db, sql, &err) != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("Could not create auxiliary shadow table: %s", err.c_str());
         return SQLITE_ERROR;
       }
     }
@@ -839,6 +1017,11 @@ int xDestroy(sqlite3_vtab* p) {
     sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_rowids.c_str());
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
       sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_vchunks[i].c_str());
+    for (size_t i = 0; i < t->cfg.mcols.size(); i++) {  // issue 6
+      sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_mchunks[i].c_str());
+      if (!t->n_mtext[i].empty()) sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_mtext[i].c_str());
+    }
+    if (!t->cfg.acols.empty()) sql += string_printf("DROP TABLE IF EXISTS \"%w\".\"%w\";", sc, t->n_aux.c_str());
     std::string err;
     const int rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
@@ -860,7 +1043,8 @@ int best_index(Vec0Table* t, sqlite3_index_info* info) {
     const auto& c = info->aConstraint[i];
     if (!c.usable) continue;
     if (c.op == SQLITE_INDEX_CONSTRAINT_LIMIT) { limit = i; continue; }
-    if (c.iColumn >= 1 && c.iColumn < t->col_distance() && c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
+    if (c.iColumn >= 1 && c.iColumn < t->col_distance() && t->col_ref(c.iColumn)->kind == ColKind::vector &&
+        c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
       if (match >= 0) {
         set_err(t, "only 1 MATCH operator is allowed in a single vec0 query");
         return SQLITE_ERROR;
@@ -896,6 +1080,9 @@ int best_index(Vec0Table* t, sqlite3_index_info* info) {
       }
       dist.emplace_back(i, op);
     }
+    std::vector<std::pair<int, std::string>> pblocks, mblocks;  // issue 6
+    int rc = cols_best_index(t, info, &pblocks, &mblocks);
+    if (rc != SQLITE_OK) return rc;
     if (kcon < 0 && limit < 0) {
       set_err(t, "A LIMIT or 'k = ?' constraint is required on vec0 knn queries.");
       return SQLITE_ERROR;
@@ -931,11 +1118,13 @@ int best_index(Vec0Table* t, sqlite3_index_info* info) {
       use(rowid_in, "[___");
       sqlite3_vtab_in(info, rowid_in, 1);
     }
+    for (const auto& b : pblocks) use(b.first, b.second.c_str());
+    for (const auto& b : mblocks) use(b.first, b.second.c_str());
     for (const auto& d : dist) {
       char block[5] = {'*', d.second, '_', '_', 0};
       use(d.first, block);
     }
-    info->idxNum = info->aConstraint[match].iColumn - 1;
+    info->idxNum = t->col_ref(info->aConstraint[match].iColumn)->idx;  // the vector column's index
     info->idxStr = sqlite3_mprintf("%s", s.c_str());
     if (info->idxStr == nullptr) return SQLITE_NOMEM;
     info->needToFreeIdxStr = 1;
@@ -973,6 +1162,8 @@ int xBestIndex(sqlite3_vtab* p, sqlite3_index_info* info) {
 // ---- cursor ------------------------------------------------------------------------------------
 struct Vec0Cursor {
   sqlite3_vtab_cursor base;
+  int64_t aux_key = -1;                   // issue 6: the aux row read for this position key
+  std::vector<vec0cols::Value> aux_vals;
   bool knn = false;
   std::vector<int64_t> keys;     // position keys, in output order
   std::vector<float> dists;      // knn only
@@ -1070,37 +1261,56 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   cur->k = k;
   rc = ensure_fresh(t);
   if (rc != SQLITE_OK) return rc;
-  const Arena& arena = t->cache.arenas[static_cast<size_t>(col)];
-  if (k == 0 || arena.empty()) return SQLITE_OK;
-  // rowid IN (...): a bitmap of the allowed arena slots. Unknown ids are skipped (the original
+  // issue 6: partition filters pick the groups (only their arenas are scanned); metadata
+  // filters and rowid IN become a per-slot allowed bitmap, evaluated before top-k.
+  std::vector<vec0cols::PartFilter> pfilters;
+  std::vector<vec0cols::MetaFilter> mfilters;
+  rc = cols_knn_filters(t, idxStr, argc, argv, &pfilters, &mfilters);
+  if (rc != SQLITE_OK) return rc;
+  std::vector<const Group*> groups;  // the selected partitions with rows
+  size_t total = 0;
+  auto take = [&](const Group& g) {
+    if (!g.arenas[static_cast<size_t>(col)].empty()) {
+      groups.push_back(&g);
+      total += g.arenas[static_cast<size_t>(col)].size();
+    }
+  };
+  std::vector<vec0cols::Value> exact;  // one `=` per partition key: a direct lookup
+  const int exact_kind = pfilters.empty() ? 0 : cols_exact_tuple(t, pfilters, &exact);
+  if (exact_kind == 1) {
+    auto git = t->cache.group_of.find(exact);
+    if (git != t->cache.group_of.end()) take(t->cache.groups[static_cast<size_t>(git->second)]);
+  } else if (exact_kind == 0) {
+    for (const Group& g : t->cache.groups) {
+      bool ok = true;
+      for (const auto& pf : pfilters) ok = ok && vec0cols::part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
+      if (ok) take(g);
+    }
+  }
+  if (k == 0 || total == 0) return SQLITE_OK;
+  // rowid IN (...): the set of allowed position keys. Unknown ids are skipped (the original
   // returned nothing at all for a text-key list with one unknown id).
-  ScanFilter filter;
-  std::vector<uint64_t> allowed;
-  if (inv != nullptr) {
-    allowed.assign((arena.size() + 63) / 64, 0);
-    bool any = false;
+  std::unordered_set<int64_t> allowed;
+  const bool use_in = inv != nullptr;
+  if (use_in) {
     sqlite3_value* v = nullptr;
     for (rc = sqlite3_vtab_in_first(inv, &v); rc == SQLITE_OK && v != nullptr; rc = sqlite3_vtab_in_next(inv, &v)) {
       int64_t rid;
-      size_t slot;
-      if (lookup_rowid(t, v, &rid) && arena.slot_of(t->cache.pos_of[rid], &slot)) {
-        allowed[slot / 64] |= uint64_t{1} << (slot % 64);
-        any = true;
-      }
+      if (lookup_rowid(t, v, &rid)) allowed.insert(t->cache.pos_of[rid]);
     }
     if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
-    if (!any) return SQLITE_OK;
-    filter.allowed = allowed.data();
+    if (allowed.empty()) return SQLITE_OK;
   }
   // Distance constraints (targets cast to f32, as the original): the tightest lower and upper
   // bound; on equal targets the strict comparison is the tighter one.
+  ScanFilter bounds;
   for (const auto& dc : dcons) {
     const float target = static_cast<float>(dc.second);
     const bool lower = dc.first == 'a' || dc.first == 'b';
     const bool strict = dc.first == 'a' || dc.first == 'c';
-    float& bound = lower ? filter.lo : filter.hi;
-    bool& has = lower ? filter.has_lo : filter.has_hi;
-    bool& is_strict = lower ? filter.lo_strict : filter.hi_strict;
+    float& bound = lower ? bounds.lo : bounds.hi;
+    bool& has = lower ? bounds.has_lo : bounds.has_hi;
+    bool& is_strict = lower ? bounds.lo_strict : bounds.hi_strict;
     if (!has || (lower ? target > bound : target < bound)) {
       bound = target;
       is_strict = strict;
@@ -1110,13 +1320,50 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     has = true;
     if (std::isnan(target)) return SQLITE_OK;  // no distance compares true with NaN
   }
-  const size_t total = arena.size();
+  auto in_bounds = [&bounds](float d) {
+    if (bounds.has_lo && !(bounds.lo_strict ? d > bounds.lo : d >= bounds.lo)) return false;
+    if (bounds.has_hi && !(bounds.hi_strict ? d < bounds.hi : d <= bounds.hi)) return false;
+    return true;
+  };
   TopK top(static_cast<size_t>(std::min<int64_t>(k, static_cast<int64_t>(total))));
   const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
                  : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
-  if (!scan_topk(kernels(), arena, m, q.bytes(), filter.any() ? &filter : nullptr, &top)) {
-    set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
-    return SQLITE_ERROR;
+  const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
+  const bool use_bits = use_in || !mfilters.empty();
+  const KernelTable& kt = kernels();
+  AllowedRows allow;
+  std::vector<uint8_t> gather;
+  for (const Group* gp : groups) {
+    const Arena& arena = gp->arenas[static_cast<size_t>(col)];
+    ScanFilter f = bounds;
+    if (use_bits) {  // issue 6: metadata filters / rowid IN, evaluated before the top-k
+      cols_knn_allowed(t, *gp, static_cast<size_t>(col), mfilters, use_in ? &allowed : nullptr, &allow);
+      if (allow.empty()) continue;
+      if (!allow.dense) {  // selective filter: distances for the allowed rows only,
+        constexpr size_t kGather = 256;  // gathered into a contiguous block for the block kernel
+        const size_t rb = arena.row_bytes();
+        gather.resize(kGather * rb);
+        float gd[kGather];
+        int64_t gid[kGather];
+        for (size_t at = 0; at < allow.rows.size(); at += kGather) {
+          const size_t cnt = std::min(kGather, allow.rows.size() - at);
+          for (size_t r = 0; r < cnt; r++) {
+            std::memcpy(gather.data() + r * rb, allow.rows[at + r], rb);
+            gid[r] = allow.keys[at + r];
+          }
+          block_distance(kt, m, dtype_of(vc.type), q.bytes(), gather.data(), dim, cnt, gd);
+          for (size_t r = 0; r < cnt; r++)
+            if (in_bounds(gd[r])) top.push(gd[r], gid[r]);
+        }
+        continue;
+      }
+      f.allowed = allow.bits.data();
+    }
+    // One scan over the group's arena (threaded from 16 MiB on), filters applied in the scan.
+    if (!scan_topk(kt, arena, m, q.bytes(), f.any() ? &f : nullptr, &top)) {
+      set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
+      return SQLITE_ERROR;
+    }
   }
   std::vector<TopK::Item> items(top.size());
   const size_t got = top.take_sorted(items.data());
@@ -1132,6 +1379,7 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
 int filter(Vec0Table* t, Vec0Cursor* cur, int idxNum, const char* idxStr, int argc, sqlite3_value** argv) {
   cur->keys.clear();
   cur->dists.clear();
+  cur->aux_key = -1;
   cur->at = 0;
   cur->knn = false;
   if (idxStr != nullptr && idxStr[0] == '3') {
@@ -1168,6 +1416,7 @@ int xFilter(sqlite3_vtab_cursor* p, int idxNum, const char* idxStr, int argc, sq
 }
 
 int xNext(sqlite3_vtab_cursor* p) {
+  reinterpret_cast<Vec0Cursor*>(p)->aux_key = -1;
   reinterpret_cast<Vec0Cursor*>(p)->at++;
   return SQLITE_OK;
 }
@@ -1176,7 +1425,7 @@ int xEof(sqlite3_vtab_cursor* p) {
   return c->at >= c->keys.size();
 }
 
-int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
+int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
   Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
   Vec0Table* t = table_of(p);
   if (c->at >= c->keys.size()) return SQLITE_OK;
@@ -1201,13 +1450,29 @@ int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
     }
     return SQLITE_OK;
   }
-  const size_t vi = static_cast<size_t>(col - 1);
-  if (vi < t->cache.arenas.size()) {
-    const void* row = t->cache.arenas[vi].find(key);
-    if (row != nullptr)
-      sqlite3_result_blob(ctx, row, static_cast<int>(t->cache.arenas[vi].row_bytes()), SQLITE_TRANSIENT);
+  const ColRef* ref = t->col_ref(col);
+  if (ref == nullptr) return SQLITE_OK;
+  if (ref->kind != ColKind::vector) {  // issue 6
+    if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;  // UPDATE leaves it: sqlite3_value_nochange
+    return cols_column(t, &c->aux_key, &c->aux_vals, ctx, *ref, key, it->second);
   }
+  // An UPDATE that does not set this vector leaves it alone (sqlite3_value_nochange): re-reading
+  // an int8/bit vector without its subtype made `SET other = ...` fail the type check.
+  if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
+  const Arena* arena = arena_ptr(t->cache, key, static_cast<size_t>(ref->idx));
+  const void* row = arena != nullptr ? arena->find(key) : nullptr;
+  // With its subtype, as 0.1.9: vec_type() / vec_to_json() / vec_distance_*() see int8 and bit.
+  if (row != nullptr) vec0::result_vector(ctx, t->cfg.vcols[static_cast<size_t>(ref->idx)].type, row, arena->row_bytes());
   return SQLITE_OK;
+}
+
+int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
+  try {
+    return column(p, ctx, col);
+  } catch (...) {  // issue 6: the aux / metadata paths allocate
+    sqlite3_result_error_nomem(ctx);
+    return SQLITE_NOMEM;
+  }
 }
 
 int xRowid(sqlite3_vtab_cursor* p, sqlite3_int64* out) {
@@ -1273,6 +1538,8 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   int rc = SQLITE_OK;
   bool empty = byte == 0;
   for (size_t i = 0; empty && i < val.size(); i++) if (i != static_cast<size_t>(off / 8) && val[i] != 0) empty = false;
+  rc = cols_delete_row(t, chunk, off, rowid, empty);  // issue 6
+  if (rc != SQLITE_OK) return rc;
   if (empty) {
     std::string sql = string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid = %lld;", t->schema.c_str(),
                                     t->n_chunks.c_str(), static_cast<long long>(chunk));
@@ -1298,9 +1565,13 @@ int delete_row(Vec0Table* t, int64_t rowid) {
     }
   }
   // Cache.
-  if (empty) c.validity.erase(vit);
-  else val[static_cast<size_t>(off / 8)] = byte;
-  for (Arena& a : c.arenas) a.remove(key);
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) arena_for(c, key, i).remove(key);
+  if (empty) {
+    c.validity.erase(vit);
+    cols_forget_chunk(c, chunk);  // issue 6
+  } else {
+    val[static_cast<size_t>(off / 8)] = byte;
+  }
   c.rowid_at.erase(key);
   c.pos_of.erase(pit);
   if (t->cfg.text_pk) {
@@ -1313,18 +1584,23 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   return SQLITE_OK;
 }
 
-int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>& vecs, int64_t* out_rowid) {
+int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>& vecs, const RowCols& rcols,
+               int64_t* out_rowid) {
   Cache& c = t->cache;
   const int cs = t->cfg.chunk_size;
-  // Slot: first free bit of the latest chunk, or a new chunk.
+  // Slot: first free bit of the latest chunk (of this partition tuple, issue 6), or a new chunk.
+  // (Rows whose partition tuple has a NULL share chunks too; 0.1.9 made a chunk per such row.)
   int64_t chunk = 0;
   int off = -1;
-  if (!c.validity.empty()) {
-    auto last = std::prev(c.validity.end());
-    const std::vector<uint8_t>& bits = last->second;
-    for (size_t b = 0; b < bits.size(); b++) {
-      if (bits[b] != 0xff) {
-        off = static_cast<int>(b * 8) + __builtin_ctz(~static_cast<unsigned>(bits[b]));
+  const int group = group_for(t, rcols.part);
+  const std::set<int64_t>& gchunks = c.groups[static_cast<size_t>(group)].chunks;
+  if (!gchunks.empty()) {
+    auto last = c.validity.find(*gchunks.rbegin());
+    const size_t nbits = last != c.validity.end() ? last->second.size() : 0;
+    for (size_t b = 0; b < nbits; b++) {
+      const unsigned byte = last->second[b];
+      if (byte != 0xff) {
+        off = static_cast<int>(b * 8) + __builtin_ctz(~byte);
         break;
       }
     }
@@ -1346,12 +1622,18 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   int rc = SQLITE_OK;
   t->mutated = true;
   if (off < 0) {
-    rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids) VALUES (?, zeroblob(?), zeroblob(?))",
-                                  t->schema.c_str(), t->n_chunks.c_str()), &st);
+    std::string psql, pvals;  // issue 6: partition values of the new chunk
+    for (size_t p = 0; p < t->cfg.pcols.size(); p++) {
+      psql += string_printf(", partition%02d", static_cast<int>(p));
+      pvals += ", ?";
+    }
+    rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(size, validity, rowids%s) VALUES (?, zeroblob(?), zeroblob(?)%s)",
+                                  t->schema.c_str(), t->n_chunks.c_str(), psql.c_str(), pvals.c_str()), &st);
     if (rc != SQLITE_OK) return rc;
     sqlite3_bind_int(st, 1, cs);
     sqlite3_bind_int(st, 2, cs / 8);
     sqlite3_bind_int(st, 3, cs * 8);
+    for (size_t p = 0; p < rcols.part.size(); p++) vec0cols::bind_value(st, 4 + static_cast<int>(p), rcols.part[p]);
     rc = step_done(t, st);
     if (rc != SQLITE_OK) return rc;
     chunk = sqlite3_last_insert_rowid(t->db);
@@ -1368,7 +1650,10 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
         return rc;
       }
     }
+    rc = cols_new_chunk(t, chunk);  // issue 6
+    if (rc != SQLITE_OK) return rc;
     c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0));
+    cols_register_chunk(t, chunk, rcols.part);
   }
   if (t->cfg.text_pk) {
     t->log.insert_rowid(rowid, chunk, off, reinterpret_cast<const char*>(sqlite3_value_text(idv)),
@@ -1387,9 +1672,11 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
                  vecs[i].bytes(), static_cast<uint32_t>(nb));
   }
+  rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
+  if (rc != SQLITE_OK) return rc;
   val[static_cast<size_t>(off / 8)] = byte;
   const int64_t key = pos_key(chunk, off);
-  for (size_t i = 0; i < vecs.size(); i++) c.arenas[i].upsert(key, vecs[i].bytes());
+  for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
   c.pos_of[rowid] = key;
   c.rowid_at[key] = rowid;
   if (t->cfg.text_pk) {
@@ -1471,9 +1758,12 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
     }
     std::vector<vec0::Vector> vecs(nv);
     for (size_t i = 0; i < nv; i++) {
-      rc = check_vector(t, i, argv[3 + i], false, &vecs[i]);
+      rc = check_vector(t, i, argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))], false, &vecs[i]);
       if (rc != SQLITE_OK) return rc;
     }
+    RowCols rcols;  // issue 6
+    rc = cols_check_insert(t, argv, &rcols);
+    if (rc != SQLITE_OK) return rc;
     if (exists) {
       if (sqlite3_vtab_on_conflict(t->db) != SQLITE_REPLACE) {
         set_err(t, string_printf("UNIQUE constraint failed on %s primary key", t->name.c_str()));
@@ -1482,7 +1772,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
       rc = delete_row(t, existing);
       if (rc != SQLITE_OK) return rc;
     }
-    rc = insert_row(t, has_id || t->cfg.text_pk ? idv : nullptr, vecs, &rowid);
+    rc = insert_row(t, has_id || t->cfg.text_pk ? idv : nullptr, vecs, rcols, &rowid);
     if (rc == SQLITE_OK) *pRowid = rowid;
     return rc;
   }
@@ -1506,10 +1796,13 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
       return SQLITE_ERROR;
     }
   }
+  RowCols rcols;  // issue 6: partition -> aux -> metadata, then vectors
+  rc = cols_check_update(t, argv, &rcols);
+  if (rc != SQLITE_OK) return rc;
   std::vector<vec0::Vector> vecs(nv);
   std::vector<bool> change(nv, false);
   for (size_t i = 0; i < nv; i++) {
-    sqlite3_value* v = argv[3 + i];
+    sqlite3_value* v = argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))];
     if (sqlite3_value_nochange(v)) continue;
     if (sqlite3_value_type(v) == SQLITE_NULL) {
       set_err(t, string_printf("Cannot set the vector column \"%s\" to NULL: vec0 vectors are required (delete the row instead).",
@@ -1524,12 +1817,14 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   const int64_t key = t->cache.pos_of[rid];
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
+  rc = cols_update_row(t, chunk, off, rid, rcols);  // issue 6
+  if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < nv; i++) {
     if (!change[i]) continue;
     const size_t nb = t->cfg.vcols[i].nbytes();
     t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
                  vecs[i].bytes(), static_cast<uint32_t>(nb));
-    t->cache.arenas[i].upsert(key, vecs[i].bytes());
+    arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
   }
   return SQLITE_OK;
 }
@@ -1632,6 +1927,15 @@ int xRename(sqlite3_vtab* p, const char* zNew) {
     for (size_t i = 0; i < t->cfg.vcols.size(); i++)
       sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_vector_chunks%02d\";", sc,
                            t->n_vchunks[i].c_str(), zNew, static_cast<int>(i));
+    for (size_t i = 0; i < t->cfg.mcols.size(); i++) {  // issue 6
+      sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_metadatachunks%02d\";", sc,
+                           t->n_mchunks[i].c_str(), zNew, static_cast<int>(i));
+      if (!t->n_mtext[i].empty())
+        sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_metadatatext%02d\";", sc,
+                             t->n_mtext[i].c_str(), zNew, static_cast<int>(i));
+    }
+    if (!t->cfg.acols.empty())
+      sql += string_printf("ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_auxiliary\";", sc, t->n_aux.c_str(), zNew);
     std::string err;
     const int rc = exec_sql(t->db, sql, &err);
     if (rc != SQLITE_OK) {
