@@ -86,6 +86,7 @@ void Vec0WriteLog::clear() {
   by_blob_.clear();
   indexed_ = false;
   if (data_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(data_);
+  if (span_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(span_);
 }
 
 void Vec0WriteLog::index() const {
@@ -184,7 +185,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     }
   }
   index();
-  std::vector<uint8_t> span;
+  std::vector<uint8_t>& span = span_;  // kept across flushes: grown (and zeroed) only once
   for (const auto& group : by_blob_) {
     const int blob = group.first.first;
     const int64_t chunk = group.first.second;
@@ -216,7 +217,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
         if (x.first > reach) break;
         reach = std::max(reach, x.second);
       }
-      span.resize(spanlen);
+      if (span.size() < spanlen) span.resize(spanlen);
       if (reach < hi) rc = sqlite3_blob_read(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
       if (rc == SQLITE_OK) {
         for (size_t i : ids) {

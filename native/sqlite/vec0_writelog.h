@@ -105,6 +105,7 @@ class Vec0WriteLog {
   std::vector<Entry> entries_;
   std::vector<uint8_t> data_;
   std::vector<std::pair<int, size_t>> marks_;  // (savepoint level, entries_.size() at open)
+  std::vector<uint8_t> span_;                   // flush scratch: one blob region
   mutable bool indexed_ = false;
   mutable std::map<std::pair<int, int64_t>, std::vector<size_t>> by_blob_;
 };
