@@ -362,18 +362,21 @@ describe('vec0 metadata columns', () => {
     expect(db.prepare("select rowid from s where a match '[0]' and k = 10 and tag = 1").all().length).toBe(4);
   });
   test('corrupted metadata shadow rows give a clear SQL error, never a crash', () => {
-    // A plain connection (no extension: shadow tables are writable) damages the file; the vec0
-    // connection notices the commit (data_version), reloads and reports.
+    // A plain connection (no extension: shadow tables are writable) damages the file; a vec0
+    // connection opened afterwards loads the tables and reports. (A connection that already
+    // holds the table reloads only when data_version and the table's change marker say so.)
     const dir = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'vec0bad-'));
     const file = require('path').join(dir, 'bad.db');
-    const db = openDb(file);
+    let db = openDb(file);
     db.exec(spec);
     db.prepare("insert into t(rowid, a, b, n, f, s) values (1, '[1,1]', 1, 2, 0.5, 'a long text value here')").run();
     expect(db.prepare("select rowid from t where a match '[1,1]' and k = 1").all()).toEqual([{ rowid: 1 }]);
     const raw = (sql: string) => {
+      db.close();
       const p = new Database(file);
       p.exec(sql);
       p.close();
+      db = openDb(file);
     };
     raw('update t_metadatachunks01 set data = zeroblob(3) where rowid = 1');
     expect(err(() => db.prepare("select rowid from t where a match '[1,1]' and k = 1").all())).toBe(
