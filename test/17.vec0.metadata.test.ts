@@ -363,8 +363,8 @@ describe('vec0 metadata columns', () => {
   });
   test('corrupted metadata shadow rows give a clear SQL error, never a crash', () => {
     // A plain connection (no extension: shadow tables are writable) damages the file; a vec0
-    // connection opened afterwards loads the tables and reports. (A connection that keeps the
-    // table cached reloads only when data_version and the table's change marker say so.)
+    // connection opened afterwards loads the tables and reports. (A connection that already
+    // holds the table reloads only when data_version and the table's change marker say so.)
     const dir = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'vec0bad-'));
     const file = require('path').join(dir, 'bad.db');
     let db = openDb(file);

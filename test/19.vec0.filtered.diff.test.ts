@@ -382,4 +382,44 @@ describe('vec0 with partition, metadata and aux columns: differential against sq
     expect(ours.prepare(all).all()).toEqual(ref.prepare(all).all());
     expect(ours.prepare(all).get()).toEqual({ a: Buffer.from(new Float32Array([0.5, 0.5, 0.5]).buffer), b: '[1,2,3,4]', c: '[1,1,1,1,0,0,0,0]', n: 6 });
   });
+  test('transactions, savepoints and ROLLBACK TO with partition, metadata and aux columns agree with 0.1.9', () => {
+    const rand = rng(4711);
+    const spec = 'create virtual table s using vec0(p text partition key, a float[2], m integer, t text, +x text, chunk_size=8)';
+    const ours = openDb();
+    const ref = openRef();
+    ours.exec(spec);
+    ref.exec(spec);
+    const both = (sql: string, ...params: unknown[]) => {
+      for (const db of [ours, ref]) db.prepare(sql).run(...params);
+    };
+    const ins = 'insert into s(rowid, p, a, m, t, x) values (?, ?, ?, ?, ?, ?)';
+    const row = (i: number) => [BigInt(i), ['A', 'B'][i % 2], randVec(rand, 2), BigInt(i % 5), TEXTS[i % TEXTS.length], `x${i}`];
+    for (let i = 1; i <= 20; i++) both(ins, ...row(i));
+    const check = (ctx: string) => {
+      const all = 'select rowid, p, a, m, t, x from s order by rowid';
+      expect({ ctx, rows: ours.prepare(all).all() }).toEqual({ ctx, rows: ref.prepare(all).all() });
+      const knn = "select rowid, distance, m, t from s where a match '[0,0]' and k = 6 and p = 'A' and m != 2";
+      compareKnn(ours.prepare(knn).all(), ref.prepare(knn).all(), ctx);
+    };
+    for (let round = 0; round < 6; round++) {
+      for (const db of [ours, ref]) db.exec('begin');
+      both('update s set m = ?, t = ?, x = ? where rowid = ?', BigInt(round + 10), 'a longer string than twelve', 'in tx', BigInt(1 + round));
+      for (const db of [ours, ref]) db.exec('savepoint sp1');
+      for (let i = 0; i < 5; i++) both(ins, ...row(100 + round * 10 + i));
+      both('delete from s where rowid = ?', BigInt(2 + round));
+      both("update s set t = 'short' where rowid = ?", BigInt(3 + round));
+      check(`round ${round} inside savepoint`);
+      if (round % 2 === 0) for (const db of [ours, ref]) db.exec('rollback to sp1');
+      for (const db of [ours, ref]) db.exec('release sp1');
+      check(`round ${round} after savepoint`);
+      for (const db of [ours, ref]) db.exec(round % 3 === 2 ? 'rollback' : 'commit');
+      check(`round ${round} after transaction`);
+    }
+    // Every shadow table byte for byte once all is committed.
+    const dump = (db: DB) =>
+      ['s_chunks', 's_rowids', 's_vector_chunks00', 's_metadatachunks00', 's_metadatachunks01', 's_metadatatext01', 's_auxiliary'].map((n) =>
+        db.prepare(`select * from ${n} order by rowid`).all(),
+      );
+    expect(dump(ours)).toEqual(dump(ref));
+  });
 });
