@@ -537,6 +537,7 @@ int exec_sql(sqlite3* db, const std::string& sql, std::string* err) {
 constexpr int kBlobValidity = 0;
 constexpr int kBlobRowids = 1;
 constexpr int kBlobVectors = 2;  // + vector column index
+constexpr int kBlobMeta = kBlobVectors + 16;  // + metadata column index: _metadatachunksNN.data
 
 // Log writes reach SQLite early, while no savepoint is open, once this many bytes are pending.
 constexpr size_t kLogFlushBytes = 16u << 20;
@@ -609,6 +610,7 @@ int flush_log(Vec0Table* t) {
       [t](int blob) -> Vec0WriteLog::Target {
         if (blob == kBlobValidity) return {t->n_chunks, "validity"};
         if (blob == kBlobRowids) return {t->n_chunks, "rowids"};
+        if (blob >= kBlobMeta) return {t->n_mchunks[static_cast<size_t>(blob - kBlobMeta)], "data"};
         return {t->n_vchunks[static_cast<size_t>(blob - kBlobVectors)], "vectors"};
       },
       [t](const std::vector<int64_t>& deletes, const std::vector<Vec0WriteLog::RowidRow>& inserts, bool any,
@@ -635,6 +637,13 @@ int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t 
                              column, t->schema.c_str(), table.c_str(), static_cast<long long>(row)));
   }
   return rc;
+}
+
+// A metadata slot write (len bytes at offset `at` of _metadatachunks<i>.data of `chunk`),
+// deferred in the write log like the vector bytes.
+int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int len, int at) {
+  t->log.write(kBlobMeta + static_cast<int>(i), chunk, static_cast<uint32_t>(at), buf, static_cast<uint32_t>(len));
+  return SQLITE_OK;
 }
 
 // ---- issue 6: partition groups, metadata and aux columns (in the included file) ----------
