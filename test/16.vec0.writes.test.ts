@@ -295,6 +295,49 @@ describe('vec0 per-table change marker', () => {
 });
 
 describe('vec0 threaded scan (arenas of 16 MiB and more) against a brute-force oracle', () => {
+  test('many partitions scanned together, with a dense metadata filter and distance bounds', () => {
+    // 48k x 128 float32 in 8 partitions of 3 MiB each: 24 MiB together, so the threads split
+    // the partitions' rows between them.
+    const n = 48000;
+    const dims = 128;
+    const rand = rng(78);
+    const data = randomF32(rand, n * dims);
+    const part = (i: number) => i % 8;
+    const tag = (i: number) => (i % 3 === 0 ? 1 : 0);
+    const db = openDb();
+    db.exec('create virtual table t using vec0(p integer partition key, v float[128], tag integer)');
+    const ins = db.prepare('insert into t(rowid, p, v, tag) values (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < n; i++) ins.run(i + 1, part(i), Buffer.from(data.buffer, i * dims * 4, dims * 4), tag(i));
+    })();
+    const l2 = (q: Float32Array, i: number) => {
+      let acc = 0;
+      for (let j = 0; j < dims; j++) {
+        const d = q[j] - data[i * dims + j];
+        acc += d * d;
+      }
+      return Math.sqrt(acc);
+    };
+    for (let t = 0; t < 3; t++) {
+      const q = randomF32(rand, dims);
+      const qb = Buffer.from(q.buffer);
+      const all = Array.from({ length: n }, (_, i) => ({ i, id: i + 1, d: l2(q, i) })).sort((x, y) => x.d - y.d);
+      const ids = (rows: any[]) => rows.map((r) => r.rowid);
+      expect(ids(db.prepare('select rowid from t where v match ? and k = 20').all(qb))).toEqual(all.slice(0, 20).map((r) => r.id));
+      const tagged = all.filter((r) => tag(r.i) === 1);
+      expect(ids(db.prepare('select rowid from t where v match ? and k = 20 and tag = 1').all(qb))).toEqual(
+        tagged.slice(0, 20).map((r) => r.id));
+      const some = all.filter((r) => [1, 2, 5, 6, 7].includes(part(r.i)) && tag(r.i) === 0);
+      expect(ids(db.prepare('select rowid from t where v match ? and k = 20 and p in (1, 2, 5, 6, 7) and tag = 0').all(qb))).toEqual(
+        some.slice(0, 20).map((r) => r.id));
+      const lo = all[200].d;
+      const win = all.filter((r) => Math.fround(r.d) >= Math.fround(lo));
+      expect(ids(db.prepare('select rowid from t where v match ? and k = 20 and distance >= ?').all(qb, lo))).toEqual(
+        win.slice(0, 20).map((r) => r.id));
+    }
+    db.close();
+  });
+
   test('k, rowid IN and distance bounds over 40k x 128', () => {
     const n = 40000;
     const dims = 128;

@@ -213,40 +213,78 @@ bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, 
 
 bool scan_topk(const KernelTable& kt, const Arena& a, Metric metric, const void* q, const ScanFilter* filter,
                TopK* top) {
-  const ScanFilter none;
-  const ScanFilter& f = filter != nullptr ? *filter : none;
-  const size_t n = a.size();
+  std::vector<ScanJob> one(1);
+  one[0].arena = &a;
+  if (filter != nullptr) one[0].filter = *filter;
+  return scan_topk_many(kt, one, metric, q, top);
+}
+
+bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Metric metric, const void* q, TopK* top) {
+  size_t rows = 0, bytes = 0;
+  for (const ScanJob& j : jobs) {
+    rows += j.arena->size();
+    bytes += j.arena->size() * j.arena->row_bytes();
+  }
   size_t parts = 1;
-  if (n * a.row_bytes() >= (16u << 20)) {
+  if (bytes >= (16u << 20)) {
     const unsigned hc = std::thread::hardware_concurrency();
     parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
   }
-  if (parts <= 1) return a.scan_range(kt, metric, q, 0, n, top, f);
-  // Part boundaries on multiples of 64 slots, so no two threads share a bitmap word.
-  size_t chunk = (n + parts - 1) / parts;
-  chunk = (chunk + 63) / 64 * 64;
+  if (parts <= 1) {
+    for (const ScanJob& j : jobs)
+      if (!j.arena->scan_range(kt, metric, q, 0, j.arena->size(), top, j.filter)) return false;
+    return true;
+  }
+  // Cut the concatenation of all jobs' rows into `parts` runs of about equal length; a run may
+  // span several arenas and an arena may be split between runs. (Threads only read the arenas
+  // and filter bitmaps.)
+  struct Range {
+    size_t job, begin, end;
+  };
+  std::vector<std::vector<Range>> plan(parts);
+  const size_t per = (rows + parts - 1) / parts;
+  size_t p = 0, room = per;
+  for (size_t ji = 0; ji < jobs.size(); ji++) {
+    const size_t n = jobs[ji].arena->size();
+    size_t b = 0;
+    while (b < n) {
+      if (room == 0 && p + 1 < parts) {
+        p++;
+        room = per;
+      }
+      const size_t take = p + 1 < parts ? std::min(n - b, room) : n - b;
+      plan[p].push_back(Range{ji, b, b + take});
+      b += take;
+      room -= std::min(room, take);
+    }
+  }
   std::vector<std::unique_ptr<TopK>> tops;
-  for (size_t p = 0; p < parts; p++) tops.emplace_back(new TopK(top->capacity()));
-  std::vector<std::thread> threads;
+  for (size_t i = 0; i < parts; i++) tops.emplace_back(new TopK(top->capacity()));
   std::unique_ptr<bool[]> ok(new bool[parts]);
-  for (size_t p = 0; p < parts; p++) ok[p] = true;
+  for (size_t i = 0; i < parts; i++) ok[i] = true;
+  auto run = [&kt, &jobs, metric, q](const std::vector<Range>& rs, TopK* t) {
+    for (const Range& r : rs)
+      if (!jobs[r.job].arena->scan_range(kt, metric, q, r.begin, r.end, t, jobs[r.job].filter)) return false;
+    return true;
+  };
+  std::vector<std::thread> threads;
   size_t started = 0;  // parts 1..started run on their own threads
   try {
-    for (size_t p = 1; p < parts; p++) {
-      const size_t b = std::min(n, p * chunk), e = std::min(n, b + chunk);
-      bool* okp = &ok[p];
-      TopK* tp = tops[p].get();
-      threads.emplace_back([&kt, &a, metric, q, b, e, tp, &f, okp] { *okp = a.scan_range(kt, metric, q, b, e, tp, f); });
-      started = p;
+    for (size_t i = 1; i < parts; i++) {
+      const std::vector<Range>* rs = &plan[i];
+      TopK* tp = tops[i].get();
+      bool* okp = &ok[i];
+      threads.emplace_back([&run, rs, tp, okp] { *okp = run(*rs, tp); });
+      started = i;
     }
   } catch (...) {
     // could not start every thread: this thread scans what was not handed out
   }
-  bool good = a.scan_range(kt, metric, q, 0, std::min(n, chunk), tops[0].get(), f);
-  if (started + 1 < parts) good = a.scan_range(kt, metric, q, std::min(n, (started + 1) * chunk), n, tops[0].get(), f) && good;
+  bool good = run(plan[0], tops[0].get());
+  for (size_t i = started + 1; i < parts; i++) good = run(plan[i], tops[0].get()) && good;
   for (auto& th : threads) th.join();
-  for (size_t p = 0; p < parts; p++) good = good && ok[p];
-  std::vector<TopK::Item> items(std::min(top->capacity(), n));
+  for (size_t i = 0; i < parts; i++) good = good && ok[i];
+  std::vector<TopK::Item> items(std::min(top->capacity(), rows));
   for (auto& t : tops) {
     const size_t m = t->take_sorted(items.data());
     for (size_t i = 0; i < m; i++) top->push(items[i].distance, items[i].id);

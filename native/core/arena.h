@@ -116,4 +116,13 @@ size_t arena_row_bytes(Dtype dtype, size_t dim);
 bool scan_topk(const KernelTable& kt, const Arena& arena, Metric metric, const void* query,
                const ScanFilter* filter, TopK* top);
 
+// The same over several arenas at once (vec0's partitions), each with its own filter: the
+// threads split the arenas' rows taken together, so many small arenas still use every core.
+struct ScanJob {
+  const Arena* arena = nullptr;
+  ScanFilter filter;
+};
+bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Metric metric,
+                    const void* query, TopK* top);
+
 }  // namespace vecsqlite

@@ -1342,9 +1342,14 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   const KernelTable& kt = kernels();
   AllowedRows allow;
   std::vector<uint8_t> gather;
+  std::vector<ScanJob> jobs;                       // the arenas to scan, with their filters
+  std::vector<std::vector<uint64_t>> job_bits;     // dense allowed bitmaps, one per job
+  job_bits.reserve(groups.size());
   for (const Group* gp : groups) {
     const Arena& arena = gp->arenas[static_cast<size_t>(col)];
-    ScanFilter f = bounds;
+    ScanJob job;
+    job.arena = &arena;
+    job.filter = bounds;
     if (use_bits) {  // issue 6: metadata filters / rowid IN, evaluated before the top-k
       cols_knn_allowed(t, *gp, static_cast<size_t>(col), mfilters, use_in ? &allowed : nullptr, &allow);
       if (allow.empty()) continue;
@@ -1366,13 +1371,17 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
         }
         continue;
       }
-      f.allowed = allow.bits.data();
+      job_bits.push_back(std::move(allow.bits));
+      allow.bits = std::vector<uint64_t>();
+      job.filter.allowed = job_bits.back().data();
     }
-    // One scan over the group's arena (threaded from 16 MiB on), filters applied in the scan.
-    if (!scan_topk(kt, arena, m, q.bytes(), f.any() ? &f : nullptr, &top)) {
-      set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
-      return SQLITE_ERROR;
-    }
+    jobs.push_back(job);
+  }
+  // One scan over the selected arenas together (threaded from 16 MiB in all), filters applied
+  // in the scan.
+  if (!jobs.empty() && !scan_topk_many(kt, jobs, m, q.bytes(), &top)) {
+    set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
+    return SQLITE_ERROR;
   }
   std::vector<TopK::Item> items(top.size());
   const size_t got = top.take_sorted(items.data());
