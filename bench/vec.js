@@ -31,33 +31,9 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const fmt = (x) => x.toFixed(2).padStart(9);
 
-// Aggregate streaming-read bandwidth of `n` processes, each running topK over its own 256 MiB
-// array at the same time (sum of their rates): the machine's roof for a scan split over cores.
-// (Processes, not worker_threads: in this measurement workers did not scale, processes do.)
-async function bandwidthParallel(n) {
-  const { spawn } = require('child_process');
-  const src = `
-    const vs = require(${JSON.stringify(path.join(__dirname, '..'))});
-    const big = new Float32Array((256 << 20) / 4);
-    for (let i = 0; i < big.length; i++) big[i] = (i % 7) * 0.1;
-    const q = new Float32Array(768).fill(0.5), m = big.subarray(0, Math.floor(big.length / 768) * 768);
-    vs.topK(q, m, 10, 'cosine');
-    process.stdin.once('data', () => {
-      const t = process.hrtime.bigint();
-      for (let i = 0; i < 12; i++) vs.topK(q, m, 10, 'cosine');
-      process.stdout.write(String(m.length * 4 * 12 / (Number(process.hrtime.bigint() - t) / 1e9)));
-    });
-    process.stdout.write('ready');`;
-  const ps = Array.from({ length: n }, () => spawn(process.execPath, ['-e', src], { stdio: ['pipe', 'pipe', 'inherit'] }));
-  await Promise.all(ps.map((p) => new Promise((r) => p.stdout.once('data', r))));
-  const rates = await Promise.all(ps.map((p) => new Promise((r) => {
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.once('exit', () => r(Number(out)));
-    p.stdin.end('go');
-  })));
-  return rates.reduce((a, b) => a + b, 0);
-}
+// Aggregate streaming-read bandwidth of `n` processes at once: the machine's roof for a scan
+// split over cores (bench/common.js).
+const bandwidthParallel = (n) => require('./common').parallelBandwidth(n, 'cosine', 768);
 
 function bandwidth() {
   const big = new Float32Array((512 << 20) / 4);

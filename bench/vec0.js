@@ -8,90 +8,12 @@
 // more over up to 4 threads), measured here with the addon's topK over 256 MiB arrays.
 // Plus the fixed per-query overhead on a 16-row table. Prints a table and JSON lines.
 'use strict';
-const path = require('path');
-const Database = require('better-sqlite3');
-const root = path.join(__dirname, '..');
-const vs = require(root);
-const sqliteVec = require('sqlite-vec');
+const { vs, opt, rng, now, pct, open, streamBandwidth, parallelBandwidth } = require('./common');
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const scale = Number(opt('scale', 1));
 const nq = Number(opt('queries', 30));
 const nqRef = Number(opt('ref-queries', 10));
 const only = opt('only', null);
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function open(which) {
-  const db = new Database(':memory:');
-  db.pragma('page_size = 8192');
-  if (which === 'vecsqlite') vs.load(db);
-  else sqliteVec.load(db);
-  return db;
-}
-
-const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-};
-
-// Aggregate streaming-read bandwidth of `n` processes running topK over their own 256 MiB
-// arrays at the same time (sum of their rates). Processes, not worker threads: each has its
-// own heap, as the per-thread parts of one vec0 scan effectively do.
-async function parallelBandwidth(n) {
-  const { spawn } = require('child_process');
-  const src = `
-    const vs = require(${JSON.stringify(root)});
-    const m = new Float32Array((256 << 20) / 4);
-    for (let i = 0; i < m.length; i++) m[i] = (i % 7) * 0.1;
-    const q = m.subarray(0, 128);
-    vs.topK(q, m, 10, 'l2sq');
-    process.stdin.once('data', () => {
-      const t = process.hrtime.bigint();
-      for (let i = 0; i < 8; i++) vs.topK(q, m, 10, 'l2sq');
-      process.stdout.write(String(m.byteLength * 8 / (Number(process.hrtime.bigint() - t) / 1e9)));
-    });
-    process.stdout.write('ready');`;
-  const ps = Array.from({ length: n }, () => spawn(process.execPath, ['-e', src], { stdio: ['pipe', 'pipe', 'inherit'] }));
-  await Promise.all(ps.map((p) => new Promise((r) => p.stdout.once('data', r))));
-  const rates = await Promise.all(ps.map((p) => new Promise((r) => {
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.once('exit', () => r(Number(out)));
-    p.stdin.end('go');
-  })));
-  return rates.reduce((a, b) => a + b, 0);
-}
-
-function streamBandwidth() {
-  const rows = (256 * 1024 * 1024) / 4 / 128;
-  const m = new Float32Array(rows * 128);
-  const r = rng(5);
-  for (let i = 0; i < m.length; i++) m[i] = r();
-  const q = m.subarray(0, 128);
-  vs.topK(q, m, 10, 'l2sq');
-  let best = Infinity;
-  for (let i = 0; i < 5; i++) {
-    const t0 = now();
-    vs.topK(q, m, 10, 'l2sq');
-    best = Math.min(best, now() - t0);
-  }
-  return m.byteLength / (best / 1000); // bytes per second
-}
 
 // Rows as Buffers in the column's encoding.
 function makeData(kind, dims, n, seed) {

@@ -11,45 +11,12 @@
 // returned row, and the extra time per row over selecting only rowid + distance. Prints a table
 // and JSON lines.
 'use strict';
-const path = require('path');
-const Database = require('better-sqlite3');
-const root = path.join(__dirname, '..');
-const vs = require(root);
-const sqliteVec = require('sqlite-vec');
+const { vs, opt, rng, now, pct, open } = require('./common');
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const scale = Number(opt('scale', 1));
 const nq = Number(opt('queries', 30));
 const nqRef = Number(opt('ref-queries', 10));
 const K = Number(opt('k', 10));
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-};
-
-function open(which) {
-  const db = new Database(':memory:');
-  db.pragma('page_size = 8192');
-  if (which === 'vecsqlite') vs.load(db);
-  else sqliteVec.load(db);
-  return db;
-}
 
 const DIMS = 128;
 function vectors(n, seed) {

@@ -1,14 +1,6 @@
 // vec0 CREATE: syntax, constructor errors, shadow tables (DDL, order), xShadowName, DROP, rename.
-import Database from 'better-sqlite3';
-import { openDb, DB } from './helpers/db';
+import { openDb, DB, openRef } from './helpers/db';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-function openRef(): DB {
-  const db = new Database(':memory:');
-  sqliteVec.load(db);
-  return db;
-}
 const createError = (db: DB, args: string): string | null => {
   try {
     db.exec(`create virtual table t using vec0(${args})`);

@@ -1,18 +1,8 @@
 // Differential test: vecsqlite's vec0 against the original (npm sqlite-vec 0.1.9), side by side.
 // Random tables, random DML and random KNN run on both; ids, distances (f32 rounding), tie
 // order and the shadow-table bytes must agree; files written by one are read by the other.
-import Database from 'better-sqlite3';
 import * as path from 'path';
-import { openDb, rng, tempDir, DB } from './helpers/db';
-
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-
-function openRef(file = ':memory:'): DB {
-  const db = new Database(file);
-  sqliteVec.load(db);
-  return db;
-}
+import { openDb, rng, tempDir, DB, openRef } from './helpers/db';
 
 type Kind = 'float' | 'int8' | 'bit';
 interface Spec {

@@ -2,24 +2,8 @@
 // checks, UPDATE refusal, and the vecsqlite fixes: `part IN (...)` returns the k nearest across
 // the listed partitions (0.1.9: k per value), whole-number JS numbers for INTEGER keys, NULL
 // keys share chunks (0.1.9: one chunk per row).
-import Database from 'better-sqlite3';
-import { openDb, rng, DB, f32blob } from './helpers/db';
+import { openDb, rng, DB, f32blob, openRef, err } from './helpers/db';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-function openRef(): DB {
-  const db = new Database(':memory:');
-  sqliteVec.load(db);
-  return db;
-}
-const err = (f: () => unknown): string | null => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
 
 describe('vec0 partition keys', () => {
   const spec = 'create virtual table t using vec0(user text partition key, a float[1], grp integer partition key, chunk_size=8)';

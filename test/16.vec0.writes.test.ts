@@ -2,18 +2,10 @@
 // statement rollbacks, a log larger than its flush bound), checked against sqlite-vec 0.1.9
 // doing the same work (shadow tables byte for byte, KNN results); the per-table change marker
 // (observed through vec_stats().vec0_loads); and the threaded scan against a brute-force oracle.
-import Database from 'better-sqlite3';
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { openDb, rng, randomF32, tempDir, DB } from './helpers/db';
+import { openDb, rng, randomF32, tempDir, DB, openRef } from './helpers/db';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-const openRef = (file = ':memory:'): DB => {
-  const db = new Database(file);
-  sqliteVec.load(db);
-  return db;
-};
 const loads = (db: DB): number => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string).vec0_loads;
 const msg = (fn: () => unknown): string => {
   try {

@@ -3,23 +3,8 @@
 // rows), illegal operators, UPDATE/DELETE with long texts, and the vecsqlite fixes: NULLs stored
 // and filtered with IS NULL / IS NOT NULL, whole-number REALs accepted for INTEGER columns.
 import Database from 'better-sqlite3';
-import { openDb, rng, DB, f32blob } from './helpers/db';
+import { openDb, rng, DB, f32blob, openRef, err } from './helpers/db';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-function openRef(file = ':memory:'): DB {
-  const db = new Database(file);
-  sqliteVec.load(db);
-  return db;
-}
-const err = (f: () => unknown): string | null => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
 
 describe('vec0 metadata columns', () => {
   const spec = 'create virtual table t using vec0(a float[2], b boolean, n integer, f float, s text, chunk_size=8)';

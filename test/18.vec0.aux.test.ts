@@ -3,23 +3,8 @@
 // the KNN WHERE refusal, DELETE, and old-release `_info` keys.
 import Database from 'better-sqlite3';
 import * as path from 'path';
-import { openDb, DB, tempDir } from './helpers/db';
+import { openDb, DB, tempDir, openRef, err } from './helpers/db';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-function openRef(file = ':memory:'): DB {
-  const db = new Database(file);
-  sqliteVec.load(db);
-  return db;
-}
-const err = (f: () => unknown): string | null => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
 
 describe('vec0 auxiliary columns', () => {
   const spec = 'create virtual table t using vec0(a float[2], +title text, +n integer, +score float, +raw blob, chunk_size=8)';

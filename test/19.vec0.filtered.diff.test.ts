@@ -4,18 +4,8 @@
 // value and the shadow-table bytes must agree. Only inputs that 0.1.9 accepts and that both define
 // the same way are generated (no NULL metadata or partition values, no partition IN lists: those
 // are vecsqlite fixes tested in 16/17).
-import Database from 'better-sqlite3';
 import * as path from 'path';
-import { openDb, rng, tempDir, DB } from './helpers/db';
-
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const sqliteVec = require('sqlite-vec');
-
-function openRef(file = ':memory:'): DB {
-  const db = new Database(file);
-  sqliteVec.load(db);
-  return db;
-}
+import { openDb, rng, tempDir, DB, openRef } from './helpers/db';
 
 type MType = 'boolean' | 'integer' | 'float' | 'text';
 type AType = 'text' | 'integer' | 'float' | 'blob';

@@ -1196,21 +1196,7 @@ int xClose(sqlite3_vtab_cursor* p) {
 
 // An integer id from a value: INTEGER, or a REAL holding a whole number (better-sqlite3 binds
 // JS numbers as REAL). Returns false otherwise.
-bool integer_id(sqlite3_value* v, int64_t* out) {
-  const int ty = sqlite3_value_type(v);
-  if (ty == SQLITE_INTEGER) {
-    *out = sqlite3_value_int64(v);
-    return true;
-  }
-  if (ty == SQLITE_FLOAT) {
-    const double d = sqlite3_value_double(v);
-    if (std::isfinite(d) && d == std::floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
-      *out = static_cast<int64_t>(d);
-      return true;
-    }
-  }
-  return false;
-}
+bool integer_id(sqlite3_value* v, int64_t* out) { return vec0cols::whole_integer(v, out); }
 
 // Resolves a user id (integer rowid or text pk) to the internal rowid; false when absent.
 bool lookup_rowid(Vec0Table* t, sqlite3_value* v, int64_t* rowid) {

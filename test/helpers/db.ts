@@ -14,6 +14,24 @@ export function openDb(file = ':memory:'): DB {
   return db;
 }
 
+/** A new connection with the original C extension (npm sqlite-vec 0.1.9) loaded instead. */
+export function openRef(file = ':memory:'): DB {
+  const db = new Database(file);
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  require('sqlite-vec').load(db);
+  return db;
+}
+
+/** The message of the error `f` throws, or null when it throws nothing. */
+export function err(f: () => unknown): string | null {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** A fresh temporary directory, removed when the process exits. */
 export function tempDir(prefix = 'vecsqlite-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
