@@ -271,6 +271,17 @@ describe('vec0 per-table change marker', () => {
     a.close();
   });
 
+  test('a delete by sqlite-vec 0.1.9 in another connection is noticed (validity fingerprint)', () => {
+    const { a, b, file } = pair();
+    b.close();
+    expect(knn(a)).toEqual([1, 2, 3]);
+    const ref = openRef(file);
+    ref.prepare('delete from t where rowid = ?').run(2n);
+    ref.close();
+    expect(knn(a)).toEqual([1, 3, 4]);
+    a.close();
+  });
+
   test('a rolled-back write by another connection changes nothing', () => {
     const { a, b } = pair();
     expect(knn(a)).toEqual([1, 2, 3]);

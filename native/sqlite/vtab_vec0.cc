@@ -54,10 +54,12 @@
 // FRESHNESS: PRAGMA data_version moves when another connection or process committed to the
 // file. The table's change marker then says whether that commit touched this table: the key
 // vecsqlite_write_token in "<t>_info" (a random int64 that every vecsqlite transaction writing
-// the table replaces at xSync) plus the AUTOINCREMENT sequences of _rowids and _chunks (moved
-// by any implementation's inserts). Unchanged marker: the cache is kept; otherwise reloaded
-// lazily. A table whose marker has no token (never written by vecsqlite) reloads on every
-// data_version change. The original's own UPDATEs and DELETEs do not move the marker (see README).
+// the table replaces at xSync), the AUTOINCREMENT sequences of _rowids and _chunks (moved by
+// any implementation's inserts), and a fingerprint of the validity bitmaps (XOR of a hash per
+// chunk, kept current by every write; moved by any implementation's inserts and deletes).
+// Unchanged marker: the cache is kept; otherwise reloaded lazily. A table whose marker has no
+// token (never written by vecsqlite) reloads on every data_version change. The original's own
+// in-place UPDATEs do not move the marker (see README).
 //
 // k: no 4096 cap. k is limited only by the rows in the table (TopK allocates for what it keeps),
 // so `k = 1e9` costs as much as a full sort of the table, never more.
@@ -407,6 +409,25 @@ inline int64_t pos_key(int64_t chunk_id, int offset) {
   return chunk_id * kMaxChunkSize + (kMaxChunkSize - 1 - offset);
 }
 inline int64_t pos_chunk(int64_t key) { return key / kMaxChunkSize; }
+
+// A 64-bit fingerprint of one chunk's validity bitmap: 8 bytes at a time through a multiply
+// and xor-shift, seeded by the chunk id, then a splitmix finaliser (called twice per write).
+uint64_t chunk_fp(int64_t chunk, const uint8_t* v, size_t n) {
+  uint64_t h = static_cast<uint64_t>(chunk) * 0x9e3779b97f4a7c15ULL ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, v + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  for (; i < n; i++) h = (h ^ v[i]) * 0x100000001b3ULL;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
 inline int pos_offset(int64_t key) { return kMaxChunkSize - 1 - static_cast<int>(key % kMaxChunkSize); }
 
 Dtype dtype_of(ElementType t) {
@@ -445,6 +466,9 @@ struct Cache {
   // max(0, largest rowid in _rowids, its sqlite_sequence value): the AUTOINCREMENT state, so
   // that an insert without an id gets the rowid the original would give it.
   int64_t max_rowid = 0;
+  // XOR over chunks of chunk_fp(chunk_id, validity): kept up to date by every write, compared
+  // with the tables' when another connection committed (part of the change marker).
+  uint64_t validity_fp = 0;
   bool has_marker = false;  // `marker` was read when the cache was last known to be current
   struct Marker {
     bool has_token = false;
@@ -706,6 +730,7 @@ int load_cache(Vec0Table* t) {
         c.rowid_at[key] = id;
       }
     }
+    c.validity_fp ^= chunk_fp(chunk_id, v.data(), v.size());
     c.validity.emplace(chunk_id, std::move(v));
     chunk_rows.emplace_back(chunk_id, std::move(slots));
     cols_register_chunk(t, chunk_id, partition_tuple_of(t, st, 3));  // issue 6
@@ -817,8 +842,8 @@ int load_cache(Vec0Table* t) {
 // ---- the per-table change marker -----------------------------------------------------------
 // "<t>_info" key vecsqlite_write_token holds a random int64 that every vecsqlite transaction
 // writing the table replaces at xSync. With the AUTOINCREMENT sequences of _rowids and _chunks
-// (which move on any insert, by any implementation) it tells whether the table changed since
-// the cache was loaded, without reading it.
+// (which move on any insert, by any implementation) and the validity fingerprint (any insert or
+// delete) it tells whether the table changed since the cache was loaded, without reading it.
 constexpr const char* kTokenKey = "vecsqlite_write_token";
 
 int read_marker(Vec0Table* t, Cache::Marker* out) {
@@ -845,6 +870,23 @@ int read_marker(Vec0Table* t, Cache::Marker* out) {
   return SQLITE_OK;
 }
 
+// The validity fingerprint of the chunk tables as this connection sees them (a pass over
+// _chunks that reads only the small validity column).
+int read_validity_fp(Vec0Table* t, uint64_t* out) {
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, string_printf("SELECT chunk_id, validity FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_chunks.c_str()), &st);
+  if (rc != SQLITE_OK) return rc;
+  uint64_t fp = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const uint8_t* v = static_cast<const uint8_t*>(sqlite3_column_blob(st, 1));
+    fp ^= chunk_fp(sqlite3_column_int64(st, 0), v, static_cast<size_t>(sqlite3_column_bytes(st, 1)));
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return rc;
+  *out = fp;
+  return SQLITE_OK;
+}
+
 int write_token(Vec0Table* t) {
   sqlite3_stmt* st = nullptr;
   int rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(key, value) VALUES ('%s', ?) "
@@ -866,8 +908,9 @@ int ensure_fresh(Vec0Table* t) {
   if (t->in_write_txn) t->txn_checked = true;
   if (check && t->probe.changed() && t->cache.valid) {
     Cache::Marker now;
+    uint64_t fp = 0;
     const bool same = t->cache.has_marker && t->cache.marker.has_token && read_marker(t, &now) == SQLITE_OK &&
-                      now == t->cache.marker;
+                      now == t->cache.marker && read_validity_fp(t, &fp) == SQLITE_OK && fp == t->cache.validity_fp;
     if (!same) t->cache.valid = false;
   }
   if (t->cache.valid) return SQLITE_OK;
@@ -1570,11 +1613,13 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   }
   // Cache.
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) arena_for(c, key, i).remove(key);
+  c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
   if (empty) {
     c.validity.erase(vit);
     cols_forget_chunk(c, chunk);  // issue 6
   } else {
     val[static_cast<size_t>(off / 8)] = byte;
+    c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
   }
   c.rowid_at.erase(key);
   c.pos_of.erase(pit);
@@ -1656,7 +1701,8 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     }
     rc = cols_new_chunk(t, chunk);  // issue 6
     if (rc != SQLITE_OK) return rc;
-    c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0));
+    auto fresh = c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0)).first;
+    c.validity_fp ^= chunk_fp(chunk, fresh->second.data(), fresh->second.size());
     cols_register_chunk(t, chunk, rcols.part);
   }
   if (t->cfg.text_pk) {
@@ -1678,7 +1724,9 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   }
   rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
+  c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
   val[static_cast<size_t>(off / 8)] = byte;
+  c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
   const int64_t key = pos_key(chunk, off);
   for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
   c.pos_of[rowid] = key;
