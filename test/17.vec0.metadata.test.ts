@@ -18,7 +18,7 @@ describe('vec0 metadata columns', () => {
     const bad: [unknown[], string][] = [
       [[1n, 2n, 1n, 1.5, 'x'], 'Expected 0 or 1 for BOOLEAN metadata column b'],
       [[1n, 'yes', 1n, 1.5, 'x'], 'Expected 0 or 1 for BOOLEAN metadata column b'],
-      [[1n, 1.0, 1n, 1.5, 'x'], 'Expected 0 or 1 for BOOLEAN metadata column b'],
+      [[1n, 0.5, 1n, 1.5, 'x'], 'Expected 0 or 1 for BOOLEAN metadata column b'],
       [[1n, 1n, 1.5, 1.5, 'x'], 'Expected integer for INTEGER metadata column n, received FLOAT'],
       [[1n, 1n, 'x', 1.5, 'x'], 'Expected integer for INTEGER metadata column n, received TEXT'],
       [[1n, 1n, Buffer.from([1]), 1.5, 'x'], 'Expected integer for INTEGER metadata column n, received BLOB'],
@@ -36,7 +36,7 @@ describe('vec0 metadata columns', () => {
     expect(ours.prepare('select count(*) c from t_chunks').get()).toEqual({ c: 0 });
   });
 
-  test('vecsqlite fix: whole-number JS numbers are accepted for INTEGER metadata (0.1.9 rejects them)', () => {
+  test('vecsqlite fix: whole-number JS numbers are accepted for INTEGER and BOOLEAN metadata (0.1.9 rejects them)', () => {
     const ours = openDb();
     const ref = openRef();
     ours.exec(spec);
@@ -48,6 +48,13 @@ describe('vec0 metadata columns', () => {
     expect(err(() => ours.prepare(ins).run(2, 7.5))).toBe('Expected integer for INTEGER metadata column n, received FLOAT');
     ours.prepare('update t set n = ? where rowid = 1').run(-3);
     expect(ours.prepare('select n from t where rowid = 1').get()).toEqual({ n: -3 });
+    // The same for BOOLEAN: a JS 1 / 0 (bound as REAL) is accepted; 0.1.9 rejects it.
+    const insb = "insert into t(rowid, a, b, n, f, s) values (?, '[1,1]', ?, 1, 0.5, 'x')";
+    expect(err(() => ref.prepare(insb).run(5n, 1))).toBe('Expected 0 or 1 for BOOLEAN metadata column b');
+    ours.prepare(insb).run(5, 1);
+    ours.prepare(insb).run(6, 0);
+    expect(ours.prepare('select rowid, b from t where rowid >= 5').all()).toEqual([{ rowid: 5, b: 1 }, { rowid: 6, b: 0 }]);
+    expect(err(() => ours.prepare(insb).run(7, 2))).toBe('Expected 0 or 1 for BOOLEAN metadata column b');
     // Stored exactly as an int64 (byte layout of the original).
     const blob = ours.prepare('select data from t_metadatachunks01 where rowid = 1').get() as { data: Buffer };
     expect(blob.data.length).toBe(64);

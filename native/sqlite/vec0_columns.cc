@@ -154,8 +154,8 @@ bool check_metadata_value(const MetadataColumn& c, sqlite3_value* v, Value* out,
   }
   switch (c.type) {
     case MetaType::boolean: {
-      int64_t x;
-      if (ty == SQLITE_INTEGER && (x = sqlite3_value_int64(v), x == 0 || x == 1)) {
+      int64_t x;  // INTEGER 0 / 1, or a whole-number REAL (a JS number from better-sqlite3)
+      if (whole_integer(v, &x) && (x == 0 || x == 1)) {
         out->type = SQLITE_INTEGER;
         out->i = x;
         return true;
