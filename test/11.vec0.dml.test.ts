@@ -1,16 +1,8 @@
 // vec0 INSERT / UPDATE / DELETE: storage effects, validation messages, and the fixed defects.
 import Database from 'better-sqlite3';
-import { openDb, tempDir, f32blob, DB } from './helpers/db';
+import { openDb, tempDir, f32blob, DB, msg } from './helpers/db';
 import * as path from 'path';
 
-const msg = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
 const dump = (db: DB, t = "t"): { chunks: any[]; rowids: any[]; vectors: any[] } => ({
   chunks: db.prepare(`select chunk_id, size, validity, rowids from ${t}_chunks`).all(),
   rowids: db.prepare(`select rowid, id, chunk_id, chunk_offset from ${t}_rowids`).all(),

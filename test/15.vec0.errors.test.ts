@@ -1,16 +1,8 @@
 // vec0 malformed inputs and corrupted shadow tables: the reference's errors, never a crash.
 import Database from 'better-sqlite3';
 import * as path from 'path';
-import { openDb, f32blob, tempDir, DB } from './helpers/db';
+import { openDb, f32blob, tempDir, DB, msg } from './helpers/db';
 
-const msg = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
 function table(): DB {
   const db = openDb();
   db.exec('create virtual table t1 using vec0(a float[2], chunk_size=8)');

@@ -4,17 +4,9 @@
 // (observed through vec_stats().vec0_loads); and the threaded scan against a brute-force oracle.
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { openDb, rng, randomF32, tempDir, DB, openRef } from './helpers/db';
+import { openDb, rng, randomF32, tempDir, DB, openRef, msg } from './helpers/db';
 
 const loads = (db: DB): number => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string).vec0_loads;
-const msg = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
 
 // Blobs by SHA-256 (jest compares large Buffers element by element, far too slowly).
 const digest = (rows: any[]) =>

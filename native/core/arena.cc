@@ -164,13 +164,6 @@ void Arena::reserve(size_t rows) {
 }
 
 bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
-                       size_t end, TopK* top, const uint64_t* allowed) const {
-  ScanFilter f;
-  f.allowed = allowed;
-  return scan_range(kt, metric, query, begin, end, top, f);
-}
-
-bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
                        size_t end, TopK* top, const ScanFilter& filter) const {
   const uint64_t* allowed = filter.allowed;
   const bool bounds = filter.has_lo || filter.has_hi;

@@ -74,18 +74,10 @@ class Arena {
   const void* row_at(size_t slot) const { return data_ + slot * row_bytes_; }
   const int64_t* ids() const { return ids_.data(); }
 
-  // One query against every row (or, with `allowed`, only the slots whose bit is set:
-  // bit s of allowed[s / 64]); the nearest rows go into `top` with their ids.
-  // Distances as KernelTable's block kernels define them (l2 is sqrt of l2sq).
-  // Returns false for a (metric, dtype) pair that has no kernel.
-  bool scan(const KernelTable& kt, Metric metric, const void* query, TopK* top,
-            const uint64_t* allowed = nullptr) const {
-    return scan_range(kt, metric, query, 0, size(), top, allowed);
-  }
-  // The same over slots [begin, end) only: callers that split one scan across threads give
-  // each thread its own range and TopK, then merge.
-  bool scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
-                  size_t end, TopK* top, const uint64_t* allowed = nullptr) const;
+  // One query against slots [begin, end): distances as KernelTable's block kernels define them
+  // (l2 is sqrt of l2sq); rows outside `filter` are skipped; the nearest go into `top` with their
+  // ids. Callers that split one scan across threads give each thread its own range and TopK
+  // (see scan_topk). Returns false for a (metric, dtype) pair that has no kernel.
   bool scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
                   size_t end, TopK* top, const ScanFilter& filter) const;
 

@@ -644,25 +644,6 @@ int flush_log(Vec0Table* t) {
   return rc;
 }
 
-// Blob open/read/write helpers with the original's messages.
-int blob_rw(Vec0Table* t, const std::string& table, const char* column, int64_t row, bool write,
-            void* buf, int n, int offset) {
-  sqlite3_blob* b = nullptr;
-  int rc = sqlite3_blob_open(t->db, t->schema.c_str(), table.c_str(), column, row, write ? 1 : 0, &b);
-  if (rc != SQLITE_OK) {
-    set_err(t, string_printf("%scould not open %s blob on %s.%s.%lld", kInternal, column,
-                             t->schema.c_str(), table.c_str(), static_cast<long long>(row)));
-    return rc;
-  }
-  rc = write ? sqlite3_blob_write(b, buf, n, offset) : sqlite3_blob_read(b, buf, n, offset);
-  sqlite3_blob_close(b);
-  if (rc != SQLITE_OK) {
-    set_err(t, string_printf("%scould not %s %s blob on %s.%s.%lld", kInternal, write ? "write" : "read",
-                             column, t->schema.c_str(), table.c_str(), static_cast<long long>(row)));
-  }
-  return rc;
-}
-
 // A metadata slot write (len bytes at offset `at` of _metadatachunks<i>.data of `chunk`),
 // deferred in the write log like the vector bytes.
 int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int len, int at) {

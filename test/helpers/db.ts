@@ -32,6 +32,11 @@ export function err(f: () => unknown): string | null {
   }
 }
 
+/** The message of the error `f` throws, or 'no error'. */
+export function msg(f: () => unknown): string {
+  return err(f) ?? 'no error';
+}
+
 /** A fresh temporary directory, removed when the process exits. */
 export function tempDir(prefix = 'vecsqlite-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
