@@ -114,14 +114,28 @@ CosParts cos_parts_f32_avx2(const float* a, const float* b, size_t n) {
                   reduce_f32x8(_mm256_add_ps(b0, b1))};
 }
 
+// Stores the first `left` (1..4, more counts as 4) of four row results.
+inline void store_rows(float* out, __m128 v, size_t left) {
+  if (left >= 4) {
+    _mm_storeu_ps(out, v);
+    return;
+  }
+  alignas(16) float tmp[4];
+  _mm_store_ps(tmp, v);
+  for (size_t j = 0; j < left; j++) out[j] = tmp[j];
+}
+
 template <int K>
 inline void block_f32(const float* q, const float* base, size_t dim, size_t count, float* out) {
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
+  for (; r < count; r += 4) {
+    // The last pass repeats row r where rows are missing, so a row's distance never depends
+    // on its position in the block (the same bits in every pass, tail or not).
+    const size_t left = count - r;
     const float* x0 = base + r * dim;
-    const float* x1 = x0 + dim;
-    const float* x2 = x1 + dim;
-    const float* x3 = x2 + dim;
+    const float* x1 = left > 1 ? x0 + dim : x0;
+    const float* x2 = left > 2 ? x0 + 2 * dim : x0;
+    const float* x3 = left > 3 ? x0 + 3 * dim : x0;
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
     __m256 t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps(), t2 = _mm256_setzero_ps(), t3 = _mm256_setzero_ps();
     size_t i = 0;
@@ -147,11 +161,7 @@ inline void block_f32(const float* q, const float* base, size_t dim, size_t coun
     __m128 v = reduce4_f32x8(_mm256_add_ps(s0, t0), _mm256_add_ps(s1, t1), _mm256_add_ps(s2, t2),
                              _mm256_add_ps(s3, t3));
     if (K == kDot) v = _mm_xor_ps(v, _mm_set1_ps(-0.0f));
-    _mm_storeu_ps(out + r, v);
-  }
-  for (; r < count; r++) {
-    const float v = one_f32<K>(q, base + r * dim, dim);
-    out[r] = K == kDot ? -v : v;
+    store_rows(out + r, v, left);
   }
 }
 
@@ -183,11 +193,14 @@ void cos_f32_block_avx2(const float* q, const float* base, size_t dim, size_t co
     return;
   }
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
+  for (; r < count; r += 4) {
+    // The last pass repeats row r where rows are missing, so a row's distance never depends
+    // on its position in the block (the same bits in every pass, tail or not).
+    const size_t left = count - r;
     const float* x0 = base + r * dim;
-    const float* x1 = x0 + dim;
-    const float* x2 = x1 + dim;
-    const float* x3 = x2 + dim;
+    const float* x1 = left > 1 ? x0 + dim : x0;
+    const float* x2 = left > 2 ? x0 + 2 * dim : x0;
+    const float* x3 = left > 3 ? x0 + 3 * dim : x0;
     __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps(), d2 = _mm256_setzero_ps(), d3 = _mm256_setzero_ps();
     __m256 n0 = _mm256_setzero_ps(), n1 = _mm256_setzero_ps(), n2 = _mm256_setzero_ps(), n3 = _mm256_setzero_ps();
     size_t i = 0;
@@ -218,11 +231,7 @@ void cos_f32_block_avx2(const float* q, const float* base, size_t dim, size_t co
       d3 = _mm256_fmadd_ps(qa, y3, d3);
       n3 = _mm256_fmadd_ps(y3, y3, n3);
     }
-    _mm_storeu_ps(out + r, cos4(reduce4_f32x8(d0, d1, d2, d3), qq, reduce4_f32x8(n0, n1, n2, n3)));
-  }
-  for (; r < count; r++) {
-    const CosParts p = cos_parts_f32_avx2(q, base + r * dim, dim);
-    out[r] = cos_distance_inline(p.dot, qq, p.bb);
+    store_rows(out + r, cos4(reduce4_f32x8(d0, d1, d2, d3), qq, reduce4_f32x8(n0, n1, n2, n3)), left);
   }
 }
 
@@ -354,6 +363,43 @@ void cos_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t c
   }
 }
 
+// ---- int16 query x int8 rows (the sketch pre-filter) ----------------------------------------
+// Exact: |q| <= 2047 and dim <= 8192 keep every lane and total inside int32 (kernels.h).
+void dot_i16i8_block_avx2(const int16_t* q, const int8_t* base, size_t dim, size_t count, int32_t* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const int8_t* x[4] = {base + r * dim, base + (r + 1) * dim, base + (r + 2) * dim, base + (r + 3) * dim};
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    __m256i s2 = _mm256_setzero_si256(), s3 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= dim; i += 16) {
+      const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
+      s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(qa, load_i16x16(x[0] + i)));
+      s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(qa, load_i16x16(x[1] + i)));
+      s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(qa, load_i16x16(x[2] + i)));
+      s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(qa, load_i16x16(x[3] + i)));
+    }
+    alignas(16) int32_t sums[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(sums), reduce4_i32x8(s0, s1, s2, s3));
+    for (size_t j = 0; j < 4; j++) {
+      int32_t s = sums[j];
+      for (size_t k = i; k < dim; k++) s += int32_t(q[k]) * int32_t(x[j][k]);
+      out[r + j] = s;
+    }
+  }
+  for (; r < count; r++) {
+    const int8_t* x = base + r * dim;
+    __m256i s = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= dim; i += 16)
+      s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i)),
+                                                load_i16x16(x + i)));
+    int32_t t = reduce_i32x8(s);
+    for (; i < dim; i++) t += int32_t(q[i]) * int32_t(x[i]);
+    out[r] = t;
+  }
+}
+
 // ---- bits -----------------------------------------------------------------------------------
 
 inline __m256i popcnt_u64x4(__m256i v) {
@@ -476,6 +522,7 @@ const KernelTable kTable = {
     l2sq_f32_block_avx2, dot_f32_block_avx2, cos_f32_block_avx2, l1_f32_block_avx2,
     l2sq_i8_block_avx2, dot_i8_block_avx2, cos_i8_block_avx2,
     hamming_u1_block_avx2,
+    dot_i16i8_block_avx2,
 };
 
 }  // namespace

@@ -119,15 +119,29 @@ CosParts cos_parts_f32_avx512(const float* a, const float* b, size_t n) {
                   reduce_f32x16(_mm512_add_ps(b0, b1))};
 }
 
+// Stores the first `left` (1..4, more counts as 4) of four row results.
+inline void store_rows(float* out, __m128 v, size_t left) {
+  if (left >= 4) {
+    _mm_storeu_ps(out, v);
+    return;
+  }
+  alignas(16) float tmp[4];
+  _mm_store_ps(tmp, v);
+  for (size_t j = 0; j < left; j++) out[j] = tmp[j];
+}
+
 // One query against rows of `dim` floats: four rows per pass, two accumulators per row.
 template <int K>
 inline void block_f32(const float* q, const float* base, size_t dim, size_t count, float* out) {
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
+  for (; r < count; r += 4) {
+    // The last pass repeats row r where rows are missing, so a row's distance never depends
+    // on its position in the block (the same bits in every pass, tail or not).
+    const size_t left = count - r;
     const float* x0 = base + r * dim;
-    const float* x1 = x0 + dim;
-    const float* x2 = x1 + dim;
-    const float* x3 = x2 + dim;
+    const float* x1 = left > 1 ? x0 + dim : x0;
+    const float* x2 = left > 2 ? x0 + 2 * dim : x0;
+    const float* x3 = left > 3 ? x0 + 3 * dim : x0;
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
     __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps(), t2 = _mm512_setzero_ps(), t3 = _mm512_setzero_ps();
     size_t i = 0;
@@ -153,11 +167,7 @@ inline void block_f32(const float* q, const float* base, size_t dim, size_t coun
     __m128 v = reduce4_f32x16(_mm512_add_ps(s0, t0), _mm512_add_ps(s1, t1), _mm512_add_ps(s2, t2),
                               _mm512_add_ps(s3, t3));
     if (K == kDot) v = _mm_xor_ps(v, _mm_set1_ps(-0.0f));
-    _mm_storeu_ps(out + r, v);
-  }
-  for (; r < count; r++) {
-    const float v = one_f32<K>(q, base + r * dim, dim);
-    out[r] = K == kDot ? -v : v;
+    store_rows(out + r, v, left);
   }
 }
 
@@ -190,11 +200,14 @@ void cos_f32_block_avx512(const float* q, const float* base, size_t dim, size_t 
     return;
   }
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
+  for (; r < count; r += 4) {
+    // The last pass repeats row r where rows are missing, so a row's distance never depends
+    // on its position in the block (the same bits in every pass, tail or not).
+    const size_t left = count - r;
     const float* x0 = base + r * dim;
-    const float* x1 = x0 + dim;
-    const float* x2 = x1 + dim;
-    const float* x3 = x2 + dim;
+    const float* x1 = left > 1 ? x0 + dim : x0;
+    const float* x2 = left > 2 ? x0 + 2 * dim : x0;
+    const float* x3 = left > 3 ? x0 + 3 * dim : x0;
     __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps(), d2 = _mm512_setzero_ps(), d3 = _mm512_setzero_ps();
     __m512 n0 = _mm512_setzero_ps(), n1 = _mm512_setzero_ps(), n2 = _mm512_setzero_ps(), n3 = _mm512_setzero_ps();
     size_t i = 0;
@@ -225,11 +238,7 @@ void cos_f32_block_avx512(const float* q, const float* base, size_t dim, size_t 
       d3 = _mm512_fmadd_ps(qa, y3, d3);
       n3 = _mm512_fmadd_ps(y3, y3, n3);
     }
-    _mm_storeu_ps(out + r, cos4(reduce4_f32x16(d0, d1, d2, d3), qq, reduce4_f32x16(n0, n1, n2, n3)));
-  }
-  for (; r < count; r++) {
-    const CosParts p = cos_parts_f32_avx512(q, base + r * dim, dim);
-    out[r] = cos_distance_inline(p.dot, qq, p.bb);
+    store_rows(out + r, cos4(reduce4_f32x16(d0, d1, d2, d3), qq, reduce4_f32x16(n0, n1, n2, n3)), left);
   }
 }
 
@@ -381,6 +390,39 @@ void cos_i8_block_avx512(const int8_t* q, const int8_t* base, size_t dim, size_t
   }
 }
 
+// ---- int16 query x int8 rows (the sketch pre-filter) ----------------------------------------
+// Exact: |q| <= 2047 and dim <= 8192 keep every lane and total inside int32 (kernels.h).
+void dot_i16i8_block_avx512(const int16_t* q, const int8_t* base, size_t dim, size_t count, int32_t* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const int8_t* x[4] = {base + r * dim, base + (r + 1) * dim, base + (r + 2) * dim, base + (r + 3) * dim};
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    __m512i s2 = _mm512_setzero_si512(), s3 = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i < dim; i += 32) {
+      const __mmask32 m = dim - i >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << (dim - i)) - 1);
+      const __m512i qa = _mm512_maskz_loadu_epi16(m, q + i);
+      s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(qa, load_i16x32(x[0] + i, m)));
+      s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(qa, load_i16x32(x[1] + i, m)));
+      s2 = _mm512_add_epi32(s2, _mm512_madd_epi16(qa, load_i16x32(x[2] + i, m)));
+      s3 = _mm512_add_epi32(s3, _mm512_madd_epi16(qa, load_i16x32(x[3] + i, m)));
+    }
+    out[r] = _mm512_reduce_add_epi32(s0);
+    out[r + 1] = _mm512_reduce_add_epi32(s1);
+    out[r + 2] = _mm512_reduce_add_epi32(s2);
+    out[r + 3] = _mm512_reduce_add_epi32(s3);
+  }
+  for (; r < count; r++) {
+    const int8_t* x = base + r * dim;
+    __m512i s = _mm512_setzero_si512();
+    for (size_t i = 0; i < dim; i += 32) {
+      const __mmask32 m = dim - i >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << (dim - i)) - 1);
+      s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(m, q + i), load_i16x32(x + i, m)));
+    }
+    out[r] = _mm512_reduce_add_epi32(s);
+  }
+}
+
 // ---- bits -----------------------------------------------------------------------------------
 
 // Popcount of every byte by a nibble lookup (vpshufb), summed into 8 u64 lanes by vpsadbw.
@@ -489,6 +531,7 @@ const KernelTable kTable = {
     l2sq_f32_block_avx512, dot_f32_block_avx512, cos_f32_block_avx512, l1_f32_block_avx512,
     l2sq_i8_block_avx512, dot_i8_block_avx512, cos_i8_block_avx512,
     hamming_u1_block_avx512,
+    dot_i16i8_block_avx512,
 };
 
 }  // namespace

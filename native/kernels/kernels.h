@@ -75,7 +75,16 @@ struct KernelTable {
   void (*cos_i8_block)(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out);
   void (*hamming_u1_block)(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count,
                            float* out);
+
+  // ---- the int8 sketch's pre-filter (core/arena.h): exact integer inner products ----
+  // out[r] = sum_i q[i] * row_r[i] for an int16 query against int8 rows. Precondition, which
+  // keeps every partial sum inside int32 on every ISA: |q[i]| <= kSketchQueryMax and
+  // dim <= kSketchMaxDim (128 * 2047 * 8192 < 2^31).
+  void (*dot_i16i8_block)(const int16_t* q, const int8_t* base, size_t dim, size_t count,
+                          int32_t* out);
 };
+constexpr int kSketchQueryMax = 2047;
+constexpr size_t kSketchMaxDim = 8192;
 
 // Table for one ISA, or nullptr when it is not compiled in or the CPU (and OS) lacks it.
 const KernelTable* kernels_for(Isa isa);

@@ -93,11 +93,14 @@ CosParts cos_parts_f32_neon(const float* a, const float* b, size_t n) {
 template <int K>
 inline void block_f32(const float* q, const float* base, size_t dim, size_t count, float* out) {
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
+  for (; r < count; r += 4) {
+    // The last pass repeats row r where rows are missing, so a row's distance never depends
+    // on its position in the block (the same bits in every pass, tail or not).
+    const size_t left = count - r;
     const float* x0 = base + r * dim;
-    const float* x1 = x0 + dim;
-    const float* x2 = x1 + dim;
-    const float* x3 = x2 + dim;
+    const float* x1 = left > 1 ? x0 + dim : x0;
+    const float* x2 = left > 2 ? x0 + 2 * dim : x0;
+    const float* x3 = left > 3 ? x0 + 3 * dim : x0;
     float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0), s2 = vdupq_n_f32(0), s3 = vdupq_n_f32(0);
     float32x4_t t0 = vdupq_n_f32(0), t1 = vdupq_n_f32(0), t2 = vdupq_n_f32(0), t3 = vdupq_n_f32(0);
     size_t i = 0;
@@ -122,14 +125,10 @@ inline void block_f32(const float* q, const float* base, size_t dim, size_t coun
     float sums[4];
     vst1q_f32(sums, reduce4_f32x4(vaddq_f32(s0, t0), vaddq_f32(s1, t1), vaddq_f32(s2, t2), vaddq_f32(s3, t3)));
     const float* xs[4] = {x0, x1, x2, x3};
-    for (int j = 0; j < 4; j++) {
+    for (size_t j = 0; j < left && j < 4; j++) {
       const float v = sums[j] + tail_f32<K>(q, xs[j], i, dim);
       out[r + j] = K == kDot ? -v : v;
     }
-  }
-  for (; r < count; r++) {
-    const float v = one_f32<K>(q, base + r * dim, dim);
-    out[r] = K == kDot ? -v : v;
   }
 }
 
@@ -146,8 +145,12 @@ void l1_f32_block_neon(const float* q, const float* base, size_t dim, size_t cou
 void cos_f32_block_neon(const float* q, const float* base, size_t dim, size_t count, float* out) {
   const double qq = one_f32<kDot>(q, q, dim);
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
-    const float* xs[4] = {base + r * dim, base + (r + 1) * dim, base + (r + 2) * dim, base + (r + 3) * dim};
+  for (; r < count; r += 4) {
+    // The last pass repeats row r where rows are missing, so a row's distance never depends
+    // on its position in the block (the same bits in every pass, tail or not).
+    const size_t left = count - r;
+    const float* x0 = base + r * dim;
+    const float* xs[4] = {x0, left > 1 ? x0 + dim : x0, left > 2 ? x0 + 2 * dim : x0, left > 3 ? x0 + 3 * dim : x0};
     float32x4_t d0 = vdupq_n_f32(0), d1 = vdupq_n_f32(0), d2 = vdupq_n_f32(0), d3 = vdupq_n_f32(0);
     float32x4_t n0 = vdupq_n_f32(0), n1 = vdupq_n_f32(0), n2 = vdupq_n_f32(0), n3 = vdupq_n_f32(0);
     size_t i = 0;
@@ -167,7 +170,7 @@ void cos_f32_block_neon(const float* q, const float* base, size_t dim, size_t co
     float dots[4], norms[4];
     vst1q_f32(dots, reduce4_f32x4(d0, d1, d2, d3));
     vst1q_f32(norms, reduce4_f32x4(n0, n1, n2, n3));
-    for (int j = 0; j < 4; j++) {
+    for (size_t j = 0; j < left && j < 4; j++) {
       float dd = dots[j], nn = norms[j];
       for (size_t k = i; k < dim; k++) {
         dd += q[k] * xs[j][k];
@@ -175,10 +178,6 @@ void cos_f32_block_neon(const float* q, const float* base, size_t dim, size_t co
       }
       out[r + j] = cos_distance_inline(dd, qq, nn);
     }
-  }
-  for (; r < count; r++) {
-    const CosParts p = cos_parts_f32_neon(q, base + r * dim, dim);
-    out[r] = cos_distance_inline(p.dot, qq, p.bb);
   }
 }
 
@@ -295,6 +294,25 @@ void cos_i8_block_neon(const int8_t* q, const int8_t* base, size_t dim, size_t c
   }
 }
 
+// ---- int16 query x int8 rows (the sketch pre-filter) ----------------------------------------
+// Exact: |q| <= 2047 and dim <= 8192 keep every lane and total inside int32 (kernels.h).
+void dot_i16i8_block_neon(const int16_t* q, const int8_t* base, size_t dim, size_t count, int32_t* out) {
+  for (size_t r = 0; r < count; r++) {
+    const int8_t* x = base + r * dim;
+    int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+      const int16x8_t qa = vld1q_s16(q + i);
+      const int16x8_t xa = vmovl_s8(vld1_s8(x + i));
+      s0 = vmlal_s16(s0, vget_low_s16(qa), vget_low_s16(xa));
+      s1 = vmlal_high_s16(s1, qa, xa);
+    }
+    int32_t t = vaddvq_s32(vaddq_s32(s0, s1));
+    for (; i < dim; i++) t += int32_t(q[i]) * int32_t(x[i]);
+    out[r] = t;
+  }
+}
+
 // ---- bits -----------------------------------------------------------------------------------
 
 inline uint32x4_t step_u8x16(uint32x4_t acc, uint8x16_t x, uint8x16_t y) {
@@ -350,6 +368,7 @@ const KernelTable kTable = {
     l2sq_f32_block_neon, dot_f32_block_neon, cos_f32_block_neon, l1_f32_block_neon,
     l2sq_i8_block_neon, dot_i8_block_neon, cos_i8_block_neon,
     hamming_u1_block_neon,
+    dot_i16i8_block_neon,
 };
 
 }  // namespace

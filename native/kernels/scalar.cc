@@ -101,6 +101,15 @@ void cos_i8_block_scalar(const int8_t* q, const int8_t* base, size_t dim, size_t
     out[r] = cos_distance_from_parts(p.dot, p.aa, p.bb);
   }
 }
+void dot_i16i8_block_scalar(const int16_t* q, const int8_t* base, size_t dim, size_t count, int32_t* out) {
+  for (size_t r = 0; r < count; r++) {
+    const int8_t* row = base + r * dim;
+    int32_t s = 0;
+    for (size_t i = 0; i < dim; i++) s += int32_t(q[i]) * int32_t(row[i]);
+    out[r] = s;
+  }
+}
+
 void hamming_u1_block_scalar(const uint8_t* q, const uint8_t* base, size_t nbytes, size_t count, float* out) {
   for (size_t r = 0; r < count; r++) out[r] = float(hamming_u1_scalar(q, base + r * nbytes, nbytes));
 }
@@ -113,6 +122,7 @@ const KernelTable kTable = {
     l2sq_f32_block_scalar, dot_f32_block_scalar, cos_f32_block_scalar, l1_f32_block_scalar,
     l2sq_i8_block_scalar, dot_i8_block_scalar, cos_i8_block_scalar,
     hamming_u1_block_scalar,
+    dot_i16i8_block_scalar,
 };
 
 }  // namespace

@@ -193,12 +193,54 @@ void test_f32(const KernelTable& t, size_t n) {
     }
   }
 
+  // A row's distance has the same bits wherever it sits in a block (4-row passes and the last,
+  // partial pass alike): the pre-filtered scans recompute single rows and must agree with the
+  // full scan, and equal rows must tie exactly.
+  for (const auto& blk : blocks) {
+    float all[kRows], part[kRows];
+    blk.fn(q, base, n, kRows, all);
+    for (size_t s = 1; s < kRows; s += 2) {
+      blk.fn(q, base + s * n, n, kRows - s, part);
+      for (size_t r = s; r < kRows; r++)
+        check(std::memcmp(&part[r - s], &all[r], sizeof(float)) == 0,
+              "%s_f32_block_%s n=%zu row %zu at position %zu differs from position %zu", blk.name, isa, n, r,
+              r - s, r);
+    }
+  }
+
   // block_distance mapping: l2 = sqrt(l2sq), dot = -(a.b), no hamming on f32.
   float l2[kRows], l2sq[kRows];
   check(block_distance(t, Metric::l2, Dtype::f32, q, base, n, kRows, l2), "block_distance l2 f32 %s", isa);
   t.l2sq_f32_block(q, base, n, kRows, l2sq);
   for (size_t r = 0; r < kRows; r++) check(l2[r] == std::sqrt(l2sq[r]), "block_distance l2 = sqrt(l2sq) %s", isa);
   check(!block_distance(t, Metric::hamming, Dtype::f32, q, base, n, kRows, l2), "no hamming on f32 (%s)", isa);
+}
+
+// ---- int16 query x int8 rows (sketch pre-filter): exact against an int64 reference ----
+// mode 0: random; mode 1: every query element +-kSketchQueryMax, rows all -128 (largest sums).
+void test_i16i8(const KernelTable& t, size_t n, int mode) {
+  const char* isa = isa_name(t.isa);
+  std::vector<int16_t> qbuf(n + 1);
+  std::vector<int8_t> bbuf(kRows * n + 1);
+  int16_t* q = qbuf.data() + 1;
+  int8_t* base = bbuf.data() + 1;
+  for (size_t i = 0; i < n; i++) {
+    q[i] = mode == 1 ? int16_t(-kSketchQueryMax)
+                     : int16_t(int(next_u64() % (2 * kSketchQueryMax + 1)) - kSketchQueryMax);
+  }
+  for (size_t i = 0; i < kRows * n; i++) base[i] = mode == 1 ? int8_t(-128) : int8_t(next_u64() & 0xff);
+  int32_t out[kRows];
+  for (size_t count : {size_t(kRows), size_t(5), size_t(4), size_t(1), size_t(0)}) {
+    std::fill(out, out + kRows, -12345);
+    t.dot_i16i8_block(q, base, n, count, out);
+    for (size_t r = 0; r < count; r++) {
+      int64_t ref = 0;
+      for (size_t i = 0; i < n; i++) ref += int64_t(q[i]) * int64_t(base[r * n + i]);
+      check(int64_t(out[r]) == ref, "dot_i16i8_block_%s n=%zu mode=%d count=%zu row=%zu got=%d ref=%lld", isa, n,
+            mode, count, r, out[r], static_cast<long long>(ref));
+    }
+    check(count == kRows || out[count] == -12345, "dot_i16i8_block_%s wrote past count=%zu", isa, count);
+  }
 }
 
 // ---- int8 ----
@@ -446,7 +488,9 @@ int main() {
       test_f32(*t, n);
       test_i8(*t, n, 0, 0);
       test_u1(*t, n);
+      if (n <= kSketchMaxDim) test_i16i8(*t, n, 0);
     }
+    test_i16i8(*t, kSketchMaxDim, 1);
     // Extreme int8 values at lengths that cross the int32 drain interval.
     for (size_t n : {size_t(8192), size_t(8193), size_t(16384 + 17), size_t(70000)}) {
       test_i8(*t, n, 1, 1);
