@@ -1,6 +1,7 @@
 // Arena implementation; see arena.h for the layout.
 #include "core/arena.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,34 @@ namespace {
 // it fills, and scans walk 2 MiB TLB entries. Smaller blocks, and other systems, use malloc.
 constexpr size_t kMapBytes = 4u << 20;
 
+}  // namespace
+
+void* arena_block_alloc(size_t bytes) {
+#if defined(__linux__)
+  if (bytes >= kArenaMapBytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, bytes, MADV_HUGEPAGE);  // advice only
+    return p;
+  }
+#endif
+  void* p = std::malloc(bytes == 0 ? 1 : bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void arena_block_free(void* p, size_t bytes) {
+#if defined(__linux__)
+  if (bytes >= kArenaMapBytes) {
+    munmap(p, bytes);
+    return;
+  }
+#endif
+  (void)bytes;
+  std::free(p);
+}
+
+namespace {
 void release_block(uint8_t* p, size_t bytes, bool mapped) {
 #if defined(__linux__)
   if (mapped) {
@@ -50,7 +79,8 @@ void release_block(uint8_t* p, size_t bytes, bool mapped) {
 Arena::~Arena() { release_block(data_, cap_rows_ * row_bytes_, mapped_); }
 
 Arena::Arena(const Arena& o)
-    : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), ids_(o.ids_), slots_(o.slots_) {
+    : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), ids_(o.ids_), slots_(o.slots_),
+      sketch_(o.sketch_), codes_(o.codes_), smeta_(o.smeta_) {
   if (!ids_.empty()) {
     grow(ids_.size());
     std::memcpy(data_, o.data_, ids_.size() * row_bytes_);
@@ -59,12 +89,16 @@ Arena::Arena(const Arena& o)
 
 Arena::Arena(Arena&& o) noexcept
     : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), data_(o.data_), cap_rows_(o.cap_rows_),
-      mapped_(o.mapped_), ids_(std::move(o.ids_)), slots_(std::move(o.slots_)) {
+      mapped_(o.mapped_), ids_(std::move(o.ids_)), slots_(std::move(o.slots_)), sketch_(o.sketch_),
+      codes_(std::move(o.codes_)), smeta_(std::move(o.smeta_)) {
   o.data_ = nullptr;
   o.cap_rows_ = 0;
   o.mapped_ = false;
   o.ids_.clear();
   o.slots_.clear();
+  o.sketch_ = false;
+  o.codes_.clear();
+  o.smeta_.clear();
 }
 
 Arena& Arena::operator=(Arena o) noexcept {
@@ -76,6 +110,9 @@ Arena& Arena::operator=(Arena o) noexcept {
   std::swap(mapped_, o.mapped_);
   ids_.swap(o.ids_);
   slots_.swap(o.slots_);
+  std::swap(sketch_, o.sketch_);
+  codes_.swap(o.codes_);
+  smeta_.swap(o.smeta_);
   return *this;
 }
 
@@ -114,10 +151,15 @@ void Arena::upsert(int64_t id, const void* row) {
   auto it = slots_.find(id);
   if (it != slots_.end()) {
     std::memcpy(data_ + it->second * row_bytes_, row, row_bytes_);
+    if (sketch_) sketch_set(it->second);
     return;
   }
   const size_t slot = ids_.size();
   grow(slot + 1);
+  if (sketch_) {  // room first, so a failure leaves every array as it was
+    codes_.reserve(codes_.size() + dim_);
+    smeta_.reserve(smeta_.size() + 1);
+  }
   ids_.push_back(id);
   try {
     slots_.emplace(id, slot);
@@ -126,6 +168,11 @@ void Arena::upsert(int64_t id, const void* row) {
     throw;
   }
   std::memcpy(data_ + slot * row_bytes_, row, row_bytes_);
+  if (sketch_) {
+    codes_.resize(codes_.size() + dim_);
+    smeta_.emplace_back();
+    sketch_set(slot);
+  }
 }
 
 bool Arena::remove(int64_t id) {
@@ -138,8 +185,16 @@ bool Arena::remove(int64_t id) {
     std::memcpy(data_ + slot * row_bytes_, data_ + last * row_bytes_, row_bytes_);
     ids_[slot] = ids_[last];
     slots_[ids_[slot]] = slot;
+    if (sketch_) {
+      std::memcpy(codes_.data() + slot * dim_, codes_.data() + last * dim_, dim_);
+      smeta_[slot] = smeta_[last];
+    }
   }
   ids_.pop_back();
+  if (sketch_) {
+    codes_.resize(last * dim_);
+    smeta_.pop_back();
+  }
   return true;
 }
 
@@ -155,6 +210,9 @@ void Arena::clear() {
   mapped_ = false;
   ids_.clear();
   slots_.clear();
+  sketch_ = false;
+  codes_ = decltype(codes_)();
+  smeta_ = decltype(smeta_)();
 }
 
 void Arena::reserve(size_t rows) {
@@ -204,6 +262,222 @@ bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, 
   return true;
 }
 
+// ---- the int8 sketch (arena.h) ------------------------------------------------------------
+
+namespace {
+bool sketch_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("VECSQLITE_SKETCH");
+    return !(e != nullptr && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+}
+
+// A float no smaller than v (v >= 0, finite or +inf).
+float round_up(double v) {
+  float f = static_cast<float>(v);
+  if (static_cast<double>(f) < v) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
+// The bounds hold for the true distances; the scan compares them with float32 distances, which
+// are within the margin of the true ones only while no square or sum overflows and the squared
+// norms stay far above the subnormal range. Vectors with |v|^2 outside [1e-30, 1e30] (zero and
+// non-finite vectors included) therefore get no bound: such rows are always rechecked, such a
+// query scans without the sketch.
+inline bool in_float_range(double norm2) { return norm2 >= 1e-30 && norm2 <= 1e30; }
+
+// Rounds to the nearest integer (ties to even) without a branch or a libm call; valid for
+// |r| < 2^51 (here |r| <= 2047.5).
+inline double round_near(double r) {
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
+  return (r + kMagic) - kMagic;
+}
+
+// Codes of `x` on the grid `scale * c`, |c| <= cmax, into out. Returns sum (x_i - s c_i)^2 in
+// double and sets *scale, *norm2 = |x|^2 and *csq = |c|^2. Zero or underflowing vectors get
+// s = 0 (all codes 0, error |x|^2). *norm2 is +inf or NaN when x has a non-finite element.
+// Four partial sums per quantity keep the dependency chains short.
+template <typename C>
+double quantize(const float* x, size_t dim, int cmax, C* out, float* scale, double* norm2, uint64_t* csq) {
+  float m[4] = {0, 0, 0, 0};
+  double n[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    for (size_t l = 0; l < 4; l++) {
+      const float v = x[i + l];
+      const float a = std::fabs(v);
+      m[l] = a > m[l] ? a : m[l];
+      n[l] += double(v) * v;
+    }
+  }
+  for (; i < dim; i++) {
+    const float a = std::fabs(x[i]);
+    m[0] = a > m[0] ? a : m[0];
+    n[0] += double(x[i]) * x[i];
+  }
+  const float amax = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+  const double n2 = (n[0] + n[1]) + (n[2] + n[3]);
+  *norm2 = n2;
+  const float s = static_cast<float>(double(amax) / cmax);
+  *scale = s;
+  if (!(s > 0) || !std::isfinite(n2)) {
+    for (size_t k = 0; k < dim; k++) out[k] = 0;
+    *csq = 0;
+    return n2;
+  }
+  const double inv = 1.0 / static_cast<double>(s), sd = s, lim = cmax;
+  double e[4] = {0, 0, 0, 0};
+  int64_t cc[4] = {0, 0, 0, 0};
+  for (i = 0; i + 4 <= dim; i += 4) {
+    for (size_t l = 0; l < 4; l++) {
+      double c = round_near(x[i + l] * inv);
+      c = c > lim ? lim : c < -lim ? -lim : c;
+      out[i + l] = static_cast<C>(c);
+      const double d = x[i + l] - sd * c;
+      e[l] += d * d;
+      cc[l] += static_cast<int64_t>(c * c);
+    }
+  }
+  for (; i < dim; i++) {
+    double c = round_near(x[i] * inv);
+    c = c > lim ? lim : c < -lim ? -lim : c;
+    out[i] = static_cast<C>(c);
+    const double d = x[i] - sd * c;
+    e[0] += d * d;
+    cc[0] += static_cast<int64_t>(c * c);
+  }
+  *csq = static_cast<uint64_t>(cc[0] + cc[1] + cc[2] + cc[3]);
+  return (e[0] + e[1]) + (e[2] + e[3]);
+}
+}  // namespace
+
+void Arena::sketch_set(size_t slot) {
+  const float* x = reinterpret_cast<const float*>(data_ + slot * row_bytes_);
+  int8_t* c = codes_.data() + slot * dim_;
+  SketchRow& m = smeta_[slot];
+  float s;
+  double n2;
+  uint64_t csq;
+  const double e2 = quantize<int8_t>(x, dim_, 127, c, &s, &n2, &csq);
+  if (!in_float_range(n2)) {  // no bound: the row is always rechecked
+    m = SketchRow{0, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity(), 0};
+    return;
+  }
+  m.scale = s;
+  m.err = round_up(std::sqrt(e2) * (1 + 1e-9));
+  m.norm = static_cast<float>(std::sqrt(n2));
+  m.codes_sq = static_cast<uint32_t>(csq);  // <= 127^2 * 8192 < 2^32
+}
+
+void Arena::prepare_sketch() {
+  if (sketch_ || dtype_ != Dtype::f32 || dim_ < 16 || dim_ > kSketchMaxDim || ids_.size() < kSketchMinRows ||
+      !sketch_enabled())
+    return;
+  decltype(codes_) codes;
+  decltype(smeta_) meta;
+  try {
+    codes.resize(ids_.size() * dim_);
+    meta.resize(ids_.size());
+  } catch (const std::bad_alloc&) {
+    return;  // no memory for it: scans stay exact without it
+  }
+  codes_.swap(codes);
+  smeta_.swap(meta);
+  // Large arenas are quantized by up to 4 threads (disjoint slot ranges), as scans are split.
+  const size_t n = ids_.size();
+  size_t parts = 1;
+  if (n * row_bytes_ >= (16u << 20)) {
+    const unsigned hc = std::thread::hardware_concurrency();
+    parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
+  }
+  const size_t per = (n + parts - 1) / parts;
+  auto run = [this, per, n](size_t p) {
+    for (size_t slot = p * per; slot < n && slot < (p + 1) * per; slot++) sketch_set(slot);
+  };
+  std::vector<std::thread> threads;
+  size_t started = 0;
+  try {
+    for (size_t p = 1; p < parts; p++) {
+      threads.emplace_back(run, p);
+      started = p;
+    }
+  } catch (...) {
+    // could not start every thread: this thread does the rest
+  }
+  run(0);
+  for (size_t p = started + 1; p < parts; p++) run(p);
+  for (auto& th : threads) th.join();
+  sketch_ = true;
+}
+
+Arena::SketchQuery Arena::sketch_query(Metric metric, const float* q, size_t dim) {
+  SketchQuery sq;
+  sq.metric = metric;
+  if ((metric != Metric::l2 && metric != Metric::cos) || dim == 0 || dim > kSketchMaxDim) return sq;
+  sq.codes.resize(dim);
+  double n2;
+  uint64_t csq;
+  const double e2 = quantize<int16_t>(q, dim, kSketchQueryMax, sq.codes.data(), &sq.scale, &n2, &csq);
+  if (!in_float_range(n2)) return sq;  // zero, tiny, huge or non-finite query: plain scan
+  sq.qt2 = static_cast<double>(sq.scale) * sq.scale * static_cast<double>(csq);
+  sq.err = std::sqrt(e2) * (1 + 1e-9);
+  sq.qnorm = std::sqrt(n2);
+  // float32 distances differ from the true ones by far less than (dim + 32) * 2^-24 relative
+  // (l2) or absolute (cosine, twice that); the margin is 8x that bound.
+  sq.margin = (metric == Metric::cos ? 16.0 : 8.0) * (static_cast<double>(dim) + 32) / 16777216.0;
+  sq.ok = true;
+  return sq;
+}
+
+bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const float* query, size_t begin,
+                              size_t end, TopK* top, const ScanFilter& filter) const {
+  const uint64_t* allowed = filter.allowed;
+  constexpr size_t kBlock = 512;
+  int32_t dots[kBlock];
+  if (end > ids_.size()) end = ids_.size();
+  const bool l2 = sq.metric == Metric::l2;
+  const double qs = sq.scale, qt = std::sqrt(sq.qt2) * (1 + 1e-9);
+  auto limit = [&filter, top] {
+    const float t = top->threshold();
+    return filter.has_hi && filter.hi < t ? double(filter.hi) : double(t);
+  };
+  for (size_t start = begin; start < end; start += kBlock) {
+    const size_t count = end - start < kBlock ? end - start : kBlock;
+    if (allowed != nullptr) {
+      bool any = false;
+      for (size_t w = start / 64; w <= (start + count - 1) / 64 && !any; w++) any = allowed[w] != 0;
+      if (!any) continue;
+    }
+    kt.dot_i16i8_block(sq.codes.data(), codes_.data() + start * dim_, dim_, count, dots);
+    double t = limit();
+    for (size_t i = 0; i < count; i++) {
+      const size_t s = start + i;
+      if (allowed != nullptr && !((allowed[s / 64] >> (s % 64)) & 1)) continue;
+      const SketchRow& m = smeta_[s];
+      const double ss = qs * m.scale * dots[i];
+      if (l2) {
+        // Skip when |q~ - x~| - e_q - err > t (1 + margin): then the row's distance exceeds t.
+        const double b = static_cast<double>(m.scale) * m.scale * m.codes_sq;
+        const double d2 = sq.qt2 + b - 2 * ss - 1e-12 * (sq.qt2 + b);
+        const double reach = t * (1 + sq.margin) + 1e-15 + sq.err + m.err;  // 1e-15: underflow
+        if (d2 > reach * reach) continue;
+      } else {
+        // Skip when 1 - (q~.x~ + |q~| err + e_q |x|) / (|q| |x|) > t + margin.
+        const double lb = 1 - (ss + qt * m.err + sq.err * m.norm) / (sq.qnorm * m.norm);
+        if (lb > t + sq.margin) continue;
+      }
+      float d;
+      block_distance(kt, sq.metric, Dtype::f32, query, data_ + s * row_bytes_, dim_, 1, &d);
+      if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) continue;
+      if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) continue;
+      top->push(d, ids_[s]);
+      t = limit();
+    }
+  }
+  return true;
+}
+
 bool scan_topk(const KernelTable& kt, const Arena& a, Metric metric, const void* q, const ScanFilter* filter,
                TopK* top) {
   std::vector<ScanJob> one(1);
@@ -223,9 +497,23 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
     const unsigned hc = std::thread::hardware_concurrency();
     parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
   }
+  // One quantized query for every arena that keeps a sketch (they share the column's dim).
+  Arena::SketchQuery sq;
+  for (const ScanJob& j : jobs) {
+    if (j.arena->has_sketch()) {
+      sq = Arena::sketch_query(metric, static_cast<const float*>(q), j.arena->dim());
+      break;
+    }
+  }
+  auto scan = [&kt, &jobs, &sq, metric, q](size_t job, size_t begin, size_t end, TopK* t) {
+    const ScanJob& j = jobs[job];
+    if (sq.usable() && j.arena->has_sketch())
+      return j.arena->scan_range_sketch(kt, sq, static_cast<const float*>(q), begin, end, t, j.filter);
+    return j.arena->scan_range(kt, metric, q, begin, end, t, j.filter);
+  };
   if (parts <= 1) {
-    for (const ScanJob& j : jobs)
-      if (!j.arena->scan_range(kt, metric, q, 0, j.arena->size(), top, j.filter)) return false;
+    for (size_t ji = 0; ji < jobs.size(); ji++)
+      if (!scan(ji, 0, jobs[ji].arena->size(), top)) return false;
     return true;
   }
   // Cut the concatenation of all jobs' rows into `parts` runs of about equal length; a run may
@@ -255,9 +543,9 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
   for (size_t i = 0; i < parts; i++) tops.emplace_back(new TopK(top->capacity()));
   std::unique_ptr<bool[]> ok(new bool[parts]);
   for (size_t i = 0; i < parts; i++) ok[i] = true;
-  auto run = [&kt, &jobs, metric, q](const std::vector<Range>& rs, TopK* t) {
+  auto run = [&scan](const std::vector<Range>& rs, TopK* t) {
     for (const Range& r : rs)
-      if (!jobs[r.job].arena->scan_range(kt, metric, q, r.begin, r.end, t, jobs[r.job].filter)) return false;
+      if (!scan(r.job, r.begin, r.end, t)) return false;
     return true;
   };
   std::vector<std::thread> threads;
@@ -289,7 +577,7 @@ size_t Arena::memory_bytes() const {
   // unordered_map: one node (key, value, next pointer, cached hash) plus a bucket pointer each.
   return cap_rows_ * row_bytes_ + ids_.capacity() * sizeof(int64_t) +
          slots_.size() * (sizeof(int64_t) + sizeof(size_t) + 2 * sizeof(void*)) +
-         slots_.bucket_count() * sizeof(void*);
+         slots_.bucket_count() * sizeof(void*) + codes_.capacity() + smeta_.capacity() * sizeof(SketchRow);
 }
 
 }  // namespace vecsqlite

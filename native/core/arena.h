@@ -15,10 +15,33 @@
 //
 // The SQLite tables stay the source of truth: owners fill an arena from them, update it on
 // every write they see, and drop it when they cannot prove it is current (see Freshness).
+//
+// The int8 sketch (f32 arenas, l2 and cosine scans). A float32 scan reads 4 bytes per element
+// and runs at the memory-bandwidth roof, so the way to go faster is to read fewer bytes without
+// giving up exact results. Once an arena of at least kSketchMinRows rows is scanned, the owner
+// calls prepare_sketch() and the arena keeps, per slot (updated by every upsert / remove):
+//
+//   codes   dim x int8   c_i = round(x_i / s), |c_i| <= 127, s = max|x_i| / 127 (a float)
+//   meta    16 bytes     s, err = |x - s*c| (rounded up), |x|, sum c_i^2
+//
+// A scan quantizes the query the same way to int16 (|d_i| <= 2047, scale s_q, error e_q),
+// takes the exact integer d.c from the dot_i16i8 block kernel, and bounds each row's true
+// distance from below (triangle inequality / Cauchy-Schwarz):
+//
+//   l2      |q - x| >= |q~ - x~| - e_q - err,  |q~ - x~|^2 = s_q^2|d|^2 + s^2|c|^2 - 2 s_q s d.c
+//   cosine  q.x <= q~.x~ + |q~| err + e_q |x|,  so  1 - q.x/(|q||x|) >= 1 - that/(|q||x|)
+//
+// Only rows whose bound does not exceed the current k-th distance (plus a margin far above
+// float32 rounding) get their float32 distance computed, by the same block kernel as a full
+// scan, so the result is the full scan's, bit for bit. A scan reads dim + 16 bytes per row
+// instead of 4 * dim. Rows whose |x|^2 lies outside [1e-30, 1e30] (zero, tiny, huge or
+// non-finite) get err = +inf and are always rechecked; such a query scans without the sketch.
+// VECSQLITE_SKETCH=0 in the environment turns the sketch off (for comparisons).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +59,28 @@ struct ScanFilter {
   bool has_hi = false, hi_strict = false;
   float hi = 0;
   bool any() const { return allowed != nullptr || has_lo || has_hi; }
+};
+
+// std::allocator for large arrays a scan streams through: from kArenaMapBytes on, an mmap'ed
+// block with transparent huge pages requested (Linux), else malloc.
+constexpr size_t kArenaMapBytes = 4u << 20;
+void* arena_block_alloc(size_t bytes);
+void arena_block_free(void* p, size_t bytes);
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) {
+    if (n > SIZE_MAX / sizeof(T)) throw std::bad_alloc();
+    return static_cast<T*>(arena_block_alloc(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) { arena_block_free(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const HugePageAllocator<U>&) const { return false; }
 };
 
 class Arena {
@@ -81,6 +126,30 @@ class Arena {
   bool scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
                   size_t end, TopK* top, const ScanFilter& filter) const;
 
+  // The sketch (see above). prepare_sketch() builds it when this arena qualifies (f32,
+  // 16 <= dim <= kSketchMaxDim, at least kSketchMinRows rows, not disabled) and is a no-op
+  // otherwise or once built; from then on upsert / remove keep it current. Not thread-safe:
+  // call it where the owner may modify the arena, before a scan.
+  void prepare_sketch();
+  bool has_sketch() const { return sketch_; }
+  // What a scan needs of the query; usable() is false for a query the sketch cannot bound
+  // (non-finite values, a zero query under cosine) or a metric it does not serve.
+  struct SketchQuery {
+    std::vector<int16_t> codes;
+    Metric metric = Metric::l2;
+    float scale = 0;
+    double qt2 = 0;     // |q~|^2
+    double err = 0;     // |q - q~|, rounded up
+    double qnorm = 0;   // |q|
+    double margin = 0;  // relative (l2) or absolute (cosine) slack on the bound
+    bool ok = false;
+    bool usable() const { return ok; }
+  };
+  static SketchQuery sketch_query(Metric metric, const float* q, size_t dim);
+  // scan_range using the sketch: the same rows, ids and distances as scan_range.
+  bool scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const float* query, size_t begin,
+                         size_t end, TopK* top, const ScanFilter& filter) const;
+
   // Bytes held (rows, ids and the id map), for memory reports.
   size_t memory_bytes() const;
 
@@ -95,7 +164,21 @@ class Arena {
   bool mapped_ = false;                        // data_ is an mmap'ed block (see arena.cc)
   std::vector<int64_t> ids_;                   // slot -> id
   std::unordered_map<int64_t, size_t> slots_;  // id -> slot
+
+  struct SketchRow {
+    float scale;        // s
+    float err;          // |x - s*c|, rounded up; +inf for a row with non-finite values
+    float norm;         // |x|
+    uint32_t codes_sq;  // sum c_i^2
+  };
+  void sketch_set(size_t slot);  // codes and meta of the row stored at `slot`
+  bool sketch_ = false;
+  std::vector<int8_t, HugePageAllocator<int8_t>> codes_;        // size() * dim_ codes, slot order
+  std::vector<SketchRow, HugePageAllocator<SketchRow>> smeta_;  // size() rows
 };
+
+// Arenas smaller than this are scanned without a sketch (a scan of them is already short).
+constexpr size_t kSketchMinRows = 2048;
 
 // Bytes per row for a column of `dim` elements (u1: bits) of `dtype`.
 size_t arena_row_bytes(Dtype dtype, size_t dim);

@@ -1049,6 +1049,7 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
   size_t kk = (k < 0 || uint64_t(k) > n) ? n : size_t(k);
   if (kk == 0) return SQLITE_OK;
   TopK top(kk);
+  ix->arena->prepare_sketch();  // built once, for large arenas (core/arena.h)
   scan_topk(kt, *ix->arena, q.data(), &top);
   std::vector<TopK::Item> items(top.size());
   const size_t got = top.take_sorted(items.data());

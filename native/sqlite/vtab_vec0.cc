@@ -1288,8 +1288,9 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   if (rc != SQLITE_OK) return rc;
   std::vector<const Group*> groups;  // the selected partitions with rows
   size_t total = 0;
-  auto take = [&](const Group& g) {
+  auto take = [&](Group& g) {
     if (!g.arenas[static_cast<size_t>(col)].empty()) {
+      g.arenas[static_cast<size_t>(col)].prepare_sketch();  // built once, for large float arenas
       groups.push_back(&g);
       total += g.arenas[static_cast<size_t>(col)].size();
     }
@@ -1300,7 +1301,7 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     auto git = t->cache.group_of.find(exact);
     if (git != t->cache.group_of.end()) take(t->cache.groups[static_cast<size_t>(git->second)]);
   } else if (exact_kind == 0) {
-    for (const Group& g : t->cache.groups) {
+    for (Group& g : t->cache.groups) {
       bool ok = true;
       for (const auto& pf : pfilters) ok = ok && vec0cols::part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
       if (ok) take(g);

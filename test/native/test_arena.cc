@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <utility>
 #include <vector>
@@ -184,6 +185,164 @@ void test_scan(size_t n, size_t dim, const char* label) {
   check(got.size() == n, "%s: k > n returns n rows", label);
 }
 
+
+// ---- the int8 sketch: a pre-filtered scan returns exactly what a full scan returns ----------
+//
+// Two arenas hold the same rows; only one calls prepare_sketch(). For every query the two
+// scan_topk results must agree in ids, order and distance bits. Data kinds, chosen to stress
+// the bounds: uniform, clustered (many near ties), duplicated rows (exact ties, distance 0),
+// integer-valued rows (zero quantization error), rows of very different magnitudes
+// (1e-30 .. 1e30, subnormals, zeros), and rows with NaN / inf elements.
+enum DataKind { kUniform, kClustered, kDuplicates, kIntegers, kMagnitudes, kNonFinite };
+
+void fill_row(DataKind kind, size_t dim, size_t r, const std::vector<float>& centers, float* x) {
+  switch (kind) {
+    case kUniform:
+      for (size_t i = 0; i < dim; i++) x[i] = rndf();
+      break;
+    case kClustered: {
+      const float* c = centers.data() + (rnd() % 8) * dim;
+      for (size_t i = 0; i < dim; i++) x[i] = c[i] + 1e-3f * rndf();
+      break;
+    }
+    case kDuplicates: {
+      const float* c = centers.data() + (r % 8) * dim;  // eight distinct rows, repeated
+      std::memcpy(x, c, dim * sizeof(float));
+      break;
+    }
+    case kIntegers:
+      for (size_t i = 0; i < dim; i++) x[i] = static_cast<float>(static_cast<int>(rnd() % 255) - 127);
+      break;
+    case kMagnitudes: {
+      static const float scales[] = {1e-30f, 1e-6f, 1.0f, 3.0f, 1e6f, 1e30f, 1e-40f, 0.0f};
+      const float sc = scales[rnd() % 8];
+      for (size_t i = 0; i < dim; i++) x[i] = sc * rndf();
+      if (r % 5 == 0) x[rnd() % dim] = 1e4f;  // one large element among small ones
+      break;
+    }
+    case kNonFinite:
+      for (size_t i = 0; i < dim; i++) x[i] = rndf();
+      if (r % 7 == 0) x[rnd() % dim] = std::numeric_limits<float>::infinity();
+      if (r % 11 == 0) x[rnd() % dim] = std::numeric_limits<float>::quiet_NaN();
+      break;
+  }
+}
+
+bool same_items(const std::vector<TopK::Item>& a, const std::vector<TopK::Item>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++)
+    if (a[i].id != b[i].id || std::memcmp(&a[i].distance, &b[i].distance, sizeof(float)) != 0) {
+      if (std::getenv("VERBOSE"))
+        std::printf("  item %zu: want id %lld d %.9g, got id %lld d %.9g\n", i, (long long)a[i].id,
+                    double(a[i].distance), (long long)b[i].id, double(b[i].distance));
+      return false;
+    }
+  return true;
+}
+
+void knn(const Arena& a, Metric m, const float* q, size_t k, const ScanFilter* f, std::vector<TopK::Item>* out) {
+  TopK top(k);
+  scan_topk(kernels(), a, m, q, f, &top);
+  out->resize(top.size());
+  out->resize(top.take_sorted(out->data()));
+}
+
+void test_sketch(DataKind kind, size_t n, size_t dim, const char* label) {
+  std::vector<float> centers(8 * dim);
+  for (float& c : centers) c = rndf();
+  Arena plain(Dtype::f32, dim), sk(Dtype::f32, dim);
+  std::vector<float> x(dim);
+  for (size_t r = 0; r < n; r++) {
+    fill_row(kind, dim, r, centers, x.data());
+    plain.upsert(static_cast<int64_t>(r) * 3 + 1, x.data());
+    sk.upsert(static_cast<int64_t>(r) * 3 + 1, x.data());
+  }
+  sk.prepare_sketch();
+  check(sk.has_sketch(), "%s: sketch built", label);
+  // `plain` must scan without a sketch: rebuild it row by row into a fresh arena that never
+  // calls prepare_sketch().
+  Arena ref(Dtype::f32, dim);
+  for (size_t s = 0; s < plain.size(); s++) ref.upsert(plain.id_at(s), plain.row_at(s));
+  check(!ref.has_sketch(), "%s: reference arena has no sketch", label);
+
+  auto compare = [&](const char* what) {
+    for (Metric m : {Metric::l2, Metric::cos}) {
+      for (size_t qi = 0; qi < 12; qi++) {
+        std::vector<float> q(dim);
+        if (qi < 4) {
+          const size_t slot = rnd() % ref.size();  // a stored row: distance 0 and its ties
+          std::memcpy(q.data(), ref.row_at(slot), dim * sizeof(float));
+        } else if (qi == 4) {
+          std::fill(q.begin(), q.end(), 0.0f);  // zero query (cosine: no rows)
+        } else if (qi == 5) {
+          for (float& v : q) v = 1e20f * rndf();
+        } else {
+          fill_row(kind == kNonFinite ? kUniform : kind, dim, qi, centers, q.data());
+          if (qi % 3 == 0) for (float& v : q) v += 1e-4f * rndf();
+        }
+        for (size_t k : {size_t(1), size_t(10), size_t(100)}) {
+          std::vector<TopK::Item> want, got;
+          knn(ref, m, q.data(), k, nullptr, &want);
+          knn(sk, m, q.data(), k, nullptr, &got);
+          check(same_items(want, got), "%s %s: %s query %zu k=%zu (%zu vs %zu rows%s)", label, what,
+                m == Metric::l2 ? "l2" : "cos", qi, k, want.size(), got.size(),
+                !want.empty() && !got.empty() && want[0].id != got[0].id ? ", first id differs" : "");
+        }
+        // A slot bitmap and distance bounds, applied inside the pre-filtered scan.
+        std::vector<uint64_t> bits((ref.size() + 63) / 64, 0);
+        for (size_t s = 0; s < ref.size(); s++)
+          if (ref.id_at(s) % 2 == 1) bits[s / 64] |= uint64_t{1} << (s % 64);
+        std::vector<uint64_t> bits_sk((sk.size() + 63) / 64, 0);
+        for (size_t s = 0; s < sk.size(); s++)
+          if (sk.id_at(s) % 2 == 1) bits_sk[s / 64] |= uint64_t{1} << (s % 64);
+        std::vector<TopK::Item> all;
+        knn(ref, m, q.data(), 50, nullptr, &all);
+        ScanFilter f, fs;
+        f.allowed = bits.data();
+        fs.allowed = bits_sk.data();
+        if (all.size() > 20) {
+          f.has_lo = fs.has_lo = true;
+          f.lo = fs.lo = all[5].distance;
+          f.has_hi = fs.has_hi = true;
+          f.hi_strict = fs.hi_strict = true;
+          f.hi = fs.hi = all[all.size() - 1].distance;
+        }
+        std::vector<TopK::Item> want, got;
+        knn(ref, m, q.data(), 10, &f, &want);
+        knn(sk, m, q.data(), 10, &fs, &got);
+        check(same_items(want, got), "%s %s: %s query %zu with bitmap and bounds", label, what,
+              m == Metric::l2 ? "l2" : "cos", qi);
+      }
+    }
+  };
+  compare("after build");
+  // Writes after the build keep the sketch current: overwrite, insert and remove rows.
+  for (size_t i = 0; i < n / 4; i++) {
+    const int64_t id = static_cast<int64_t>(rnd() % n) * 3 + 1;
+    if (i % 3 == 0) {
+      ref.remove(id);
+      sk.remove(id);
+    } else {
+      fill_row(kind, dim, i, centers, x.data());
+      const int64_t nid = i % 3 == 1 ? id : static_cast<int64_t>(n + i) * 3 + 2;
+      ref.upsert(nid, x.data());
+      sk.upsert(nid, x.data());
+    }
+  }
+  check(sk.has_sketch() && sk.size() == ref.size(), "%s: sketch kept through writes", label);
+  compare("after writes");
+  // Copies and moves carry the sketch along.
+  Arena copy(sk);
+  Arena moved(std::move(copy));
+  check(moved.has_sketch(), "%s: copy + move keep the sketch", label);
+  std::vector<float> q(dim);
+  fill_row(kUniform, dim, 0, centers, q.data());
+  std::vector<TopK::Item> want, got;
+  knn(ref, Metric::l2, q.data(), 10, nullptr, &want);
+  knn(moved, Metric::l2, q.data(), 10, nullptr, &got);
+  check(same_items(want, got), "%s: moved copy scans the same", label);
+}
+
 }  // namespace
 
 int main() {
@@ -192,9 +351,19 @@ int main() {
     std::printf("%s\n", err);
     return 1;
   }
+  if (const char* seed = std::getenv("VECSQLITE_SEED")) g_state = std::strtoull(seed, nullptr, 10);
+  std::printf("test_arena: seed %llu (VECSQLITE_SEED)\n", static_cast<unsigned long long>(g_state));
   test_storage();
   test_scan(3000, 16, "small (one thread)");
   test_scan(70000, 96, "26 MiB (threaded)");
+  test_sketch(kUniform, 3000, 64, "sketch uniform");
+  test_sketch(kClustered, 4000, 128, "sketch clustered");
+  test_sketch(kDuplicates, 2500, 48, "sketch duplicates");
+  test_sketch(kIntegers, 3000, 17, "sketch integers");
+  test_sketch(kMagnitudes, 3000, 40, "sketch magnitudes");
+  test_sketch(kNonFinite, 2100, 33, "sketch non-finite");
+  test_sketch(kUniform, 3000, 8192, "sketch 8192 dims");
+  test_sketch(kClustered, 40000, 128, "sketch 20 MiB (threaded)");
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }
