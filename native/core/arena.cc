@@ -2,6 +2,7 @@
 #include "core/arena.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -265,6 +266,8 @@ bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, 
 // ---- the int8 sketch (arena.h) ------------------------------------------------------------
 
 namespace {
+std::atomic<int64_t> g_sk_builds{0}, g_sk_scans{0}, g_sk_rows{0}, g_sk_rechecked{0};
+
 bool sketch_enabled() {
   static const bool on = [] {
     const char* e = std::getenv("VECSQLITE_SKETCH");
@@ -409,6 +412,7 @@ void Arena::prepare_sketch() {
   for (size_t p = started + 1; p < parts; p++) run(p);
   for (auto& th : threads) th.join();
   sketch_ = true;
+  g_sk_builds.fetch_add(1, std::memory_order_relaxed);
 }
 
 Arena::SketchQuery Arena::sketch_query(Metric metric, const float* q, size_t dim) {
@@ -438,6 +442,7 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
   if (end > ids_.size()) end = ids_.size();
   const bool l2 = sq.metric == Metric::l2;
   const double qs = sq.scale, qt = std::sqrt(sq.qt2) * (1 + 1e-9);
+  int64_t rechecked = 0;
   auto limit = [&filter, top] {
     const float t = top->threshold();
     return filter.has_hi && filter.hi < t ? double(filter.hi) : double(t);
@@ -468,6 +473,7 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
         if (lb > t + sq.margin) continue;
       }
       float d;
+      rechecked++;
       block_distance(kt, sq.metric, Dtype::f32, query, data_ + s * row_bytes_, dim_, 1, &d);
       if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) continue;
       if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) continue;
@@ -475,7 +481,14 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
       t = limit();
     }
   }
+  g_sk_scans.fetch_add(1, std::memory_order_relaxed);
+  g_sk_rows.fetch_add(static_cast<int64_t>(end > begin ? end - begin : 0), std::memory_order_relaxed);
+  g_sk_rechecked.fetch_add(rechecked, std::memory_order_relaxed);
   return true;
+}
+
+SketchStats sketch_stats() {
+  return SketchStats{g_sk_builds.load(), g_sk_scans.load(), g_sk_rows.load(), g_sk_rechecked.load()};
 }
 
 bool scan_topk(const KernelTable& kt, const Arena& a, Metric metric, const void* q, const ScanFilter* filter,

@@ -180,6 +180,13 @@ class Arena {
 // Arenas smaller than this are scanned without a sketch (a scan of them is already short).
 constexpr size_t kSketchMinRows = 2048;
 
+// Process-wide sketch counters (atomics, every thread and connection): sketches built, scan
+// ranges that used one, rows they covered and rows rechecked with the float32 kernel.
+struct SketchStats {
+  int64_t builds, scans, rows, rechecked;
+};
+SketchStats sketch_stats();
+
 // Bytes per row for a column of `dim` elements (u1: bits) of `dtype`.
 size_t arena_row_bytes(Dtype dtype, size_t dim);
 
