@@ -393,33 +393,20 @@ void cos_i8_block_avx512(const int8_t* q, const int8_t* base, size_t dim, size_t
 // ---- int16 query x int8 rows (the sketch pre-filter) ----------------------------------------
 // Exact: |q| <= 2047 and dim <= 8192 keep every lane and total inside int32 (kernels.h).
 void dot_i16i8_block_avx512(const int16_t* q, const int8_t* base, size_t dim, size_t count, int32_t* out) {
-  size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
-    const int8_t* x[4] = {base + r * dim, base + (r + 1) * dim, base + (r + 2) * dim, base + (r + 3) * dim};
+  // One row at a time, front to back (a single sequential stream; see the avx2 kernel).
+  for (size_t r = 0; r < count; r++) {
+    const int8_t* x = base + r * dim;
     __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-    __m512i s2 = _mm512_setzero_si512(), s3 = _mm512_setzero_si512();
     size_t i = 0;
+    for (; i + 64 <= dim; i += 64) {
+      s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(_mm512_loadu_si512(q + i), load_i16x32(x + i)));
+      s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(_mm512_loadu_si512(q + i + 32), load_i16x32(x + i + 32)));
+    }
     for (; i < dim; i += 32) {
       const __mmask32 m = dim - i >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << (dim - i)) - 1);
-      const __m512i qa = _mm512_maskz_loadu_epi16(m, q + i);
-      s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(qa, load_i16x32(x[0] + i, m)));
-      s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(qa, load_i16x32(x[1] + i, m)));
-      s2 = _mm512_add_epi32(s2, _mm512_madd_epi16(qa, load_i16x32(x[2] + i, m)));
-      s3 = _mm512_add_epi32(s3, _mm512_madd_epi16(qa, load_i16x32(x[3] + i, m)));
+      s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(m, q + i), load_i16x32(x + i, m)));
     }
-    out[r] = _mm512_reduce_add_epi32(s0);
-    out[r + 1] = _mm512_reduce_add_epi32(s1);
-    out[r + 2] = _mm512_reduce_add_epi32(s2);
-    out[r + 3] = _mm512_reduce_add_epi32(s3);
-  }
-  for (; r < count; r++) {
-    const int8_t* x = base + r * dim;
-    __m512i s = _mm512_setzero_si512();
-    for (size_t i = 0; i < dim; i += 32) {
-      const __mmask32 m = dim - i >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << (dim - i)) - 1);
-      s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(m, q + i), load_i16x32(x + i, m)));
-    }
-    out[r] = _mm512_reduce_add_epi32(s);
+    out[r] = _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
   }
 }
 
