@@ -7,8 +7,10 @@
 //   u1     32 bytes per ymm             u64 lanes                   vpxor, vpshufb nibble LUT, vpsadbw;
 //                                                                   popcnt tail
 //
-// Block kernels take four rows at a time: the query chunk is loaded once per four rows, each
-// row has its own accumulators, and the four sums are reduced together (reduce4).
+// Float block kernels take four rows at a time: the query chunk is loaded once per four rows,
+// each row has its own accumulators, and the four sums are reduced together (reduce4). The
+// int8 block kernels and the sketch's int16 x int8 kernel go one row at a time, front to back
+// (memory-bound: one sequential stream measured faster than four interleaved ones).
 // ODR: only intrinsics and our own headers are included; everything is file-local (see
 // internal.h). The only exported symbol is kernels_avx2_table().
 #if defined(__x86_64__) || defined(_M_X64)
@@ -305,54 +307,46 @@ CosParts cos_parts_i8_avx2(const int8_t* a, const int8_t* b, size_t n) {
   return CosParts{double(dot), double(aa), double(bb)};
 }
 
+// Block kernels: one row at a time, front to back, against the query widened to int16 once
+// (a single sequential stream measured 1.25x faster at 768 dims than four interleaved rows).
+// Up to kI8Chunk elements no lane can overflow (see kI8Chunk), so rows that long need no
+// draining; longer rows go through one_i8.
 template <int K>
-inline void four_i8(const int8_t* q, const int8_t* x0, size_t dim, int64_t tot[4]) {
-  const int8_t* x[4] = {x0, x0 + dim, x0 + 2 * dim, x0 + 3 * dim};
-  const size_t pf = 4 * dim < 1024 ? 1024 : 4 * dim;  // prefetch distance in bytes (>= 4 rows)
-  tot[0] = tot[1] = tot[2] = tot[3] = 0;
-  size_t i = 0;
-  while (i + 16 <= dim) {
-    const size_t end = dim - i < kI8Chunk ? dim : i + kI8Chunk;
-    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256(), s2 = _mm256_setzero_si256(),
-            s3 = _mm256_setzero_si256();
-    for (; i + 16 <= end; i += 16) {
-      // Same line of the next four rows, once per 64 bytes (see avx512.cc four_i8).
-      if ((i & 63) == 0) {
-        for (int j = 0; j < 4; j++) _mm_prefetch(reinterpret_cast<const char*>(x[j] + i + pf), _MM_HINT_T0);
-      }
-      const __m256i qa = load_i16x16(q + i);
-      s0 = step_i16x16<K>(s0, qa, load_i16x16(x[0] + i));
-      s1 = step_i16x16<K>(s1, qa, load_i16x16(x[1] + i));
-      s2 = step_i16x16<K>(s2, qa, load_i16x16(x[2] + i));
-      s3 = step_i16x16<K>(s3, qa, load_i16x16(x[3] + i));
+inline void block_i8(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
+  if (dim > kI8Chunk) {
+    for (size_t r = 0; r < count; r++) {
+      const float v = float(one_i8<K>(q, base + r * dim, dim));
+      out[r] = K == kDot ? -v : v;
     }
-    int32_t part[4];
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(part), reduce4_i32x8(s0, s1, s2, s3));
-    for (int j = 0; j < 4; j++) tot[j] += part[j];
+    return;
   }
-  if (i < dim) {
-    for (int j = 0; j < 4; j++) tot[j] += tail_i8<K>(q, x[j], i, dim);
+  alignas(32) int16_t q16[kI8Chunk];
+  for (size_t i = 0; i < dim; i++) q16[i] = q[i];
+  const size_t body = dim & ~size_t(15);
+  for (size_t r = 0; r < count; r++) {
+    const int8_t* x = base + r * dim;
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= body; i += 32) {
+      s0 = step_i16x16<K>(s0, _mm256_load_si256(reinterpret_cast<const __m256i*>(q16 + i)), load_i16x16(x + i));
+      s1 = step_i16x16<K>(s1, _mm256_load_si256(reinterpret_cast<const __m256i*>(q16 + i + 16)),
+                          load_i16x16(x + i + 16));
+    }
+    if (i < body) {
+      s0 = step_i16x16<K>(s0, _mm256_load_si256(reinterpret_cast<const __m256i*>(q16 + i)), load_i16x16(x + i));
+      i += 16;
+    }
+    const float v = float(int64_t(reduce_i32x8(_mm256_add_epi32(s0, s1))) + tail_i8<K>(q, x, i, dim));
+    out[r] = K == kDot ? -v : v;
   }
 }
 
 void l2sq_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
-    int64_t tot[4];
-    four_i8<kL2>(q, base + r * dim, dim, tot);
-    for (int j = 0; j < 4; j++) out[r + j] = float(tot[j]);
-  }
-  for (; r < count; r++) out[r] = float(one_i8<kL2>(q, base + r * dim, dim));
+  block_i8<kL2>(q, base, dim, count, out);
 }
 
 void dot_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
-  size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
-    int64_t tot[4];
-    four_i8<kDot>(q, base + r * dim, dim, tot);
-    for (int j = 0; j < 4; j++) out[r + j] = -float(tot[j]);
-  }
-  for (; r < count; r++) out[r] = -float(one_i8<kDot>(q, base + r * dim, dim));
+  block_i8<kDot>(q, base, dim, count, out);
 }
 
 void cos_i8_block_avx2(const int8_t* q, const int8_t* base, size_t dim, size_t count, float* out) {
