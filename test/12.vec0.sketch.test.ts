@@ -174,6 +174,29 @@ describe('vec0 KNN with the int8 sketch equals sqlite-vec 0.1.9', () => {
       [q], 'rowid IN');
   });
 
+  test('metadata filters of every selectivity use the sketch (row list or bitmap)', () => {
+    const [ours, ref] = both('create virtual table t using vec0(v float[48] distance_metric=cosine, tag integer)');
+    const gen = coarse(48);
+    const rand = rng(51);
+    const rows: number[][] = [];
+    for (let i = 1; i <= 4000; i++) rows.push(gen(rand, i));
+    for (const db of [ours, ref]) {
+      const ins = db.prepare('insert into t(rowid, v, tag) values (?, ?, ?)');
+      db.transaction(() => rows.forEach((r, i) => ins.run(BigInt(i + 1), f32(r), BigInt((i * 7919) % 1000))))();
+    }
+    const s0 = stats(ours);
+    for (let qi = 0; qi < 8; qi++) {
+      const q = f32(qi % 2 ? rows[qi * 31] : gen(rand, qi));
+      // 0.5%, 3%, 20% and 70% of the rows pass.
+      for (const limit of [5, 30, 200, 700]) {
+        compare(ours, ref, 'select rowid as id, distance from t where v match ? and k = 12 and tag < ?', [q, BigInt(limit)],
+          `tag < ${limit} query ${qi}`);
+      }
+    }
+    const s1 = stats(ours);
+    expect(s1.sketch_scans - s0.sketch_scans).toBeGreaterThanOrEqual(32);
+  });
+
   test('a partitioned table: each large partition keeps its own sketch', () => {
     const ddl = 'create virtual table t using vec0(p integer partition key, v float[24])';
     const [ours, ref] = both(ddl);

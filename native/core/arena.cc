@@ -297,7 +297,8 @@ inline double round_near(double r) {
   return (r + kMagic) - kMagic;
 }
 
-// Codes of `x` on the grid `scale * c`, |c| <= cmax, into out. Returns sum (x_i - s c_i)^2 in
+// The query's codes (int16; rows use the kernels' sketch_encode_f32): `x` on the grid
+// `scale * c`, |c| <= cmax, into out. Returns sum (x_i - s c_i)^2 in
 // double and sets *scale, *norm2 = |x|^2 and *csq = |c|^2. Zero or underflowing vectors get
 // s = 0 (all codes 0, error |x|^2). *norm2 is +inf or NaN when x has a non-finite element.
 // Four partial sums per quantity keep the dependency chains short.
@@ -357,20 +358,17 @@ double quantize(const float* x, size_t dim, int cmax, C* out, float* scale, doub
 
 void Arena::sketch_set(size_t slot) {
   const float* x = reinterpret_cast<const float*>(data_ + slot * row_bytes_);
-  int8_t* c = codes_.data() + slot * dim_;
+  SketchCodeInfo info;
+  kernels().sketch_encode_f32(x, dim_, codes_.data() + slot * dim_, &info);
   SketchRow& m = smeta_[slot];
-  float s;
-  double n2;
-  uint64_t csq;
-  const double e2 = quantize<int8_t>(x, dim_, 127, c, &s, &n2, &csq);
-  if (!in_float_range(n2)) {  // no bound: the row is always rechecked
+  if (!in_float_range(info.norm2)) {  // no bound: the row is always rechecked
     m = SketchRow{0, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity(), 0};
     return;
   }
-  m.scale = s;
-  m.err = round_up(std::sqrt(e2) * (1 + 1e-9));
-  m.norm = static_cast<float>(std::sqrt(n2));
-  m.codes_sq = static_cast<uint32_t>(csq);  // <= 127^2 * 8192 < 2^32
+  m.scale = info.scale;
+  m.err = round_up(std::sqrt(static_cast<double>(info.err2)) * (1 + 1e-7));
+  m.norm = static_cast<float>(std::sqrt(static_cast<double>(info.norm2)));
+  m.codes_sq = info.codes_sq;
 }
 
 void Arena::prepare_sketch() {
@@ -434,19 +432,47 @@ Arena::SketchQuery Arena::sketch_query(Metric metric, const float* q, size_t dim
   return sq;
 }
 
+bool Arena::sketch_excludes(const SketchQuery& sq, size_t slot, int32_t dot, double t, double qt) const {
+  const SketchRow& m = smeta_[slot];
+  const double ss = static_cast<double>(sq.scale) * m.scale * dot;
+  if (sq.metric == Metric::l2) {
+    // |q - x| >= |q~ - x~| - e_q - err: excluded when that exceeds t (1 + margin).
+    const double b = static_cast<double>(m.scale) * m.scale * m.codes_sq;
+    const double d2 = sq.qt2 + b - 2 * ss - 1e-12 * (sq.qt2 + b);  // 1e-12: double rounding
+    const double reach = t * (1 + sq.margin) + 1e-15 + sq.err + m.err;  // 1e-15: underflow
+    return d2 > reach * reach;
+  }
+  // cosine: q.x <= q~.x~ + |q~| err + e_q |x|; excluded when 1 - that / (|q| |x|) > t + margin.
+  const double lb = 1 - (ss + qt * m.err + sq.err * m.norm) / (sq.qnorm * m.norm);
+  return lb > t + sq.margin;  // false for NaN (a zero or unbounded row): rechecked
+}
+
+void Arena::recheck(const KernelTable& kt, Metric metric, const float* query, size_t slot, TopK* top,
+                    const ScanFilter& filter) const {
+  float d;
+  block_distance(kt, metric, Dtype::f32, query, data_ + slot * row_bytes_, dim_, 1, &d);
+  if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) return;
+  if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) return;
+  top->push(d, ids_[slot]);
+}
+
+namespace {
+// The admission limit of a pre-filtered scan: the k-th distance so far, or the upper distance
+// bound when that is smaller.
+double admission_limit(const TopK* top, const ScanFilter& filter) {
+  const float t = top->threshold();
+  return filter.has_hi && filter.hi < t ? double(filter.hi) : double(t);
+}
+}  // namespace
+
 bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const float* query, size_t begin,
                               size_t end, TopK* top, const ScanFilter& filter) const {
   const uint64_t* allowed = filter.allowed;
   constexpr size_t kBlock = 512;
   int32_t dots[kBlock];
   if (end > ids_.size()) end = ids_.size();
-  const bool l2 = sq.metric == Metric::l2;
-  const double qs = sq.scale, qt = std::sqrt(sq.qt2) * (1 + 1e-9);
+  const double qt = std::sqrt(sq.qt2) * (1 + 1e-9);
   int64_t rechecked = 0;
-  auto limit = [&filter, top] {
-    const float t = top->threshold();
-    return filter.has_hi && filter.hi < t ? double(filter.hi) : double(t);
-  };
   for (size_t start = begin; start < end; start += kBlock) {
     const size_t count = end - start < kBlock ? end - start : kBlock;
     if (allowed != nullptr) {
@@ -455,35 +481,57 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
       if (!any) continue;
     }
     kt.dot_i16i8_block(sq.codes.data(), codes_.data() + start * dim_, dim_, count, dots);
-    double t = limit();
+    double t = admission_limit(top, filter);
     for (size_t i = 0; i < count; i++) {
       const size_t s = start + i;
       if (allowed != nullptr && !((allowed[s / 64] >> (s % 64)) & 1)) continue;
-      const SketchRow& m = smeta_[s];
-      const double ss = qs * m.scale * dots[i];
-      if (l2) {
-        // Skip when |q~ - x~| - e_q - err > t (1 + margin): then the row's distance exceeds t.
-        const double b = static_cast<double>(m.scale) * m.scale * m.codes_sq;
-        const double d2 = sq.qt2 + b - 2 * ss - 1e-12 * (sq.qt2 + b);
-        const double reach = t * (1 + sq.margin) + 1e-15 + sq.err + m.err;  // 1e-15: underflow
-        if (d2 > reach * reach) continue;
-      } else {
-        // Skip when 1 - (q~.x~ + |q~| err + e_q |x|) / (|q| |x|) > t + margin.
-        const double lb = 1 - (ss + qt * m.err + sq.err * m.norm) / (sq.qnorm * m.norm);
-        if (lb > t + sq.margin) continue;
-      }
-      float d;
+      if (sketch_excludes(sq, s, dots[i], t, qt)) continue;
       rechecked++;
-      block_distance(kt, sq.metric, Dtype::f32, query, data_ + s * row_bytes_, dim_, 1, &d);
-      if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) continue;
-      if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) continue;
-      top->push(d, ids_[s]);
-      t = limit();
+      recheck(kt, sq.metric, query, s, top, filter);
+      t = admission_limit(top, filter);
     }
   }
   g_sk_scans.fetch_add(1, std::memory_order_relaxed);
   g_sk_rows.fetch_add(static_cast<int64_t>(end > begin ? end - begin : 0), std::memory_order_relaxed);
   g_sk_rechecked.fetch_add(rechecked, std::memory_order_relaxed);
+  return true;
+}
+
+bool Arena::scan_slots(const KernelTable& kt, Metric metric, const void* query, const SketchQuery* sq,
+                       const size_t* slots, size_t n, TopK* top, const ScanFilter& filter) const {
+  if (sq != nullptr && sq->usable() && sketch_ && sq->metric == metric) {
+    const float* fq = static_cast<const float*>(query);
+    const double qt = std::sqrt(sq->qt2) * (1 + 1e-9);
+    int64_t rechecked = 0;
+    for (size_t i = 0; i < n; i++) {
+      const size_t s = slots[i];
+      int32_t dot;
+      kt.dot_i16i8_block(sq->codes.data(), codes_.data() + s * dim_, dim_, 1, &dot);
+      if (sketch_excludes(*sq, s, dot, admission_limit(top, filter), qt)) continue;
+      rechecked++;
+      recheck(kt, metric, fq, s, top, filter);
+    }
+    g_sk_scans.fetch_add(1, std::memory_order_relaxed);
+    g_sk_rows.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+    g_sk_rechecked.fetch_add(rechecked, std::memory_order_relaxed);
+    return true;
+  }
+  // Gathered into contiguous blocks for the block kernel.
+  constexpr size_t kGather = 256;
+  const size_t dim_arg = dtype_ == Dtype::u1 ? row_bytes_ : dim_;
+  std::vector<uint8_t> gather(kGather * row_bytes_);
+  float dist[kGather];
+  for (size_t at = 0; at < n; at += kGather) {
+    const size_t cnt = n - at < kGather ? n - at : kGather;
+    for (size_t r = 0; r < cnt; r++) std::memcpy(gather.data() + r * row_bytes_, row_at(slots[at + r]), row_bytes_);
+    if (!block_distance(kt, metric, dtype_, query, gather.data(), dim_arg, cnt, dist)) return false;
+    for (size_t r = 0; r < cnt; r++) {
+      const float d = dist[r];
+      if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) continue;
+      if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) continue;
+      top->push(d, ids_[slots[at + r]]);
+    }
+  }
   return true;
 }
 

@@ -149,6 +149,12 @@ class Arena {
   // scan_range using the sketch: the same rows, ids and distances as scan_range.
   bool scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const float* query, size_t begin,
                          size_t end, TopK* top, const ScanFilter& filter) const;
+  // The nearest among the listed slots (any order), with `filter`'s distance bounds (its
+  // bitmap is not used): gathered into blocks for the block kernel, or, given a usable `sq` on
+  // an arena that keeps a sketch, bounded per slot from the codes with the candidates
+  // rechecked. Returns false for a (metric, dtype) pair without a kernel.
+  bool scan_slots(const KernelTable& kt, Metric metric, const void* query, const SketchQuery* sq,
+                  const size_t* slots, size_t n, TopK* top, const ScanFilter& filter) const;
 
   // Bytes held (rows, ids and the id map), for memory reports.
   size_t memory_bytes() const;
@@ -172,6 +178,12 @@ class Arena {
     uint32_t codes_sq;  // sum c_i^2
   };
   void sketch_set(size_t slot);  // codes and meta of the row stored at `slot`
+  // True when the sketch proves slot's distance exceeds `t` (the admission limit); `dot` is
+  // the codes' inner product with the query's, `qt` = |q~| rounded up.
+  bool sketch_excludes(const SketchQuery& sq, size_t slot, int32_t dot, double t, double qt) const;
+  // The float32 distance of `slot`, offered to `top` when inside filter's bounds.
+  void recheck(const KernelTable& kt, Metric metric, const float* query, size_t slot, TopK* top,
+               const ScanFilter& filter) const;
   bool sketch_ = false;
   std::vector<int8_t, HugePageAllocator<int8_t>> codes_;        // size() * dim_ codes, slot order
   std::vector<SketchRow, HugePageAllocator<SketchRow>> smeta_;  // size() rows

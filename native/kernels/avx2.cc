@@ -497,6 +497,8 @@ void hamming_u1_block_avx2(const uint8_t* q, const uint8_t* base, size_t nbytes,
   for (; r < count; r++) out[r] = float(hamming_u1_avx2(q, base + r * nbytes, nbytes));
 }
 
+#include "kernels/sketch_encode_avx2.inc"
+
 const KernelTable kTable = {
     Isa::avx2,
     l2sq_f32_avx2, dot_f32_avx2, l1_f32_avx2, cos_parts_f32_avx2,
@@ -506,6 +508,7 @@ const KernelTable kTable = {
     l2sq_i8_block_avx2, dot_i8_block_avx2, cos_i8_block_avx2,
     hamming_u1_block_avx2,
     dot_i16i8_block_avx2,
+    sketch_encode_f32_avx2,
 };
 
 }  // namespace

@@ -510,6 +510,8 @@ void hamming_u1_block_avx512(const uint8_t* q, const uint8_t* base, size_t nbyte
   for (; r < count; r++) out[r] = float(hamming_u1_avx512(q, base + r * nbytes, nbytes));
 }
 
+#include "kernels/sketch_encode_avx2.inc"
+
 const KernelTable kTable = {
     Isa::avx512,
     l2sq_f32_avx512, dot_f32_avx512, l1_f32_avx512, cos_parts_f32_avx512,
@@ -519,6 +521,7 @@ const KernelTable kTable = {
     l2sq_i8_block_avx512, dot_i8_block_avx512, cos_i8_block_avx512,
     hamming_u1_block_avx512,
     dot_i16i8_block_avx512,
+    sketch_encode_f32_avx2,
 };
 
 }  // namespace

@@ -48,6 +48,14 @@ struct CosParts {
   double bb;    // |b|^2
 };
 
+// What sketch_encode_f32 reports of one float32 row x (see core/arena.h for its use).
+struct SketchCodeInfo {
+  float scale;        // s (0 for a zero, underflowing or non-finite row)
+  float err2;         // >= sum (x_i - s c_i)^2, the exact value (in reals), by at most ~0.1%
+  float norm2;        // sum x_i^2 in float32 (relative error <= (dim + 16) * 2^-24)
+  uint32_t codes_sq;  // sum c_i^2, exact
+};
+
 struct KernelTable {
   Isa isa;
 
@@ -82,6 +90,10 @@ struct KernelTable {
   // dim <= kSketchMaxDim (128 * 2047 * 8192 < 2^31).
   void (*dot_i16i8_block)(const int16_t* q, const int8_t* base, size_t dim, size_t count,
                           int32_t* out);
+  // The sketch's row encoder: codes c_i = round(x_i / s) clamped to +-127, s = max|x_i| / 127,
+  // and the row's bounds (SketchCodeInfo). Zero, underflowing or non-finite rows get s = 0
+  // and all-zero codes, as do rows whose float32 norm2 overflows (norm2 is then +inf or NaN).
+  void (*sketch_encode_f32)(const float* x, size_t dim, int8_t* codes, SketchCodeInfo* out);
 };
 constexpr int kSketchQueryMax = 2047;
 constexpr size_t kSketchMaxDim = 8192;

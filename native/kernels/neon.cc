@@ -360,6 +360,8 @@ void hamming_u1_block_neon(const uint8_t* q, const uint8_t* base, size_t nbytes,
   for (; r < count; r++) out[r] = float(hamming_u1_neon(q, base + r * nbytes, nbytes));
 }
 
+#include "kernels/sketch_encode.inc"
+
 const KernelTable kTable = {
     Isa::neon,
     l2sq_f32_neon, dot_f32_neon, l1_f32_neon, cos_parts_f32_neon,
@@ -369,6 +371,7 @@ const KernelTable kTable = {
     l2sq_i8_block_neon, dot_i8_block_neon, cos_i8_block_neon,
     hamming_u1_block_neon,
     dot_i16i8_block_neon,
+    sketch_encode_f32_portable,
 };
 
 }  // namespace

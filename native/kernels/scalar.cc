@@ -114,6 +114,8 @@ void hamming_u1_block_scalar(const uint8_t* q, const uint8_t* base, size_t nbyte
   for (size_t r = 0; r < count; r++) out[r] = float(hamming_u1_scalar(q, base + r * nbytes, nbytes));
 }
 
+#include "kernels/sketch_encode.inc"
+
 const KernelTable kTable = {
     Isa::scalar,
     l2sq_f32_scalar, dot_f32_scalar, l1_f32_scalar, cos_parts_f32_scalar,
@@ -123,6 +125,7 @@ const KernelTable kTable = {
     l2sq_i8_block_scalar, dot_i8_block_scalar, cos_i8_block_scalar,
     hamming_u1_block_scalar,
     dot_i16i8_block_scalar,
+    sketch_encode_f32_portable,
 };
 
 }  // namespace

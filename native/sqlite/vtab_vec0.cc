@@ -1340,11 +1340,6 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     has = true;
     if (std::isnan(target)) return SQLITE_OK;  // no distance compares true with NaN
   }
-  auto in_bounds = [&bounds](float d) {
-    if (bounds.has_lo && !(bounds.lo_strict ? d > bounds.lo : d >= bounds.lo)) return false;
-    if (bounds.has_hi && !(bounds.hi_strict ? d < bounds.hi : d <= bounds.hi)) return false;
-    return true;
-  };
   TopK top(static_cast<size_t>(std::min<int64_t>(k, static_cast<int64_t>(total))));
   const Metric m = vc.dist == Dist::l2 ? Metric::l2 : vc.dist == Dist::l1 ? Metric::l1
                  : vc.dist == Dist::cosine ? Metric::cos : Metric::hamming;
@@ -1352,7 +1347,8 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   const bool use_bits = use_in || !mfilters.empty();
   const KernelTable& kt = kernels();
   AllowedRows allow;
-  std::vector<uint8_t> gather;
+  Arena::SketchQuery sq;  // for the selective-filter path (scan_topk_many makes its own)
+  bool sq_ready = false;
   std::vector<ScanJob> jobs;                       // the arenas to scan, with their filters
   std::vector<std::vector<uint64_t>> job_bits;     // dense allowed bitmaps, one per job
   job_bits.reserve(groups.size());
@@ -1364,22 +1360,14 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
     if (use_bits) {  // issue 6: metadata filters / rowid IN, evaluated before the top-k
       cols_knn_allowed(t, *gp, static_cast<size_t>(col), mfilters, use_in ? &allowed : nullptr, &allow);
       if (allow.empty()) continue;
-      if (!allow.dense) {  // selective filter: distances for the allowed rows only,
-        constexpr size_t kGather = 256;  // gathered into a contiguous block for the block kernel
-        const size_t rb = arena.row_bytes();
-        gather.resize(kGather * rb);
-        float gd[kGather];
-        int64_t gid[kGather];
-        for (size_t at = 0; at < allow.rows.size(); at += kGather) {
-          const size_t cnt = std::min(kGather, allow.rows.size() - at);
-          for (size_t r = 0; r < cnt; r++) {
-            std::memcpy(gather.data() + r * rb, allow.rows[at + r], rb);
-            gid[r] = allow.keys[at + r];
-          }
-          block_distance(kt, m, dtype_of(vc.type), q.bytes(), gather.data(), dim, cnt, gd);
-          for (size_t r = 0; r < cnt; r++)
-            if (in_bounds(gd[r])) top.push(gd[r], gid[r]);
+      if (!allow.dense) {  // selective filter: distances for the allowed rows only
+        const bool f32 = dtype_of(vc.type) == Dtype::f32;
+        if (f32 && !sq_ready && arena.has_sketch()) {
+          sq = Arena::sketch_query(m, q.f32(), dim);
+          sq_ready = true;
         }
+        arena.scan_slots(kt, m, q.bytes(), f32 && sq_ready ? &sq : nullptr, allow.slots.data(), allow.slots.size(),
+                         &top, bounds);
         continue;
       }
       job_bits.push_back(std::move(allow.bits));

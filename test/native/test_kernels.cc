@@ -243,6 +243,72 @@ void test_i16i8(const KernelTable& t, size_t n, int mode) {
   }
 }
 
+// ---- the sketch's row encoder: codes, scale and bounds against a double-precision check ----
+// mode 0: uniform; 1: magnitudes from 1e-30 to 1e30 with one large element; 2: zero row;
+// 3: a NaN or inf element. Codes must also equal the scalar table's (same rounding).
+void test_sketch_encode(const KernelTable& t, size_t n, int mode) {
+  const char* isa = isa_name(t.isa);
+  std::vector<float> xb(n + 1);
+  float* x = xb.data() + 1;
+  static const float scales[] = {1e-30f, 1e-6f, 1.0f, 1e6f, 1e30f};
+  const float sc = mode == 1 ? scales[next_u64() % 5] : 1.0f;
+  for (size_t i = 0; i < n; i++) x[i] = mode == 2 ? 0.0f : sc * next_f32();
+  if (mode == 1) x[next_u64() % n] = sc * 1000.0f;
+  if (mode == 3) x[next_u64() % n] = next_u64() % 2 ? __builtin_nanf("") : __builtin_inff();
+  std::vector<int8_t> codes(n + 1, 99), ref(n + 1, 99);
+  SketchCodeInfo info, rinfo;
+  t.sketch_encode_f32(x, n, codes.data(), &info);
+  kernels_for(Isa::scalar)->sketch_encode_f32(x, n, ref.data(), &rinfo);
+  check(codes[n] == 99, "sketch_encode_%s n=%zu wrote past the row", isa, n);
+  check(std::memcmp(codes.data(), ref.data(), n) == 0 && info.scale == rinfo.scale,
+        "sketch_encode_%s n=%zu mode=%d codes differ from scalar", isa, n, mode);
+  double exact_n2 = 0, amax = 0;
+  for (size_t i = 0; i < n; i++) {
+    exact_n2 += double(x[i]) * x[i];
+    amax = std::max(amax, std::fabs(double(x[i])));
+  }
+  if (mode == 3) {
+    check(!(info.norm2 <= 3.4e38f), "sketch_encode_%s n=%zu: non-finite row reports norm2 %g", isa, n, double(info.norm2));
+    return;
+  }
+  if (exact_n2 > 1e38) {  // beyond float: reported as +inf (the arena gives such rows no bound)
+    check(info.norm2 == __builtin_inff(), "sketch_encode_%s n=%zu: huge row norm2 %g", isa, n, double(info.norm2));
+    return;
+  }
+  check(std::fabs(info.norm2 - exact_n2) <= (n + 16) * 6e-8 * exact_n2 + 1e-44,
+        "sketch_encode_%s n=%zu mode=%d norm2 %.9g vs %.9g", isa, n, mode, double(info.norm2), exact_n2);
+  const bool used = exact_n2 >= 1e-30;  // the arena uses the bounds of rows in [1e-30, 1e30]
+  if (info.scale == 0) {
+    bool zero = true;
+    for (size_t i = 0; i < n; i++) zero = zero && codes[i] == 0;
+    check(zero && info.codes_sq == 0 && info.err2 >= float(exact_n2) * 0.999f,
+          "sketch_encode_%s n=%zu mode=%d zero scale: codes 0, err2 = |x|^2", isa, n, mode);
+    check(mode == 2 || amax / 127 < 1e-38, "sketch_encode_%s n=%zu mode=%d: scale 0 for a non-zero row", isa, n, mode);
+    return;
+  }
+  check(info.scale == float(amax) / 127.0f, "sketch_encode_%s n=%zu scale %.9g", isa, n, double(info.scale));
+  double e2 = 0;
+  uint64_t csq = 0;
+  bool in_range = true;
+  for (size_t i = 0; i < n; i++) {
+    in_range = in_range && codes[i] >= -127 && codes[i] <= 127;
+    const double e = double(x[i]) - double(info.scale) * codes[i];
+    e2 += e * e;
+    csq += uint64_t(int(codes[i]) * int(codes[i]));
+  }
+  check(in_range, "sketch_encode_%s n=%zu codes outside +-127", isa, n);
+  check(info.codes_sq == csq, "sketch_encode_%s n=%zu codes_sq %u vs %llu", isa, n, info.codes_sq,
+        static_cast<unsigned long long>(csq));
+  // The bound: never below the exact error, and no looser than the documented ~0.1%.
+  check(!used || (double(info.err2) >= e2 && double(info.err2) <= e2 * (1 + (n + 64) * 2.4e-7) + 1e-44),
+        "sketch_encode_%s n=%zu mode=%d err2 %.9g vs exact %.9g", isa, n, mode, double(info.err2), e2);
+  // Codes are the nearest grid points: each error within half a step (plus rounding).
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) worst = std::max(worst, std::fabs(double(x[i]) - double(info.scale) * codes[i]));
+  check(worst <= 0.5001 * info.scale, "sketch_encode_%s n=%zu worst element error %.3g of a step", isa, n,
+        worst / info.scale);
+}
+
 // ---- int8 ----
 void i8_fill(int8_t* p, size_t n, int mode) {
   for (size_t i = 0; i < n; i++) {
@@ -489,6 +555,7 @@ int main() {
       test_i8(*t, n, 0, 0);
       test_u1(*t, n);
       if (n <= kSketchMaxDim) test_i16i8(*t, n, 0);
+      if (n <= kSketchMaxDim) for (int mode = 0; mode < 4; mode++) test_sketch_encode(*t, n, mode);
     }
     test_i16i8(*t, kSketchMaxDim, 1);
     // Extreme int8 values at lengths that cross the int32 drain interval.
