@@ -503,8 +503,14 @@ bool Arena::scan_slots(const KernelTable& kt, Metric metric, const void* query, 
     const float* fq = static_cast<const float*>(query);
     const double qt = std::sqrt(sq->qt2) * (1 + 1e-9);
     int64_t rechecked = 0;
+    constexpr size_t kAhead = 8;  // listed slots are scattered: fetch their codes ahead
     for (size_t i = 0; i < n; i++) {
       const size_t s = slots[i];
+      if (i + kAhead < n) {
+        const char* p = reinterpret_cast<const char*>(codes_.data() + slots[i + kAhead] * dim_);
+        for (size_t b = 0; b < dim_; b += 64) __builtin_prefetch(p + b);
+        __builtin_prefetch(&smeta_[slots[i + kAhead]]);
+      }
       int32_t dot;
       kt.dot_i16i8_block(sq->codes.data(), codes_.data() + s * dim_, dim_, 1, &dot);
       if (sketch_excludes(*sq, s, dot, admission_limit(top, filter), qt)) continue;
