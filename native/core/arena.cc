@@ -157,9 +157,9 @@ void Arena::upsert(int64_t id, const void* row) {
   }
   const size_t slot = ids_.size();
   grow(slot + 1);
-  if (sketch_) {  // room first, so a failure leaves every array as it was
-    codes_.reserve(codes_.size() + dim_);
-    smeta_.reserve(smeta_.size() + 1);
+  if (sketch_) {  // room first (grown geometrically), so a failure leaves every array as it was
+    if (codes_.capacity() < codes_.size() + dim_) codes_.reserve(std::max(codes_.size() + dim_, codes_.capacity() * 3 / 2));
+    if (smeta_.capacity() < smeta_.size() + 1) smeta_.reserve(std::max(smeta_.size() + 1, smeta_.capacity() * 3 / 2));
   }
   ids_.push_back(id);
   try {
@@ -378,6 +378,8 @@ void Arena::prepare_sketch() {
   decltype(codes_) codes;
   decltype(smeta_) meta;
   try {
+    codes.reserve(cap_rows_ * dim_);  // the row block's headroom, so the next inserts do not copy
+    meta.reserve(cap_rows_);
     codes.resize(ids_.size() * dim_);
     meta.resize(ids_.size());
   } catch (const std::bad_alloc&) {
