@@ -174,7 +174,7 @@ describe('vec0 KNN with the int8 sketch equals sqlite-vec 0.1.9', () => {
       [q], 'rowid IN');
   });
 
-  test('metadata filters of every selectivity use the sketch (row list or bitmap)', () => {
+  test('metadata filters: results exact at every selectivity; lists of 16k rows or more and bitmaps use the sketch', () => {
     const [ours, ref] = both('create virtual table t using vec0(v float[48] distance_metric=cosine, tag integer)');
     const gen = coarse(48);
     const rand = rng(51);
@@ -189,12 +189,13 @@ describe('vec0 KNN with the int8 sketch equals sqlite-vec 0.1.9', () => {
       const q = f32(qi % 2 ? rows[qi * 31] : gen(rand, qi));
       // 0.5%, 3%, 20% and 70% of the rows pass.
       for (const limit of [5, 30, 200, 700]) {
-        compare(ours, ref, 'select rowid as id, distance from t where v match ? and k = 12 and tag < ?', [q, BigInt(limit)],
+        compare(ours, ref, 'select rowid as id, distance from t where v match ? and k = 5 and tag < ?', [q, BigInt(limit)],
           `tag < ${limit} query ${qi}`);
       }
     }
     const s1 = stats(ours);
-    expect(s1.sketch_scans - s0.sketch_scans).toBeGreaterThanOrEqual(32);
+    // 3%, 20% and 70% pass (120+ rows >= 16 k); the 0.5% list (20 rows) is scanned in full.
+    expect(s1.sketch_scans - s0.sketch_scans).toBeGreaterThanOrEqual(24);
   });
 
   test('a partitioned table: each large partition keeps its own sketch', () => {

@@ -501,7 +501,7 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
 
 bool Arena::scan_slots(const KernelTable& kt, Metric metric, const void* query, const SketchQuery* sq,
                        const size_t* slots, size_t n, TopK* top, const ScanFilter& filter) const {
-  if (sq != nullptr && sq->usable() && sketch_ && sq->metric == metric) {
+  if (sq != nullptr && sq->usable() && sketch_ && sq->metric == metric && top->capacity() <= n / 16) {
     const float* fq = static_cast<const float*>(query);
     const double qt = std::sqrt(sq->qt2) * (1 + 1e-9);
     int64_t rechecked = 0;
@@ -567,9 +567,10 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
     parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
   }
   // One quantized query for every arena that keeps a sketch (they share the column's dim).
+  // Not when k is a large part of the rows: nearly every row would be rechecked.
   Arena::SketchQuery sq;
   for (const ScanJob& j : jobs) {
-    if (j.arena->has_sketch()) {
+    if (j.arena->has_sketch() && top->capacity() <= rows / 16) {
       sq = Arena::sketch_query(metric, static_cast<const float*>(q), j.arena->dim());
       break;
     }
