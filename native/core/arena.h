@@ -133,7 +133,8 @@ class Arena {
   void prepare_sketch();
   bool has_sketch() const { return sketch_; }
   // What a scan needs of the query; usable() is false for a query the sketch cannot bound
-  // (non-finite values, a zero query under cosine) or a metric it does not serve.
+  // (|q|^2 outside [1e-30, 1e30]: zero, tiny, huge or non-finite) or a metric it does not
+  // serve (only l2 and cosine).
   struct SketchQuery {
     std::vector<int16_t> codes;
     Metric metric = Metric::l2;
