@@ -77,6 +77,29 @@ void release_block(uint8_t* p, size_t bytes, bool mapped) {
 }
 }  // namespace
 
+namespace {
+// Threads for work over `bytes` of rows: up to 4 from 16 MiB on (a scan is then bounded by the
+// machine's, not one core's, memory bandwidth), else 1.
+size_t thread_parts(size_t bytes) {
+  if (bytes < (16u << 20)) return 1;
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : (hc > 4 ? 4 : hc);
+}
+// Slot bitmap helpers (bit s of allowed[s / 64]).
+inline bool any_allowed(const uint64_t* allowed, size_t start, size_t count) {
+  for (size_t w = start / 64; w <= (start + count - 1) / 64; w++)
+    if (allowed[w] != 0) return true;
+  return false;
+}
+inline bool slot_allowed(const uint64_t* allowed, size_t s) { return (allowed[s / 64] >> (s % 64)) & 1; }
+// The reference's f32 comparisons against the filter's distance bounds.
+inline bool in_bounds(const ScanFilter& f, float d) {
+  if (f.has_lo && !(f.lo_strict ? d > f.lo : d >= f.lo)) return false;
+  if (f.has_hi && !(f.hi_strict ? d < f.hi : d <= f.hi)) return false;
+  return true;
+}
+}  // namespace
+
 Arena::~Arena() { release_block(data_, cap_rows_ * row_bytes_, mapped_); }
 
 Arena::Arena(const Arena& o)
@@ -233,12 +256,8 @@ bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, 
   const size_t dim_arg = dtype_ == Dtype::u1 ? row_bytes_ : dim_;
   for (size_t start = begin; start < end; start += kBlock) {
     const size_t count = end - start < kBlock ? end - start : kBlock;
-    if (allowed != nullptr) {
-      // Skip whole blocks with no allowed slot; mask the rest after computing.
-      bool any = false;
-      for (size_t w = start / 64; w <= (start + count - 1) / 64 && !any; w++) any = allowed[w] != 0;
-      if (!any) continue;
-    }
+    // Skip whole blocks with no allowed slot; mask the rest after computing.
+    if (allowed != nullptr && !any_allowed(allowed, start, count)) continue;
     if (!block_distance(kt, metric, dtype_, query, data_ + start * row_bytes_, dim_arg, count, dist)) {
       return false;
     }
@@ -246,17 +265,12 @@ bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, 
     if (allowed != nullptr) {
       for (size_t i = 0; i < count; i++) {
         const size_t s = start + i;
-        if (!((allowed[s / 64] >> (s % 64)) & 1)) dist[i] = std::numeric_limits<float>::quiet_NaN();
+        if (!slot_allowed(allowed, s)) dist[i] = std::numeric_limits<float>::quiet_NaN();
       }
     }
     if (bounds) {
-      for (size_t i = 0; i < count; i++) {
-        const float d = dist[i];
-        bool ok = true;
-        if (filter.has_lo) ok = filter.lo_strict ? d > filter.lo : d >= filter.lo;
-        if (ok && filter.has_hi) ok = filter.hi_strict ? d < filter.hi : d <= filter.hi;
-        if (!ok) dist[i] = std::numeric_limits<float>::quiet_NaN();
-      }
+      for (size_t i = 0; i < count; i++)
+        if (!in_bounds(filter, dist[i])) dist[i] = std::numeric_limits<float>::quiet_NaN();
     }
     top->push_block(dist, ids_.data() + start, 0, count);
   }
@@ -389,11 +403,7 @@ void Arena::prepare_sketch() {
   smeta_.swap(meta);
   // Large arenas are quantized by up to 4 threads (disjoint slot ranges), as scans are split.
   const size_t n = ids_.size();
-  size_t parts = 1;
-  if (n * row_bytes_ >= (16u << 20)) {
-    const unsigned hc = std::thread::hardware_concurrency();
-    parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
-  }
+  const size_t parts = thread_parts(n * row_bytes_);
   const size_t per = (n + parts - 1) / parts;
   auto run = [this, per, n](size_t p) {
     for (size_t slot = p * per; slot < n && slot < (p + 1) * per; slot++) sketch_set(slot);
@@ -453,9 +463,7 @@ void Arena::recheck(const KernelTable& kt, Metric metric, const float* query, si
                     const ScanFilter& filter) const {
   float d;
   block_distance(kt, metric, Dtype::f32, query, data_ + slot * row_bytes_, dim_, 1, &d);
-  if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) return;
-  if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) return;
-  top->push(d, ids_[slot]);
+  if (in_bounds(filter, d)) top->push(d, ids_[slot]);
 }
 
 namespace {
@@ -477,16 +485,12 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
   int64_t rechecked = 0;
   for (size_t start = begin; start < end; start += kBlock) {
     const size_t count = end - start < kBlock ? end - start : kBlock;
-    if (allowed != nullptr) {
-      bool any = false;
-      for (size_t w = start / 64; w <= (start + count - 1) / 64 && !any; w++) any = allowed[w] != 0;
-      if (!any) continue;
-    }
+    if (allowed != nullptr && !any_allowed(allowed, start, count)) continue;
     kt.dot_i16i8_block(sq.codes.data(), codes_.data() + start * dim_, dim_, count, dots);
     double t = admission_limit(top, filter);
     for (size_t i = 0; i < count; i++) {
       const size_t s = start + i;
-      if (allowed != nullptr && !((allowed[s / 64] >> (s % 64)) & 1)) continue;
+      if (allowed != nullptr && !slot_allowed(allowed, s)) continue;
       if (sketch_excludes(sq, s, dots[i], t, qt)) continue;
       rechecked++;
       recheck(kt, sq.metric, query, s, top, filter);
@@ -534,10 +538,7 @@ bool Arena::scan_slots(const KernelTable& kt, Metric metric, const void* query, 
     for (size_t r = 0; r < cnt; r++) std::memcpy(gather.data() + r * row_bytes_, row_at(slots[at + r]), row_bytes_);
     if (!block_distance(kt, metric, dtype_, query, gather.data(), dim_arg, cnt, dist)) return false;
     for (size_t r = 0; r < cnt; r++) {
-      const float d = dist[r];
-      if (filter.has_lo && !(filter.lo_strict ? d > filter.lo : d >= filter.lo)) continue;
-      if (filter.has_hi && !(filter.hi_strict ? d < filter.hi : d <= filter.hi)) continue;
-      top->push(d, ids_[slots[at + r]]);
+      if (in_bounds(filter, dist[r])) top->push(dist[r], ids_[slots[at + r]]);
     }
   }
   return true;
@@ -561,11 +562,7 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
     rows += j.arena->size();
     bytes += j.arena->size() * j.arena->row_bytes();
   }
-  size_t parts = 1;
-  if (bytes >= (16u << 20)) {
-    const unsigned hc = std::thread::hardware_concurrency();
-    parts = hc == 0 ? 1 : (hc > 4 ? 4 : hc);
-  }
+  const size_t parts = thread_parts(bytes);
   // One quantized query for every arena that keeps a sketch (they share the column's dim).
   // Not when k is a large part of the rows: nearly every row would be rechecked.
   Arena::SketchQuery sq;

@@ -116,16 +116,7 @@ CosParts cos_parts_f32_avx2(const float* a, const float* b, size_t n) {
                   reduce_f32x8(_mm256_add_ps(b0, b1))};
 }
 
-// Stores the first `left` (1..4, more counts as 4) of four row results.
-inline void store_rows(float* out, __m128 v, size_t left) {
-  if (left >= 4) {
-    _mm_storeu_ps(out, v);
-    return;
-  }
-  alignas(16) float tmp[4];
-  _mm_store_ps(tmp, v);
-  for (size_t j = 0; j < left; j++) out[j] = tmp[j];
-}
+#include "kernels/x86_rows.inc"
 
 template <int K>
 inline void block_f32(const float* q, const float* base, size_t dim, size_t count, float* out) {

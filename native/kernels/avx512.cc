@@ -119,16 +119,7 @@ CosParts cos_parts_f32_avx512(const float* a, const float* b, size_t n) {
                   reduce_f32x16(_mm512_add_ps(b0, b1))};
 }
 
-// Stores the first `left` (1..4, more counts as 4) of four row results.
-inline void store_rows(float* out, __m128 v, size_t left) {
-  if (left >= 4) {
-    _mm_storeu_ps(out, v);
-    return;
-  }
-  alignas(16) float tmp[4];
-  _mm_store_ps(tmp, v);
-  for (size_t j = 0; j < left; j++) out[j] = tmp[j];
-}
+#include "kernels/x86_rows.inc"
 
 // One query against rows of `dim` floats: four rows per pass, two accumulators per row.
 template <int K>
