@@ -1366,8 +1366,11 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
           sq = Arena::sketch_query(m, q.f32(), dim);
           sq_ready = true;
         }
-        arena.scan_slots(kt, m, q.bytes(), f32 && sq_ready ? &sq : nullptr, allow.slots.data(), allow.slots.size(),
-                         &top, bounds);
+        if (!arena.scan_slots(kt, m, q.bytes(), f32 && sq_ready ? &sq : nullptr, allow.slots.data(),
+                              allow.slots.size(), &top, bounds)) {
+          set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
+          return SQLITE_ERROR;
+        }
         continue;
       }
       job_bits.push_back(std::move(allow.bits));
