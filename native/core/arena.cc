@@ -42,7 +42,6 @@ void* arena_block_alloc(size_t bytes) {
   if (bytes >= kArenaMapBytes) {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, bytes, MADV_HUGEPAGE);  // advice only
     return p;
   }
 #endif
@@ -121,8 +120,8 @@ Arena::Arena(Arena&& o) noexcept
   o.ids_.clear();
   o.slots_.clear();
   o.sketch_ = false;
-  o.codes_.clear();
-  o.smeta_.clear();
+  o.codes_.release();
+  o.smeta_.release();
 }
 
 Arena& Arena::operator=(Arena o) noexcept {
@@ -193,8 +192,8 @@ void Arena::upsert(int64_t id, const void* row) {
   }
   std::memcpy(data_ + slot * row_bytes_, row, row_bytes_);
   if (sketch_) {
-    codes_.resize(codes_.size() + dim_);
-    smeta_.emplace_back();
+    codes_.resize(codes_.size() + dim_);  // room reserved above: cannot throw
+    smeta_.resize(smeta_.size() + 1);
     sketch_set(slot);
   }
 }
@@ -217,7 +216,7 @@ bool Arena::remove(int64_t id) {
   ids_.pop_back();
   if (sketch_) {
     codes_.resize(last * dim_);
-    smeta_.pop_back();
+    smeta_.resize(last);
   }
   return true;
 }
@@ -235,8 +234,8 @@ void Arena::clear() {
   ids_.clear();
   slots_.clear();
   sketch_ = false;
-  codes_ = decltype(codes_)();
-  smeta_ = decltype(smeta_)();
+  codes_.release();
+  smeta_.release();
 }
 
 void Arena::reserve(size_t rows) {
