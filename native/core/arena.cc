@@ -29,14 +29,6 @@ size_t arena_row_bytes(Dtype dtype, size_t dim) {
 
 Arena::Arena(Dtype dtype, size_t dim) : dtype_(dtype), dim_(dim), row_bytes_(arena_row_bytes(dtype, dim)) {}
 
-namespace {
-// Row blocks of this size and more live in their own mapping with transparent huge pages
-// requested (Linux): a 1M x 128 float arena then takes 256 page faults instead of 131072 while
-// it fills, and scans walk 2 MiB TLB entries. Smaller blocks, and other systems, use malloc.
-constexpr size_t kMapBytes = 4u << 20;
-
-}  // namespace
-
 void* arena_block_alloc(size_t bytes) {
 #if defined(__linux__)
   if (bytes >= kArenaMapBytes) {
@@ -146,7 +138,10 @@ void Arena::grow(size_t rows) {
   const size_t bytes = want * row_bytes_;
   if (row_bytes_ != 0 && bytes / row_bytes_ != want) throw std::bad_alloc();
 #if defined(__linux__)
-  if (bytes >= kMapBytes) {
+  // Row blocks of kArenaMapBytes and more live in their own mapping with transparent huge
+  // pages requested: a 1M x 128 float arena then takes 256 page faults instead of 131072 while
+  // it fills, and scans walk 2 MiB TLB entries. It grows by mremap (no copy).
+  if (bytes >= kArenaMapBytes) {
     const size_t old_bytes = cap_rows_ * row_bytes_;
     void* p;
     if (mapped_) {
@@ -315,8 +310,7 @@ inline double round_near(double r) {
 // double and sets *scale, *norm2 = |x|^2 and *csq = |c|^2. Zero or underflowing vectors get
 // s = 0 (all codes 0, error |x|^2). *norm2 is +inf or NaN when x has a non-finite element.
 // Four partial sums per quantity keep the dependency chains short.
-template <typename C>
-double quantize(const float* x, size_t dim, int cmax, C* out, float* scale, double* norm2, uint64_t* csq) {
+double quantize(const float* x, size_t dim, int cmax, int16_t* out, float* scale, double* norm2, uint64_t* csq) {
   float m[4] = {0, 0, 0, 0};
   double n[4] = {0, 0, 0, 0};
   size_t i = 0;
@@ -350,7 +344,7 @@ double quantize(const float* x, size_t dim, int cmax, C* out, float* scale, doub
     for (size_t l = 0; l < 4; l++) {
       double c = round_near(x[i + l] * inv);
       c = c > lim ? lim : c < -lim ? -lim : c;
-      out[i + l] = static_cast<C>(c);
+      out[i + l] = static_cast<int16_t>(c);
       const double d = x[i + l] - sd * c;
       e[l] += d * d;
       cc[l] += static_cast<int64_t>(c * c);
@@ -359,7 +353,7 @@ double quantize(const float* x, size_t dim, int cmax, C* out, float* scale, doub
   for (; i < dim; i++) {
     double c = round_near(x[i] * inv);
     c = c > lim ? lim : c < -lim ? -lim : c;
-    out[i] = static_cast<C>(c);
+    out[i] = static_cast<int16_t>(c);
     const double d = x[i] - sd * c;
     e[0] += d * d;
     cc[0] += static_cast<int64_t>(c * c);
@@ -431,7 +425,7 @@ Arena::SketchQuery Arena::sketch_query(Metric metric, const float* q, size_t dim
   sq.codes.resize(dim);
   double n2;
   uint64_t csq;
-  const double e2 = quantize<int16_t>(q, dim, kSketchQueryMax, sq.codes.data(), &sq.scale, &n2, &csq);
+  const double e2 = quantize(q, dim, kSketchQueryMax, sq.codes.data(), &sq.scale, &n2, &csq);
   if (!in_float_range(n2)) return sq;  // zero, tiny, huge or non-finite query: plain scan
   sq.qt2 = static_cast<double>(sq.scale) * sq.scale * static_cast<double>(csq);
   sq.err = std::sqrt(e2) * (1 + 1e-9);
