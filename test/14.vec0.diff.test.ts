@@ -43,7 +43,7 @@ function shadowDump(db: DB, name = 't'): unknown {
     rowids: db.prepare(`select rowid, id, chunk_id, chunk_offset from ${name}_rowids order by rowid`).all(),
     vectors: db.prepare(`select rowid, vectors from ${name}_vector_chunks00 order by rowid`).all(),
     // vecsqlite adds one key, its per-table write token (README: differences); the rest is equal.
-    info: db.prepare(`select key, value from ${name}_info where key != 'vecsqlite_write_token' order by key`).all(),
+    info: db.prepare(`select key, value from ${name}_info where key not like 'vecsqlite%' order by key`).all(),
     seq: db.prepare(`select name, seq from sqlite_sequence order by name`).all(),
     schema: db.prepare(`select type, name, sql from sqlite_master order by rowid`).all(),
   };

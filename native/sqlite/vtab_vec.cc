@@ -1245,11 +1245,11 @@ void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void vecStatsFn(sqlite3_context* ctx, int, sqlite3_value**) {
   const SketchStats sk = sketch_stats();
   char* s = sqlite3_mprintf("{\"full_builds\":%lld,\"blob_loads\":%lld,\"incremental_rows\":%lld,\"blob_writes\":%lld,"
-                            "\"vec0_loads\":%lld,\"sketch_builds\":%lld,\"sketch_scans\":%lld,"
+                            "\"vec0_loads\":%lld,\"vec0_refreshes\":%lld,\"sketch_builds\":%lld,\"sketch_scans\":%lld,"
                             "\"sketch_rows\":%lld,\"sketch_rechecked\":%lld}",
                             (long long)g_full_builds.load(), (long long)g_blob_loads.load(),
                             (long long)g_incremental_rows.load(), (long long)g_blob_writes.load(),
-                            (long long)vec0_cache_loads(), (long long)sk.builds, (long long)sk.scans,
+                            (long long)vec0_cache_loads(), (long long)vec0_refreshes(), (long long)sk.builds, (long long)sk.scans,
                             (long long)sk.rows, (long long)sk.rechecked);
   if (!s) { sqlite3_result_error_nomem(ctx); return; }
   sqlite3_result_text(ctx, s, -1, sqlite3_free);

@@ -57,9 +57,14 @@
 // the table replaces at xSync), the AUTOINCREMENT sequences of _rowids and _chunks (moved by
 // any implementation's inserts), and a fingerprint of the validity bitmaps (XOR of a hash per
 // chunk, kept current by every write; moved by any implementation's inserts and deletes).
-// Unchanged marker: the cache is kept; otherwise reloaded lazily. A table whose marker has no
-// token (never written by vecsqlite) reloads on every data_version change. The original's own
-// in-place UPDATEs do not move the marker (see README).
+// Unchanged marker: the cache is kept. Changed by vecsqlite commits only: the change log
+// ("<t>_info" key vecsqlite_change_log, vec0_changelog.h: per commit the chunks it touched and
+// the marker before and after) names the chunks to re-read, and only those are (refresh_from_log;
+// the validity fingerprint must then match the tables'). Otherwise, or when the chain of logged
+// commits is broken (a commit by the original in between, more commits than the log keeps), the
+// cache is reloaded whole, lazily. A table whose marker has no token (never written by
+// vecsqlite) reloads on every data_version change. The original's own in-place UPDATEs do not
+// move the marker (see README).
 //
 // k: no 4096 cap. k is limited only by the rows in the table (TopK allocates for what it keeps),
 // so `k = 1e9` costs as much as a full sort of the table, never more.
@@ -81,6 +86,7 @@
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
 #include "sqlite/freshness.h"
+#include "sqlite/vec0_changelog.h"
 #include "sqlite/vec0_columns.h"
 #include "sqlite/vec0_vector.h"
 #include "sqlite/vec0_writelog.h"
@@ -502,6 +508,16 @@ struct Vec0Table {
   bool in_write_txn = false, txn_checked = false;
   bool mutated = false;  // the current xUpdate has started changing tables, log or cache
   bool txn_mutated = false;  // some xUpdate of this transaction did
+  // For the change log (vec0_changelog.h): the chunks this transaction's writes touched, and
+  // the table's marker and validity fingerprint when it first wrote (txn_pre_ok: known).
+  std::set<int64_t> txn_chunks;
+  bool txn_pre_taken = false, txn_pre_ok = false;
+  Cache::Marker txn_pre;
+  uint64_t txn_pre_fp = 0;
+  void reset_txn_changes() {
+    txn_chunks.clear();
+    txn_pre_taken = txn_pre_ok = false;
+  }
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
     stmts.clear();
@@ -656,6 +672,19 @@ int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int
 
 std::atomic<int64_t> g_cache_loads{0};
 
+// max(0, largest rowid in _rowids, its sqlite_sequence value): see Cache::max_rowid.
+int read_max_rowid(Vec0Table* t, int64_t* out) {
+  const std::string sql = string_printf("SELECT max(0, coalesce((SELECT max(rowid) FROM \"%w\".\"%w\"), 0), "
+                                        "coalesce((SELECT seq FROM \"%w\".sqlite_sequence WHERE name = '%q'), 0))",
+                                        t->schema.c_str(), t->n_rowids.c_str(), t->schema.c_str(), t->n_rowids.c_str());
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+  else rc = rc == SQLITE_OK ? SQLITE_ERROR : rc;
+  sqlite3_finalize(st);
+  return rc;
+}
+
 // Rebuilds the cache from the chunk tables (they are the source of truth).
 int load_cache(Vec0Table* t) {
   g_cache_loads++;
@@ -796,13 +825,7 @@ int load_cache(Vec0Table* t) {
     });
   }
   // AUTOINCREMENT state of _rowids, including rows still in the write log.
-  sql = string_printf("SELECT max(0, coalesce((SELECT max(rowid) FROM \"%w\".\"%w\"), 0), "
-                      "coalesce((SELECT seq FROM \"%w\".sqlite_sequence WHERE name = '%q'), 0))",
-                      t->schema.c_str(), t->n_rowids.c_str(), t->schema.c_str(), t->n_rowids.c_str());
-  rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
-  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) c.max_rowid = sqlite3_column_int64(st, 0);
-  else rc = rc == SQLITE_OK ? SQLITE_ERROR : rc;
-  sqlite3_finalize(st);
+  rc = read_max_rowid(t, &c.max_rowid);
   if (rc != SQLITE_OK) {
     set_err(t, sqlite3_errmsg(t->db));
     c = Cache();
@@ -868,7 +891,7 @@ int read_validity_fp(Vec0Table* t, uint64_t* out) {
   return SQLITE_OK;
 }
 
-int write_token(Vec0Table* t) {
+int write_token(Vec0Table* t, int64_t* written) {
   sqlite3_stmt* st = nullptr;
   int rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(key, value) VALUES ('%s', ?) "
                                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -878,7 +901,202 @@ int write_token(Vec0Table* t) {
   int64_t token = 0;
   sqlite3_randomness(sizeof token, &token);
   sqlite3_bind_int64(st, 1, token);
+  *written = token;
   return step_done(t, st);
+}
+
+// ---- the change log (vec0_changelog.h) ------------------------------------------------------
+constexpr const char* kChangeLogKey = "vecsqlite_change_log";
+std::atomic<int64_t> g_refreshes{0};
+
+int read_change_log(Vec0Table* t, Vec0ChangeLog* out) {
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, string_printf("SELECT value FROM \"%w\".\"%w\" WHERE key = '%s'", t->schema.c_str(),
+                                    shadow(t, "info").c_str(), kChangeLogKey),
+                   &st);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+    out->decode(sqlite3_column_blob(st, 0), static_cast<size_t>(sqlite3_column_bytes(st, 0)));  // malformed: empty
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+// At xSync, after the write token: appends this commit (the chunks it touched, the marker
+// before and after) to the table's change log.
+int write_change_log(Vec0Table* t, int64_t token) {
+  Vec0Change ch;
+  ch.token = token;
+  ch.prev_token = t->txn_pre.token;
+  ch.pre = Vec0MarkerState{t->txn_pre.seq_rowids, t->txn_pre.seq_chunks, t->txn_pre_fp};
+  ch.recorded = t->txn_pre_ok && t->txn_pre.has_token && t->cache.valid && t->cache.has_marker &&
+                t->cache.marker.token == token;
+  if (ch.recorded) {
+    ch.post = Vec0MarkerState{t->cache.marker.seq_rowids, t->cache.marker.seq_chunks, t->cache.validity_fp};
+    ch.chunks.assign(t->txn_chunks.begin(), t->txn_chunks.end());
+  }
+  Vec0ChangeLog log;
+  int rc = read_change_log(t, &log);
+  if (rc != SQLITE_OK) return rc;
+  log.append(std::move(ch));
+  const std::string blob = log.encode();
+  sqlite3_stmt* st = nullptr;
+  rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(key, value) VALUES ('%s', ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                t->schema.c_str(), shadow(t, "info").c_str(), kChangeLogKey),
+               &st);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  return step_done(t, st);
+}
+
+// Re-reads the listed chunks into the cache (rows, vectors, metadata, text ids); chunks that
+// no longer exist are dropped. Any failure leaves the cache half-updated: the caller then
+// reloads it whole.
+int refresh_chunks(Vec0Table* t, const std::set<int64_t>& chunks) {
+  Cache& c = t->cache;
+  const int cs = t->cfg.chunk_size;
+  const size_t nv = t->cfg.vcols.size();
+  for (int64_t chunk : chunks) {
+    auto vit = c.validity.find(chunk);
+    if (vit == c.validity.end()) continue;
+    for (int j = 0; j < cs; j++) {
+      if (!(vit->second[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
+      const int64_t key = pos_key(chunk, j);
+      for (size_t i = 0; i < nv; i++) {
+        Arena* a = arena_ptr(c, key, i);
+        if (a != nullptr) a->remove(key);
+      }
+      auto r = c.rowid_at.find(key);
+      if (r == c.rowid_at.end()) continue;
+      auto pit = c.pos_of.find(r->second);
+      if (pit != c.pos_of.end() && pit->second == key) {
+        c.pos_of.erase(pit);
+        auto ti = c.text_of.find(r->second);
+        if (ti != c.text_of.end()) {
+          c.rowid_of_text.erase(ti->second);
+          c.text_of.erase(ti);
+        }
+      }
+      c.rowid_at.erase(r);
+    }
+    c.validity_fp ^= chunk_fp(chunk, vit->second.data(), vit->second.size());
+    c.validity.erase(vit);
+    cols_forget_chunk(c, chunk);
+  }
+  std::string sql = "SELECT validity, rowids";
+  for (size_t p = 0; p < t->cfg.pcols.size(); p++) sql += string_printf(", partition%02d", static_cast<int>(p));
+  sql += string_printf(" FROM \"%w\".\"%w\" WHERE chunk_id = ?", t->schema.c_str(), t->n_chunks.c_str());
+  std::vector<sqlite3_stmt*> stmts;
+  auto done = [&stmts](int rc) {
+    for (sqlite3_stmt* s : stmts) sqlite3_finalize(s);
+    return rc;
+  };
+  auto add = [&](const std::string& q) -> sqlite3_stmt* {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(t->db, q.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(s);
+      return nullptr;
+    }
+    stmts.push_back(s);
+    return s;
+  };
+  sqlite3_stmt* sc = add(sql);
+  if (sc == nullptr) return done(SQLITE_ERROR);
+  std::vector<sqlite3_stmt*> sv;
+  for (size_t i = 0; i < nv; i++) {
+    sqlite3_stmt* s = add(string_printf("SELECT vectors FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(),
+                                        t->n_vchunks[i].c_str()));
+    if (s == nullptr) return done(SQLITE_ERROR);
+    sv.push_back(s);
+  }
+  sqlite3_stmt* stext = nullptr;
+  if (t->cfg.text_pk) {
+    stext = add(string_printf("SELECT id FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(), t->n_rowids.c_str()));
+    if (stext == nullptr) return done(SQLITE_ERROR);
+  }
+  const size_t vbytes = static_cast<size_t>(cs / 8), rbytes = static_cast<size_t>(cs) * 8;
+  for (int64_t chunk : chunks) {
+    sqlite3_reset(sc);
+    sqlite3_bind_int64(sc, 1, chunk);
+    int rc = sqlite3_step(sc);
+    if (rc == SQLITE_DONE) continue;  // deleted
+    if (rc != SQLITE_ROW) return done(rc);
+    if (static_cast<size_t>(sqlite3_column_bytes(sc, 0)) != vbytes || static_cast<size_t>(sqlite3_column_bytes(sc, 1)) != rbytes)
+      return done(SQLITE_ERROR);
+    const uint8_t* vb = static_cast<const uint8_t*>(sqlite3_column_blob(sc, 0));
+    std::vector<uint8_t> v(vb, vb + vbytes);
+    std::vector<int64_t> ids(static_cast<size_t>(cs));
+    std::memcpy(ids.data(), sqlite3_column_blob(sc, 1), rbytes);
+    cols_register_chunk(t, chunk, partition_tuple_of(t, sc, 2));
+    for (int j = 0; j < cs; j++) {
+      if (!(v[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
+      const int64_t id = ids[static_cast<size_t>(j)];
+      const int64_t key = pos_key(chunk, j);
+      if (!c.pos_of.emplace(id, key).second) return done(SQLITE_ERROR);  // also in an unchanged chunk
+      c.rowid_at[key] = id;
+      if (stext != nullptr) {
+        sqlite3_reset(stext);
+        sqlite3_bind_int64(stext, 1, id);
+        if (sqlite3_step(stext) == SQLITE_ROW && sqlite3_column_type(stext, 0) == SQLITE_TEXT) {
+          std::string s(reinterpret_cast<const char*>(sqlite3_column_text(stext, 0)),
+                        static_cast<size_t>(sqlite3_column_bytes(stext, 0)));
+          c.rowid_of_text[s] = id;
+          c.text_of[id] = std::move(s);
+        }
+      }
+    }
+    c.validity_fp ^= chunk_fp(chunk, v.data(), v.size());
+    for (size_t i = 0; i < nv; i++) {
+      const size_t nb = t->cfg.vcols[i].nbytes();
+      sqlite3_reset(sv[i]);
+      sqlite3_bind_int64(sv[i], 1, chunk);
+      if (sqlite3_step(sv[i]) != SQLITE_ROW || static_cast<size_t>(sqlite3_column_bytes(sv[i], 0)) != nb * static_cast<size_t>(cs))
+        return done(SQLITE_ERROR);
+      const uint8_t* data = static_cast<const uint8_t*>(sqlite3_column_blob(sv[i], 0));
+      for (int j = 0; j < cs; j++) {
+        if (!(v[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
+        const int64_t key = pos_key(chunk, j);
+        arena_for(c, key, i).upsert(key, data + static_cast<size_t>(j) * nb);
+      }
+    }
+    c.validity.emplace(chunk, std::move(v));
+    rc = cols_load_chunk(t, chunk);  // issue 6
+    if (rc != SQLITE_OK) return done(rc);
+  }
+  return done(SQLITE_OK);
+}
+
+// Brings a cache that is a few vecsqlite commits behind up to the table at marker `now` by
+// re-reading only the chunks those commits touched (the change log). Returns SQLITE_OK when
+// the cache is current; anything else means: reload it whole.
+int refresh_from_log(Vec0Table* t, const Cache::Marker& now) {
+  Cache& c = t->cache;
+  if (!c.has_marker || !c.marker.has_token || !now.has_token || !t->log.empty()) return SQLITE_ERROR;
+  uint64_t fp = 0;
+  int rc = read_validity_fp(t, &fp);
+  if (rc != SQLITE_OK) return rc;
+  Vec0ChangeLog log;
+  rc = read_change_log(t, &log);
+  if (rc != SQLITE_OK) return rc;
+  std::set<int64_t> chunks;
+  if (!log.plan(c.marker.token, Vec0MarkerState{c.marker.seq_rowids, c.marker.seq_chunks, c.validity_fp}, now.token,
+                Vec0MarkerState{now.seq_rowids, now.seq_chunks, fp}, &chunks))
+    return SQLITE_ERROR;
+  try {
+    rc = refresh_chunks(t, chunks);
+  } catch (...) {
+    rc = SQLITE_NOMEM;
+  }
+  if (rc != SQLITE_OK) return rc;
+  if (c.validity_fp != fp) return SQLITE_ERROR;
+  rc = read_max_rowid(t, &c.max_rowid);
+  if (rc != SQLITE_OK) return rc;
+  c.marker = now;
+  g_refreshes++;
+  return SQLITE_OK;
 }
 
 // Makes sure the cache reflects the database as this connection sees it. data_version moves
@@ -890,9 +1108,10 @@ int ensure_fresh(Vec0Table* t) {
   if (check && t->probe.changed() && t->cache.valid) {
     Cache::Marker now;
     uint64_t fp = 0;
-    const bool same = t->cache.has_marker && t->cache.marker.has_token && read_marker(t, &now) == SQLITE_OK &&
-                      now == t->cache.marker && read_validity_fp(t, &fp) == SQLITE_OK && fp == t->cache.validity_fp;
-    if (!same) t->cache.valid = false;
+    const bool got = t->cache.has_marker && t->cache.marker.has_token && read_marker(t, &now) == SQLITE_OK;
+    const bool same = got && now == t->cache.marker && read_validity_fp(t, &fp) == SQLITE_OK && fp == t->cache.validity_fp;
+    // Changed by vecsqlite commits the change log describes: re-read those chunks only.
+    if (!same && !(got && refresh_from_log(t, now) == SQLITE_OK)) t->cache.valid = false;
   }
   if (t->cache.valid) return SQLITE_OK;
   const int rc = load_cache(t);
@@ -1554,6 +1773,7 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
   t->mutated = true;
+  t->txn_chunks.insert(chunk);
   t->log.delete_rowid(rowid);
   int rc = SQLITE_OK;
   bool empty = byte == 0;
@@ -1678,6 +1898,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     c.validity_fp ^= chunk_fp(chunk, fresh->second.data(), fresh->second.size());
     cols_register_chunk(t, chunk, rcols.part);
   }
+  t->txn_chunks.insert(chunk);
   if (t->cfg.text_pk) {
     t->log.insert_rowid(rowid, chunk, off, reinterpret_cast<const char*>(sqlite3_value_text(idv)),
                         static_cast<size_t>(sqlite3_value_bytes(idv)));
@@ -1741,6 +1962,12 @@ int check_vector(Vec0Table* t, size_t i, sqlite3_value* v, bool update, vec0::Ve
 int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   int rc = ensure_fresh(t);
   if (rc != SQLITE_OK) return rc;
+  if (!t->txn_pre_taken) {  // the table as this write transaction found it (change log)
+    t->txn_pre_taken = true;
+    t->txn_pre_ok = t->cache.valid && t->cache.has_marker;
+    t->txn_pre = t->cache.marker;
+    t->txn_pre_fp = t->cache.validity_fp;
+  }
   const size_t nv = t->cfg.vcols.size();
   if (argc == 1) {  // DELETE
     int64_t rid;
@@ -1842,6 +2069,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   const int64_t key = t->cache.pos_of[rid];
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
+  t->txn_chunks.insert(chunk);
   rc = cols_update_row(t, chunk, off, rid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < nv; i++) {
@@ -1888,6 +2116,7 @@ int xBegin(sqlite3_vtab* p) {
   t->in_write_txn = true;
   t->txn_checked = false;
   t->txn_mutated = false;
+  t->reset_txn_changes();
   return SQLITE_OK;
 }
 int xSync(sqlite3_vtab* p) {
@@ -1897,10 +2126,11 @@ int xSync(sqlite3_vtab* p) {
     if (rc != SQLITE_OK) return rc;
     if (!t->wrote) return SQLITE_OK;
     t->wrote = false;
-    rc = write_token(t);
+    int64_t token = 0;
+    rc = write_token(t, &token);
     if (rc != SQLITE_OK) return rc;
     if (t->cache.valid) t->cache.has_marker = read_marker(t, &t->cache.marker) == SQLITE_OK;
-    return SQLITE_OK;
+    return write_change_log(t, token);
   } catch (...) {
     return SQLITE_NOMEM;
   }
@@ -1911,6 +2141,7 @@ int xCommit(sqlite3_vtab* p) {
   t->log.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
+  t->reset_txn_changes();
   return SQLITE_OK;
 }
 int xRollback(sqlite3_vtab* p) {
@@ -1922,6 +2153,7 @@ int xRollback(sqlite3_vtab* p) {
   // single statement that failed validation).
   if (t->txn_mutated) t->cache.valid = false;
   t->txn_mutated = false;
+  t->reset_txn_changes();
   return SQLITE_OK;
 }
 int xSavepoint(sqlite3_vtab* p, int level) {
@@ -2024,6 +2256,7 @@ const sqlite3_module kVec0Module = make_module();
 }  // namespace
 
 int64_t vec0_cache_loads() { return g_cache_loads.load(); }
+int64_t vec0_refreshes() { return g_refreshes.load(); }
 
 int register_vec0_module(sqlite3* db, char** pzErr) {
   const int rc = sqlite3_create_module_v2(db, "vec0", &kVec0Module, nullptr, nullptr);
