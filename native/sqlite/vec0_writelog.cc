@@ -20,7 +20,22 @@ void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* b
   const size_t pos = data_.size();
   data_.insert(data_.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + len);
   entries_.push_back(Entry{blob, len, chunk, offset, pos});
-  if (indexed_) by_blob_[{blob, chunk}].push_back(entries_.size() - 1);
+  if (indexed_) group_of(blob, chunk).push_back(entries_.size() - 1);
+}
+
+std::vector<size_t>& Vec0WriteLog::group_of(int blob, int64_t chunk) const {
+  // A run of inserts alternates between the few blobs of one chunk: remember the last ones.
+  const std::pair<int, int64_t> key{blob, chunk};
+  for (auto& r : recent_)
+    if (r.first == key && r.second != nullptr) return *r.second;
+  std::vector<size_t>* g = &by_blob_[key];
+  recent_[recent_next_] = {key, g};
+  recent_next_ = (recent_next_ + 1) % recent_.size();
+  return *g;
+}
+
+void Vec0WriteLog::forget_recent() const {
+  for (auto& r : recent_) r.second = nullptr;
 }
 
 void Vec0WriteLog::drop_chunk(int64_t chunk) {
@@ -39,6 +54,7 @@ void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const 
 
 void Vec0WriteLog::delete_rowid(int64_t rowid) {
   entries_.push_back(Entry{kRowDelete, 0, rowid, 0, data_.size()});
+  row_deletes_ = true;
 }
 
 void Vec0WriteLog::each_rowid_op(const std::function<void(bool, int64_t, const std::string*)>& fn) const {
@@ -84,7 +100,9 @@ void Vec0WriteLog::clear() {
   data_.clear();
   marks_.clear();
   by_blob_.clear();
+  forget_recent();
   indexed_ = false;
+  row_deletes_ = false;
   if (data_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(data_);
   if (span_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(span_);
 }
@@ -92,6 +110,7 @@ void Vec0WriteLog::clear() {
 void Vec0WriteLog::index() const {
   if (indexed_) return;
   by_blob_.clear();
+  forget_recent();
   for (size_t i = 0; i < entries_.size(); i++) {
     const Entry& e = entries_[i];
     if (e.blob == kRowInsert || e.blob == kRowDelete) continue;
@@ -101,9 +120,10 @@ void Vec0WriteLog::index() const {
         if (it->first.second == e.chunk) it = by_blob_.erase(it);
         else ++it;
       }
+      forget_recent();
       continue;
     }
-    by_blob_[{e.blob, e.chunk}].push_back(i);
+    group_of(e.blob, e.chunk).push_back(i);
   }
   indexed_ = true;
 }
@@ -144,7 +164,21 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   std::vector<int64_t> row_order;
   bool any_insert = false;
   int64_t max_inserted = INT64_MIN;
-  for (size_t i = 0; i < entries_.size(); i++) {
+  std::vector<RowidRow> fast_inserts;  // no deletes logged: every insert is of a distinct rowid
+  for (size_t i = 0; !row_deletes_ && i < entries_.size(); i++) {
+    const Entry& e = entries_[i];
+    if (e.blob != kRowInsert) continue;
+    RowidRow r;
+    r.rowid = e.chunk;
+    std::memcpy(&r.chunk, data_.data() + e.pos, 8);
+    r.offset = static_cast<int>(e.offset);
+    r.has_text = data_[e.pos + 8] != 0;
+    if (r.has_text) r.text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
+    fast_inserts.push_back(std::move(r));
+    any_insert = true;
+    if (e.chunk > max_inserted) max_inserted = e.chunk;
+  }
+  for (size_t i = 0; row_deletes_ && i < entries_.size(); i++) {
     const Entry& e = entries_[i];
     if (e.blob != kRowInsert && e.blob != kRowDelete) continue;
     auto ins = row_ops.emplace(e.chunk, RowState());
@@ -162,6 +196,13 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     }
   }
   int rc = SQLITE_OK;
+  if (!fast_inserts.empty()) {
+    rc = rows({}, fast_inserts, any_insert, max_inserted);
+    if (rc != SQLITE_OK) {
+      clear();
+      return rc;
+    }
+  }
   if (!row_ops.empty()) {
     std::vector<int64_t> deletes;
     std::vector<RowidRow> inserts;

@@ -27,6 +27,7 @@
 // read from SQLite, which is how the owner rebuilds its cache in the middle of a transaction.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -108,6 +109,13 @@ class Vec0WriteLog {
   std::vector<uint8_t> span_;                   // flush scratch: one blob region
   mutable bool indexed_ = false;
   mutable std::map<std::pair<int, int64_t>, std::vector<size_t>> by_blob_;
+  // The last few by_blob_ groups looked up (map nodes do not move); cleared with by_blob_.
+  mutable std::array<std::pair<std::pair<int, int64_t>, std::vector<size_t>*>, 4> recent_{};
+  mutable size_t recent_next_ = 0;
+  std::vector<size_t>& group_of(int blob, int64_t chunk) const;
+  void forget_recent() const;
+  bool row_deletes_ = false;  // a row delete was logged since the last clear (kept through
+                              // rollback_to: it only selects the general path at flush)
 };
 
 }  // namespace vecsqlite

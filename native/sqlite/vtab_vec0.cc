@@ -416,23 +416,33 @@ inline int64_t pos_key(int64_t chunk_id, int offset) {
 }
 inline int64_t pos_chunk(int64_t key) { return key / kMaxChunkSize; }
 
-// A 64-bit fingerprint of one chunk's validity bitmap: 8 bytes at a time through a multiply
-// and xor-shift, seeded by the chunk id, then a splitmix finaliser (called twice per write).
+// A 64-bit fingerprint of one chunk's validity bitmap: the XOR over its 8-byte words (the
+// last one zero-padded) of a hash of (chunk id, word index, word). A write that flips one bit
+// updates it from that word alone (fp_word before and after).
+inline uint64_t fp_word(int64_t chunk, size_t w, uint64_t word) {
+  uint64_t z = word ^ (static_cast<uint64_t>(chunk) * 0x9e3779b97f4a7c15ULL) ^ ((w + 1) * 0xc2b2ae3d27d4eb4fULL);
+  z ^= z >> 30;
+  z *= 0xbf58476d1ce4e5b9ULL;
+  z ^= z >> 27;
+  z *= 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+inline uint64_t validity_word(const uint8_t* v, size_t n, size_t w) {
+  uint64_t x = 0;
+  std::memcpy(&x, v + 8 * w, std::min<size_t>(8, n - 8 * w));
+  return x;
+}
 uint64_t chunk_fp(int64_t chunk, const uint8_t* v, size_t n) {
-  uint64_t h = static_cast<uint64_t>(chunk) * 0x9e3779b97f4a7c15ULL ^ n;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, v + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-  }
-  for (; i < n; i++) h = (h ^ v[i]) * 0x100000001b3ULL;
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  return h ^ (h >> 31);
+  uint64_t h = 0;
+  for (size_t w = 0; 8 * w < n; w++) h ^= fp_word(chunk, w, validity_word(v, n, w));
+  return h;
+}
+// Sets byte `at` of a chunk's cached validity bitmap, keeping the table fingerprint current.
+inline void set_validity_byte(uint64_t* fp, int64_t chunk, std::vector<uint8_t>* val, size_t at, uint8_t byte) {
+  const size_t w = at / 8;
+  const uint64_t before = validity_word(val->data(), val->size(), w);
+  (*val)[at] = byte;
+  *fp ^= fp_word(chunk, w, before) ^ fp_word(chunk, w, validity_word(val->data(), val->size(), w));
 }
 inline int pos_offset(int64_t key) { return kMaxChunkSize - 1 - static_cast<int>(key % kMaxChunkSize); }
 
@@ -1806,13 +1816,12 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   }
   // Cache.
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) arena_for(c, key, i).remove(key);
-  c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
   if (empty) {
+    c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
     c.validity.erase(vit);
     cols_forget_chunk(c, chunk);  // issue 6
   } else {
-    val[static_cast<size_t>(off / 8)] = byte;
-    c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
+    set_validity_byte(&c.validity_fp, chunk, &val, static_cast<size_t>(off / 8), byte);
   }
   c.rowid_at.erase(key);
   c.pos_of.erase(pit);
@@ -1839,7 +1848,13 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   if (!gchunks.empty()) {
     auto last = c.validity.find(*gchunks.rbegin());
     const size_t nbits = last != c.validity.end() ? last->second.size() : 0;
-    for (size_t b = 0; b < nbits; b++) {
+    size_t b = 0;
+    for (; b + 8 <= nbits; b += 8) {  // full stretches 8 bytes at a time
+      uint64_t x;
+      std::memcpy(&x, last->second.data() + b, 8);
+      if (x != ~uint64_t{0}) break;
+    }
+    for (; b < nbits; b++) {
       const unsigned byte = last->second[b];
       if (byte != 0xff) {
         off = static_cast<int>(b * 8) + __builtin_ctz(~byte);
@@ -1918,9 +1933,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   }
   rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
-  c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
-  val[static_cast<size_t>(off / 8)] = byte;
-  c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
+  set_validity_byte(&c.validity_fp, chunk, &val, static_cast<size_t>(off / 8), byte);
   const int64_t key = pos_key(chunk, off);
   for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
   c.pos_of[rowid] = key;
