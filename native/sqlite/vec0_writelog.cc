@@ -165,6 +165,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   bool any_insert = false;
   int64_t max_inserted = INT64_MIN;
   std::vector<RowidRow> fast_inserts;  // no deletes logged: every insert is of a distinct rowid
+  if (!row_deletes_) fast_inserts.reserve(entries_.size() / 4 + 1);  // an insert logs 4 entries
   for (size_t i = 0; !row_deletes_ && i < entries_.size(); i++) {
     const Entry& e = entries_[i];
     if (e.blob != kRowInsert) continue;

@@ -524,8 +524,15 @@ struct Vec0Table {
   bool txn_pre_taken = false, txn_pre_ok = false;
   Cache::Marker txn_pre;
   uint64_t txn_pre_fp = 0;
+  int64_t last_noted = -1;  // the chunk note_chunk() saw last (runs of inserts share one)
+  void note_chunk(int64_t chunk) {
+    if (chunk == last_noted) return;
+    txn_chunks.insert(chunk);
+    last_noted = chunk;
+  }
   void reset_txn_changes() {
     txn_chunks.clear();
+    last_noted = -1;
     txn_pre_taken = txn_pre_ok = false;
   }
   void finalize_all() {
@@ -1783,7 +1790,7 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
   t->mutated = true;
-  t->txn_chunks.insert(chunk);
+  t->note_chunk(chunk);
   t->log.delete_rowid(rowid);
   int rc = SQLITE_OK;
   bool empty = byte == 0;
@@ -1913,7 +1920,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     c.validity_fp ^= chunk_fp(chunk, fresh->second.data(), fresh->second.size());
     cols_register_chunk(t, chunk, rcols.part);
   }
-  t->txn_chunks.insert(chunk);
+  t->note_chunk(chunk);
   if (t->cfg.text_pk) {
     t->log.insert_rowid(rowid, chunk, off, reinterpret_cast<const char*>(sqlite3_value_text(idv)),
                         static_cast<size_t>(sqlite3_value_bytes(idv)));
@@ -2082,7 +2089,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   const int64_t key = t->cache.pos_of[rid];
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
-  t->txn_chunks.insert(chunk);
+  t->note_chunk(chunk);
   rc = cols_update_row(t, chunk, off, rid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < nv; i++) {
