@@ -68,14 +68,29 @@ void release_block(uint8_t* p, size_t bytes, bool mapped) {
 }
 }  // namespace
 
-namespace {
-// Threads for work over `bytes` of rows: up to 4 from 16 MiB on (a scan is then bounded by the
-// machine's, not one core's, memory bandwidth), else 1.
-size_t thread_parts(size_t bytes) {
+size_t work_parts(size_t bytes) {
   if (bytes < (16u << 20)) return 1;
   const unsigned hc = std::thread::hardware_concurrency();
   return hc == 0 ? 1 : (hc > 4 ? 4 : hc);
 }
+
+void run_parts(size_t parts, const std::function<void(size_t)>& fn) {
+  std::vector<std::thread> threads;
+  size_t started = 0;  // parts 1..started run on their own threads
+  try {
+    for (size_t p = 1; p < parts; p++) {
+      threads.emplace_back(fn, p);
+      started = p;
+    }
+  } catch (...) {
+    // could not start every thread: this thread runs the rest
+  }
+  fn(0);
+  for (size_t p = started + 1; p < parts; p++) fn(p);
+  for (auto& th : threads) th.join();
+}
+
+namespace {
 // Slot bitmap helpers (bit s of allowed[s / 64]).
 inline bool any_allowed(const uint64_t* allowed, size_t start, size_t count) {
   for (size_t w = start / 64; w <= (start + count - 1) / 64; w++)
@@ -396,24 +411,11 @@ void Arena::prepare_sketch() {
   smeta_.swap(meta);
   // Large arenas are quantized by up to 4 threads (disjoint slot ranges), as scans are split.
   const size_t n = ids_.size();
-  const size_t parts = thread_parts(n * row_bytes_);
+  const size_t parts = work_parts(n * row_bytes_);
   const size_t per = (n + parts - 1) / parts;
-  auto run = [this, per, n](size_t p) {
+  run_parts(parts, [this, per, n](size_t p) {
     for (size_t slot = p * per; slot < n && slot < (p + 1) * per; slot++) sketch_set(slot);
-  };
-  std::vector<std::thread> threads;
-  size_t started = 0;
-  try {
-    for (size_t p = 1; p < parts; p++) {
-      threads.emplace_back(run, p);
-      started = p;
-    }
-  } catch (...) {
-    // could not start every thread: this thread does the rest
-  }
-  run(0);
-  for (size_t p = started + 1; p < parts; p++) run(p);
-  for (auto& th : threads) th.join();
+  });
   sketch_ = true;
   g_sk_builds.fetch_add(1, std::memory_order_relaxed);
 }
@@ -541,6 +543,20 @@ SketchStats sketch_stats() {
   return SketchStats{g_sk_builds.load(), g_sk_scans.load(), g_sk_rows.load(), g_sk_rechecked.load()};
 }
 
+namespace {
+// Pushes every part's results into `top`; false when any part failed.
+bool merge_parts(const std::vector<std::unique_ptr<TopK>>& tops, const bool* ok, size_t most, TopK* top) {
+  bool good = true;
+  std::vector<TopK::Item> items(most);
+  for (size_t i = 0; i < tops.size(); i++) {
+    good = good && ok[i];
+    const size_t m = tops[i]->take_sorted(items.data());
+    for (size_t j = 0; j < m; j++) top->push(items[j].distance, items[j].id);
+  }
+  return good;
+}
+}  // namespace
+
 bool scan_topk(const KernelTable& kt, const Arena& a, Metric metric, const void* q, const ScanFilter* filter,
                TopK* top) {
   std::vector<ScanJob> one(1);
@@ -555,7 +571,7 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
     rows += j.arena->size();
     bytes += j.arena->size() * j.arena->row_bytes();
   }
-  const size_t parts = thread_parts(bytes);
+  const size_t parts = work_parts(bytes);
   // One quantized query for every arena that keeps a sketch (they share the column's dim).
   // Not when k is a large part of the rows: nearly every row would be rechecked.
   Arena::SketchQuery sq;
@@ -603,34 +619,27 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
   for (size_t i = 0; i < parts; i++) tops.emplace_back(new TopK(top->capacity()));
   std::unique_ptr<bool[]> ok(new bool[parts]);
   for (size_t i = 0; i < parts; i++) ok[i] = true;
-  auto run = [&scan](const std::vector<Range>& rs, TopK* t) {
-    for (const Range& r : rs)
-      if (!scan(r.job, r.begin, r.end, t)) return false;
-    return true;
-  };
-  std::vector<std::thread> threads;
-  size_t started = 0;  // parts 1..started run on their own threads
-  try {
-    for (size_t i = 1; i < parts; i++) {
-      const std::vector<Range>* rs = &plan[i];
-      TopK* tp = tops[i].get();
-      bool* okp = &ok[i];
-      threads.emplace_back([&run, rs, tp, okp] { *okp = run(*rs, tp); });
-      started = i;
-    }
-  } catch (...) {
-    // could not start every thread: this thread scans what was not handed out
-  }
-  bool good = run(plan[0], tops[0].get());
-  for (size_t i = started + 1; i < parts; i++) good = run(plan[i], tops[0].get()) && good;
-  for (auto& th : threads) th.join();
-  for (size_t i = 0; i < parts; i++) good = good && ok[i];
-  std::vector<TopK::Item> items(std::min(top->capacity(), rows));
-  for (auto& t : tops) {
-    const size_t m = t->take_sorted(items.data());
-    for (size_t i = 0; i < m; i++) top->push(items[i].distance, items[i].id);
-  }
-  return good;
+  run_parts(parts, [&](size_t i) {
+    for (const Range& r : plan[i])
+      if (!scan(r.job, r.begin, r.end, tops[i].get())) ok[i] = false;
+  });
+  return merge_parts(tops, ok.get(), std::min(top->capacity(), rows), top);
+}
+
+bool scan_slots_topk(const KernelTable& kt, const Arena& arena, Metric metric, const void* query,
+                     const Arena::SketchQuery* sq, const size_t* slots, size_t n, TopK* top,
+                     const ScanFilter& filter) {
+  const size_t parts = work_parts(n * arena.row_bytes());
+  if (parts <= 1) return arena.scan_slots(kt, metric, query, sq, slots, n, top, filter);
+  std::vector<std::unique_ptr<TopK>> tops;
+  for (size_t i = 0; i < parts; i++) tops.emplace_back(new TopK(top->capacity()));
+  std::unique_ptr<bool[]> ok(new bool[parts]);
+  const size_t per = (n + parts - 1) / parts;
+  run_parts(parts, [&](size_t i) {
+    const size_t b = std::min(n, i * per), e = std::min(n, b + per);
+    ok[i] = arena.scan_slots(kt, metric, query, sq, slots + b, e - b, tops[i].get(), filter);
+  });
+  return merge_parts(tops, ok.get(), std::min(top->capacity(), n), top);
 }
 
 size_t Arena::memory_bytes() const {

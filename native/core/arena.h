@@ -42,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <utility>
 #include <unordered_map>
@@ -252,6 +253,13 @@ SketchStats sketch_stats();
 // Bytes per row for a column of `dim` elements (u1: bits) of `dtype`.
 size_t arena_row_bytes(Dtype dtype, size_t dim);
 
+// Threads for work over `bytes` of rows: up to 4 from 16 MiB on (a scan is then bounded by the
+// machine's, not one core's, memory bandwidth), else 1.
+size_t work_parts(size_t bytes);
+// Runs fn(0) .. fn(parts - 1), parts 1.. on their own threads and part 0 on the caller's; a
+// part whose thread cannot be started runs on the caller's thread too. fn must not throw.
+void run_parts(size_t parts, const std::function<void(size_t)>& fn);
+
 // The k nearest rows of `arena` to `query` (ties: smaller id first), into `top`. Scans of
 // 16 MiB and more are split across up to 4 threads (the query is then bounded by the
 // machine's, not one core's, memory bandwidth); each part keeps its own TopK and the parts are
@@ -268,5 +276,12 @@ struct ScanJob {
 };
 bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Metric metric,
                     const void* query, TopK* top);
+
+// Arena::scan_slots over a list of slots, split across threads as scan_topk is (by the bytes of
+// the listed rows); each part keeps its own TopK and the parts are merged. Returns false for a
+// (metric, dtype) pair without a kernel.
+bool scan_slots_topk(const KernelTable& kt, const Arena& arena, Metric metric, const void* query,
+                     const Arena::SketchQuery* sq, const size_t* slots, size_t n, TopK* top,
+                     const ScanFilter& filter);
 
 }  // namespace vecsqlite

@@ -408,49 +408,70 @@ bool part_match(const PartFilter& f, const Value& v) {
 }
 
 namespace {
-// mask[j] &= pred(values[j]) with the operator fixed outside the loop.
-template <typename T, typename V>
-void and_op(char op, const std::vector<V>& vals, const T& target, int n, uint8_t* mask) {
-  const size_t m = static_cast<size_t>(n);
-  switch (op) {
-    case 'a': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] == target); break;
-    case 'b': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] > target); break;
-    case 'c': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] <= target); break;
-    case 'd': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] < target); break;
-    case 'e': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] >= target); break;
-    case 'f': for (size_t j = 0; j < m; j++) mask[j] &= static_cast<uint8_t>(vals[j] != target); break;
-    default: std::memset(mask, 0, m); break;
+// words[w] &= the bits j (of slots 64w + j < n) whose value satisfies `op target`; words that
+// are already zero are skipped. The operator is fixed outside the loop.
+template <typename V, typename T, typename Pred>
+void and_bits(const std::vector<V>& vals, const T& target, size_t n, uint64_t* words, Pred pred) {
+  for (size_t w = 0; 64 * w < n; w++) {
+    if (words[w] == 0) continue;
+    const size_t base = 64 * w, end = std::min(n, base + 64);
+    uint64_t bits = 0;
+    for (size_t j = base; j < end; j++) bits |= static_cast<uint64_t>(pred(vals[j], target)) << (j - base);
+    words[w] &= bits;
   }
+}
+template <typename V, typename T>
+void and_op(char op, const std::vector<V>& vals, const T& target, size_t n, uint64_t* words) {
+  switch (op) {
+    case 'a': and_bits(vals, target, n, words, [](const V& x, const T& y) { return x == y; }); break;
+    case 'b': and_bits(vals, target, n, words, [](const V& x, const T& y) { return x > y; }); break;
+    case 'c': and_bits(vals, target, n, words, [](const V& x, const T& y) { return x <= y; }); break;
+    case 'd': and_bits(vals, target, n, words, [](const V& x, const T& y) { return x < y; }); break;
+    case 'e': and_bits(vals, target, n, words, [](const V& x, const T& y) { return x >= y; }); break;
+    case 'f': and_bits(vals, target, n, words, [](const V& x, const T& y) { return x != y; }); break;
+    default: std::memset(words, 0, (n + 63) / 64 * sizeof(uint64_t)); break;
+  }
+}
+// Word w of a chunk's null bitmap (n / 8 bytes, LSB first), zero-padded.
+uint64_t null_word(const std::vector<uint8_t>& nulls, size_t w) {
+  uint64_t x = 0;
+  std::memcpy(&x, nulls.data() + 8 * w, std::min<size_t>(8, nulls.size() - 8 * w));
+  return x;
 }
 }  // namespace
 
-void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaChunk>& meta, int n, uint8_t* mask) {
+void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaChunk>& meta, int n, uint64_t* words) {
   const size_t m = static_cast<size_t>(n);
+  const size_t nw = (m + 63) / 64;
   for (const MetaFilter& f : filters) {
     const MetaChunk& mc = meta[static_cast<size_t>(f.col)];
     const bool has_nulls = !mc.nulls.empty();
     if (f.op == 'n' || f.op == 'm') {
-      for (size_t j = 0; j < m; j++) {
-        const bool null = has_nulls && ((mc.nulls[j / 8] >> (j % 8)) & 1);
-        mask[j] &= static_cast<uint8_t>(f.op == 'n' ? null : !null);
+      for (size_t w = 0; w < nw; w++) {
+        const uint64_t nb = has_nulls ? null_word(mc.nulls, w) : 0;
+        words[w] &= f.op == 'n' ? nb : ~nb;
       }
       continue;
     }
     if (f.null_target) {
-      std::memset(mask, 0, m);
+      std::memset(words, 0, nw * sizeof(uint64_t));
       return;
     }
     if (f.op == 'g' || f.type == MetaType::text) {
-      for (size_t j = 0; j < m; j++)
-        if (mask[j]) mask[j] = static_cast<uint8_t>(meta_match(f, mc, static_cast<int>(j)));
+      for (size_t w = 0; w < nw; w++) {
+        for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+          const int j = static_cast<int>(64 * w) + __builtin_ctzll(bits);
+          if (!meta_match(f, mc, j)) words[w] &= ~(uint64_t{1} << (j % 64));
+        }
+      }
+      continue;  // meta_match already refuses NULL slots
     } else if (f.type == MetaType::real) {
-      and_op(f.op, mc.d, f.d, n, mask);
+      and_op(f.op, mc.d, f.d, m, words);
     } else {
-      and_op(f.op, mc.i, f.i, n, mask);
+      and_op(f.op, mc.i, f.i, m, words);
     }
     if (has_nulls)  // NULL slots never satisfy a comparison
-      for (size_t j = 0; j < m; j++)
-        if ((mc.nulls[j / 8] >> (j % 8)) & 1) mask[j] = 0;
+      for (size_t w = 0; w < nw; w++) words[w] &= ~null_word(mc.nulls, w);
   }
 }
 

@@ -161,10 +161,11 @@ struct PartFilter {
 };
 bool part_match(const PartFilter& f, const Value& v);
 
-// Columnar evaluation of every filter over one chunk: mask[j] = 1 when slot j passes them all
-// (mask has chunk_size bytes, set to 1 by the caller or by a previous filter).
+// Columnar evaluation of every filter over one chunk: clears bit j (word j / 64, LSB first) of
+// `words` ((chunk_size + 63) / 64 of them, set by the caller: e.g. the validity bits) for
+// each slot j that fails a filter.
 void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaChunk>& meta, int chunk_size,
-                uint8_t* mask);
+                uint64_t* words);
 
 }  // namespace vec0cols
 }  // namespace vecsqlite

@@ -1602,8 +1602,8 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
           sq = Arena::sketch_query(m, q.f32(), dim);
           sq_ready = true;
         }
-        if (!arena.scan_slots(kt, m, q.bytes(), f32 && sq_ready ? &sq : nullptr, allow.slots.data(),
-                              allow.slots.size(), &top, bounds)) {
+        if (!scan_slots_topk(kt, arena, m, q.bytes(), f32 && sq_ready ? &sq : nullptr, allow.slots.data(),
+                             allow.slots.size(), &top, bounds)) {
           set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
           return SQLITE_ERROR;
         }
