@@ -198,17 +198,23 @@ describe('vec0 KNN with the int8 sketch equals sqlite-vec 0.1.9', () => {
     expect(s1.sketch_scans - s0.sketch_scans).toBeGreaterThanOrEqual(24);
   });
 
-  test('filters on an arena of 16 MiB and more (mask, slot list and scan split across threads), after deletes', () => {
+  test.each([
+    ['one arena: its mask, slot list and scan split across threads', ''],
+    ['four partitions: shared out between threads', 'p integer partition key, '],
+  ])('filters on 16 MiB and more of vectors, after deletes (%s)', (_name, part) => {
     // 37k x 128 float32 = 19 MB: the filter passes and the scans run in parts. Deleting rows
     // moves the arena's last rows into the holes, so slot order no longer follows chunks.
-    const ddl = 'create virtual table t using vec0(v float[128], tag integer, label text)';
+    const ddl = `create virtual table t using vec0(${part}v float[128], tag integer, label text)`;
     const [ours, ref] = both(ddl);
     const gen = coarse(128);
     const rand = rng(77);
     const labels = ['x', 'y', 'a label longer than twelve bytes'];
     for (const db of [ours, ref]) {
       const r = rng(78);
-      const ins = db.prepare('insert into t(rowid, v, tag, label) values (?, ?, ?, ?)');
+      const stmt = part
+        ? db.prepare('insert into t(rowid, p, v, tag, label) values (?, ?, ?, ?, ?)')
+        : db.prepare('insert into t(rowid, v, tag, label) values (?, ?, ?, ?)');
+      const ins = { run: (id: bigint, ...rest: unknown[]) => (part ? stmt.run(id, id % 4n, ...rest) : stmt.run(id, ...rest)) };
       db.transaction(() => {
         for (let i = 1; i <= 36000; i++) ins.run(BigInt(i), f32(gen(r, i)), BigInt((i * 7919) % 1000), labels[i % 3]);
       })();

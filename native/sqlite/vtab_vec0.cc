@@ -1582,38 +1582,82 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
   const size_t dim = vc.type == ElementType::bit ? vc.nbytes() : static_cast<size_t>(vc.dims);
   const bool use_bits = use_in || !mfilters.empty();
   const KernelTable& kt = kernels();
-  AllowedRows allow;
-  Arena::SketchQuery sq;  // for the selective-filter path (scan_topk_many makes its own)
-  bool sq_ready = false;
   std::vector<ScanJob> jobs;                       // the arenas to scan, with their filters
-  std::vector<std::vector<uint64_t>> job_bits;     // dense allowed bitmaps, one per job
-  job_bits.reserve(groups.size());
-  for (const Group* gp : groups) {
-    const Arena& arena = gp->arenas[static_cast<size_t>(col)];
-    ScanJob job;
-    job.arena = &arena;
-    job.filter = bounds;
-    if (use_bits) {  // issue 6: metadata filters / rowid IN, evaluated before the top-k
-      cols_knn_allowed(t, *gp, static_cast<size_t>(col), mfilters, use_in ? &allowed : nullptr, &allow);
-      if (allow.empty()) continue;
-      if (!allow.dense) {  // selective filter: distances for the allowed rows only
-        const bool f32 = dtype_of(vc.type) == Dtype::f32;
-        if (f32 && !sq_ready && arena.has_sketch()) {
+  std::vector<AllowedRows> allows(use_bits ? groups.size() : 0);  // per group (dense: a bitmap)
+  if (use_bits) {  // issue 6: metadata filters / rowid IN, evaluated before the top-k
+    // Per group: the allowed rows; a selective filter's rows are scanned at once (distances for
+    // those rows only), a bitmap joins the one scan below. Several groups (partitions) are
+    // shared out between threads (work_parts of their bytes); one large group splits its own
+    // work instead.
+    Arena::SketchQuery sq;
+    if (dtype_of(vc.type) == Dtype::f32) {
+      for (const Group* gp : groups)
+        if (gp->arenas[static_cast<size_t>(col)].has_sketch()) {
           sq = Arena::sketch_query(m, q.f32(), dim);
-          sq_ready = true;
+          break;
         }
-        if (!scan_slots_topk(kt, arena, m, q.bytes(), f32 && sq_ready ? &sq : nullptr, allow.slots.data(),
-                             allow.slots.size(), &top, bounds)) {
-          set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
-          return SQLITE_ERROR;
-        }
-        continue;
-      }
-      job_bits.push_back(std::move(allow.bits));
-      allow.bits = std::vector<uint64_t>();
-      job.filter.allowed = job_bits.back().data();
     }
-    jobs.push_back(job);
+    const Arena::SketchQuery* sqp = sq.usable() ? &sq : nullptr;
+    size_t bytes = 0;
+    for (const Group* gp : groups) bytes += gp->arenas[static_cast<size_t>(col)].size() * vc.nbytes();
+    const size_t gparts = groups.size() > 1 ? std::min(work_parts(bytes), groups.size()) : 1;
+    std::vector<std::unique_ptr<TopK>> tops;
+    for (size_t p = 1; p < gparts; p++) tops.emplace_back(new TopK(top.capacity()));
+    std::vector<int> status(gparts, SQLITE_OK);
+    // Contiguous runs of groups with about equal rows per part.
+    std::vector<size_t> first(gparts + 1, groups.size());
+    first[0] = 0;
+    for (size_t gi = 0, p = 1, acc = 0; gi < groups.size() && p < gparts; gi++) {
+      acc += groups[gi]->arenas[static_cast<size_t>(col)].size();
+      if (acc * gparts >= total * p) first[p++] = gi + 1;
+    }
+    run_parts(gparts, [&](size_t p) {
+      TopK* tp = p == 0 ? &top : tops[p - 1].get();
+      try {
+        for (size_t gi = first[p]; gi < first[p + 1] && status[p] == SQLITE_OK; gi++) {
+          const Arena& arena = groups[gi]->arenas[static_cast<size_t>(col)];
+          AllowedRows& allow = allows[gi];
+          cols_knn_allowed(t, *groups[gi], static_cast<size_t>(col), mfilters, use_in ? &allowed : nullptr, &allow,
+                           gparts == 1);
+          if (allow.empty() || allow.dense) continue;
+          const bool done = gparts == 1 ? scan_slots_topk(kt, arena, m, q.bytes(), sqp, allow.slots.data(),
+                                                          allow.slots.size(), tp, bounds)
+                                        : arena.scan_slots(kt, m, q.bytes(), sqp, allow.slots.data(), allow.slots.size(),
+                                                           tp, bounds);
+          if (!done) status[p] = SQLITE_ERROR;
+          allow.slots = std::vector<size_t>();
+        }
+      } catch (...) {
+        status[p] = SQLITE_NOMEM;
+      }
+    });
+    for (size_t p = 0; p < gparts; p++) {
+      if (status[p] == SQLITE_NOMEM) return SQLITE_NOMEM;
+      if (status[p] != SQLITE_OK) {
+        set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
+        return SQLITE_ERROR;
+      }
+    }
+    std::vector<TopK::Item> part_items(top.capacity());
+    for (auto& tp : tops) {
+      const size_t got = tp->take_sorted(part_items.data());
+      for (size_t i = 0; i < got; i++) top.push(part_items[i].distance, part_items[i].id);
+    }
+    for (size_t gi = 0; gi < groups.size(); gi++) {
+      if (allows[gi].empty() || !allows[gi].dense) continue;
+      ScanJob job;
+      job.arena = &groups[gi]->arenas[static_cast<size_t>(col)];
+      job.filter = bounds;
+      job.filter.allowed = allows[gi].bits.data();
+      jobs.push_back(job);
+    }
+  } else {
+    for (const Group* gp : groups) {
+      ScanJob job;
+      job.arena = &gp->arenas[static_cast<size_t>(col)];
+      job.filter = bounds;
+      jobs.push_back(job);
+    }
   }
   // One scan over the selected arenas together (threaded from 16 MiB in all), filters applied
   // in the scan.
