@@ -2,6 +2,8 @@
 //
 // STORAGE (the source of truth; byte-identical to the original, so files interoperate):
 //   "<t>_info"(key text primary key, value any)   CREATE_VERSION 'v0.1.9', _MAJOR 0, _MINOR 1, _PATCH 9
+//       plus two vecsqlite keys the original never reads: vecsqlite_write_token (int64, see
+//       FRESHNESS) and vecsqlite_change_log (BLOB, layout in vec0_changelog.h)
 //   "<t>_chunks"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,
 //               validity BLOB NOT NULL,rowids BLOB NOT NULL)
 //       validity: chunk_size/8 bytes, bit j (LSB-first) = slot j occupied
