@@ -17,9 +17,11 @@ constexpr size_t kSpanSlack = 64 * 1024;
 }  // namespace
 
 void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* bytes, uint32_t len) {
-  const size_t pos = data_.size();
-  data_.insert(data_.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + len);
-  entries_.push_back(Entry{blob, len, chunk, offset, pos});
+  const bool bulk = len >= kBulkBytes;
+  std::vector<uint8_t>& buf = bulk ? bulk_ : data_;
+  const size_t pos = buf.size();
+  buf.insert(buf.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + len);
+  entries_.push_back(Entry{blob, len, chunk, offset, bulk, pos});
   if (indexed_) group_of(blob, chunk).push_back(entries_.size() - 1);
 }
 
@@ -39,7 +41,7 @@ void Vec0WriteLog::forget_recent() const {
 }
 
 void Vec0WriteLog::drop_chunk(int64_t chunk) {
-  entries_.push_back(Entry{kDrop, 0, chunk, 0, data_.size()});
+  entries_.push_back(Entry{kDrop, 0, chunk, 0, false, data_.size()});
   indexed_ = false;
 }
 
@@ -49,11 +51,11 @@ void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const 
   std::memcpy(data_.data() + pos, &chunk, 8);
   data_[pos + 8] = text_id != nullptr ? 1 : 0;
   if (text_id != nullptr && text_len > 0) std::memcpy(data_.data() + pos + 9, text_id, text_len);
-  entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), pos});
+  entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), false, pos});
 }
 
 void Vec0WriteLog::delete_rowid(int64_t rowid) {
-  entries_.push_back(Entry{kRowDelete, 0, rowid, 0, data_.size()});
+  entries_.push_back(Entry{kRowDelete, 0, rowid, 0, false, data_.size()});
   row_deletes_ = true;
 }
 
@@ -90,7 +92,19 @@ void Vec0WriteLog::rollback_to(int level) {
     return;  // opened before `level`: nothing logged since `level` opened
   }
   if (keep >= entries_.size()) return;
-  data_.resize(entries_[keep].pos);
+  // Each buffer back to where the first dropped entry that used it began (positions grow
+  // with the entries in each buffer).
+  bool data_cut = false, bulk_cut = false;
+  for (size_t i = keep; i < entries_.size() && !(data_cut && bulk_cut); i++) {
+    const Entry& e = entries_[i];
+    if (e.bulk && !bulk_cut) {
+      bulk_.resize(e.pos);
+      bulk_cut = true;
+    } else if (!e.bulk && !data_cut) {
+      data_.resize(e.pos);
+      data_cut = true;
+    }
+  }
   entries_.resize(keep);
   indexed_ = false;
 }
@@ -98,12 +112,14 @@ void Vec0WriteLog::rollback_to(int level) {
 void Vec0WriteLog::clear() {
   entries_.clear();
   data_.clear();
+  bulk_.clear();
   marks_.clear();
   by_blob_.clear();
   forget_recent();
   indexed_ = false;
   row_deletes_ = false;
   if (data_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(data_);
+  if (bulk_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(bulk_);
   if (span_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(span_);
 }
 
@@ -142,7 +158,7 @@ bool Vec0WriteLog::overlay(int blob, int64_t chunk, uint8_t* data, size_t size) 
   for (size_t i : it->second) {
     const Entry& e = entries_[i];
     if (static_cast<size_t>(e.offset) + e.len > size) continue;  // blob of another size: reported by the reader
-    std::memcpy(data + e.offset, data_.data() + e.pos, e.len);
+    std::memcpy(data + e.offset, bytes_of(e), e.len);
   }
   return true;
 }
@@ -251,7 +267,17 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
       break;
     }
     const size_t spanlen = hi - lo;
-    if (spanlen <= kSpanSlack || spanlen <= 2 * written) {
+    // Rows appended in order (each write right after the previous one, in the blob and in
+    // bulk_): one write straight from the log.
+    bool run = entries_[ids[0]].bulk;
+    for (size_t k = 1; run && k < ids.size(); k++) {
+      const Entry& a = entries_[ids[k - 1]];
+      const Entry& e = entries_[ids[k]];
+      run = e.bulk && e.offset == a.offset + a.len && e.pos == a.pos + a.len;
+    }
+    if (run) {
+      rc = sqlite3_blob_write(b, bytes_of(entries_[ids[0]]), static_cast<int>(spanlen), static_cast<int>(lo));
+    } else if (spanlen <= kSpanSlack || spanlen <= 2 * written) {
       // Is the span fully covered by the writes? Then there is nothing to read first.
       std::sort(iv.begin(), iv.end());
       size_t reach = lo;
@@ -264,14 +290,14 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
       if (rc == SQLITE_OK) {
         for (size_t i : ids) {
           const Entry& e = entries_[i];
-          std::memcpy(span.data() + (e.offset - lo), data_.data() + e.pos, e.len);
+          std::memcpy(span.data() + (e.offset - lo), bytes_of(e), e.len);
         }
         rc = sqlite3_blob_write(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
       }
     } else {
       for (size_t i : ids) {
         const Entry& e = entries_[i];
-        rc = sqlite3_blob_write(b, data_.data() + e.pos, static_cast<int>(e.len), static_cast<int>(e.offset));
+        rc = sqlite3_blob_write(b, bytes_of(e), static_cast<int>(e.len), static_cast<int>(e.offset));
         if (rc != SQLITE_OK) break;
       }
     }

@@ -71,7 +71,7 @@ class Vec0WriteLog {
                                       bool any_insert, int64_t max_inserted)>;
 
   bool empty() const { return entries_.empty(); }
-  size_t pending_bytes() const { return data_.size(); }
+  size_t pending_bytes() const { return data_.size() + bulk_.size(); }
   // True when no savepoint is open, so a flush lands at the transaction level.
   bool at_transaction_level() const { return marks_.empty(); }
 
@@ -99,12 +99,18 @@ class Vec0WriteLog {
     uint32_t len;
     int64_t chunk;
     uint32_t offset;
-    size_t pos;        // into data_
+    bool bulk;         // the bytes are in bulk_ (writes of kBulkBytes and more), else in data_
+    size_t pos;        // into data_ or bulk_
   };
+  // Vector-sized writes go to their own buffer, so that a run of rows appended to one chunk
+  // lies there in one piece and reaches SQLite in one blob write, without being assembled.
+  static constexpr uint32_t kBulkBytes = 64;
+  const uint8_t* bytes_of(const Entry& e) const { return (e.bulk ? bulk_ : data_).data() + e.pos; }
   void index() const;  // builds by_blob_ lazily
 
   std::vector<Entry> entries_;
   std::vector<uint8_t> data_;
+  std::vector<uint8_t> bulk_;
   std::vector<std::pair<int, size_t>> marks_;  // (savepoint level, entries_.size() at open)
   std::vector<uint8_t> span_;                   // flush scratch: one blob region
   mutable bool indexed_ = false;
