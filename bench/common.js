@@ -90,4 +90,18 @@ async function parallelBandwidth(n, metric = 'l2sq', dim = 128) {
   return rates.reduce((a, b) => a + b, 0);
 }
 
-module.exports = { root, vs, sqliteVec, opt, rng, now, pct, open, streamBandwidth, parallelBandwidth };
+// Rows as Buffers in the column's encoding.
+function makeData(kind, dims, n, seed) {
+  const r = rng(seed);
+  const rowBytes = kind === 'float' ? dims * 4 : kind === 'int8' ? dims : dims / 8;
+  const all = Buffer.alloc(rowBytes * n);
+  if (kind === 'float') {
+    const f = new Float32Array(all.buffer, all.byteOffset, dims * n);
+    for (let i = 0; i < f.length; i++) f[i] = r() * 2 - 1;
+  } else {
+    for (let i = 0; i < all.length; i++) all[i] = Math.floor(r() * 256);
+  }
+  return { rowBytes, row: (i) => all.subarray(i * rowBytes, (i + 1) * rowBytes), bytes: all.length };
+}
+
+module.exports = { root, vs, sqliteVec, opt, rng, now, pct, open, makeData, streamBandwidth, parallelBandwidth };

@@ -8,26 +8,12 @@
 // more over up to 4 threads), measured here with the addon's topK over 256 MiB arrays.
 // Plus the fixed per-query overhead on a 16-row table. Prints a table and JSON lines.
 'use strict';
-const { vs, opt, rng, now, pct, open, streamBandwidth, parallelBandwidth } = require('./common');
+const { vs, opt, now, pct, open, makeData, streamBandwidth, parallelBandwidth } = require('./common');
 
 const scale = Number(opt('scale', 1));
 const nq = Number(opt('queries', 30));
 const nqRef = Number(opt('ref-queries', 10));
 const only = opt('only', null);
-
-// Rows as Buffers in the column's encoding.
-function makeData(kind, dims, n, seed) {
-  const r = rng(seed);
-  const rowBytes = kind === 'float' ? dims * 4 : kind === 'int8' ? dims : dims / 8;
-  const all = Buffer.alloc(rowBytes * n);
-  if (kind === 'float') {
-    const f = new Float32Array(all.buffer, all.byteOffset, dims * n);
-    for (let i = 0; i < f.length; i++) f[i] = r() * 2 - 1;
-  } else {
-    for (let i = 0; i < all.length; i++) all[i] = Math.floor(r() * 256);
-  }
-  return { rowBytes, row: (i) => all.subarray(i * rowBytes, (i + 1) * rowBytes), bytes: all.length };
-}
 
 function runDataset(ds, bw) {
   const n = Math.max(1000, Math.round(ds.n * scale));

@@ -7,26 +7,18 @@
 // its first touch dominates) and the median of the later runs (memory the process freed and
 // reuses), in µs per row and as ratios to 0.1.9.
 'use strict';
-const { vs, sqliteVec, opt, rng, now, pct } = require('./common');
+const { vs, sqliteVec, opt, now, pct, makeData } = require('./common');
 const Database = require('better-sqlite3');
 
 const n = Number(opt('rows', 300000));
 const dims = Number(opt('dims', 128));
 const kind = opt('kind', 'float');
 const reps = Math.max(2, Number(opt('reps', 5)));
-const rowBytes = kind === 'float' ? dims * 4 : kind === 'int8' ? dims : dims / 8;
 const wrap = kind === 'int8' ? 'vec_int8(?)' : kind === 'bit' ? 'vec_bit(?)' : '?';
 
-const r = rng(1);
-const all = Buffer.alloc(rowBytes * n);
-if (kind === 'float') {
-  const f = new Float32Array(all.buffer, all.byteOffset, dims * n);
-  for (let i = 0; i < f.length; i++) f[i] = r() * 2 - 1;
-} else {
-  for (let i = 0; i < all.length; i++) all[i] = Math.floor(r() * 256);
-}
+const data = makeData(kind, dims, n, 1);
 const ids = Array.from({ length: n }, (_, i) => BigInt(i + 1));
-const rows = Array.from({ length: n }, (_, i) => all.subarray(i * rowBytes, (i + 1) * rowBytes));
+const rows = Array.from({ length: n }, (_, i) => data.row(i));
 
 const impls = {
   vecsqlite: (db) => {
