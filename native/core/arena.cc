@@ -543,17 +543,23 @@ SketchStats sketch_stats() {
   return SketchStats{g_sk_builds.load(), g_sk_scans.load(), g_sk_rows.load(), g_sk_rechecked.load()};
 }
 
-namespace {
-// Pushes every part's results into `top`; false when any part failed.
-bool merge_parts(const std::vector<std::unique_ptr<TopK>>& tops, const bool* ok, size_t most, TopK* top) {
-  bool good = true;
+void merge_topk(const std::vector<std::unique_ptr<TopK>>& parts, TopK* top) {
+  size_t most = 0;
+  for (const auto& p : parts) most = std::max(most, p->size());
   std::vector<TopK::Item> items(most);
-  for (size_t i = 0; i < tops.size(); i++) {
-    good = good && ok[i];
-    const size_t m = tops[i]->take_sorted(items.data());
+  for (const auto& p : parts) {
+    const size_t m = p->take_sorted(items.data());
     for (size_t j = 0; j < m; j++) top->push(items[j].distance, items[j].id);
   }
-  return good;
+}
+
+namespace {
+// merge_topk; false when any part failed.
+bool merge_parts(const std::vector<std::unique_ptr<TopK>>& tops, const bool* ok, TopK* top) {
+  merge_topk(tops, top);
+  for (size_t i = 0; i < tops.size(); i++)
+    if (!ok[i]) return false;
+  return true;
 }
 }  // namespace
 
@@ -623,7 +629,7 @@ bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Met
     for (const Range& r : plan[i])
       if (!scan(r.job, r.begin, r.end, tops[i].get())) ok[i] = false;
   });
-  return merge_parts(tops, ok.get(), std::min(top->capacity(), rows), top);
+  return merge_parts(tops, ok.get(), top);
 }
 
 bool scan_slots_topk(const KernelTable& kt, const Arena& arena, Metric metric, const void* query,
@@ -639,7 +645,7 @@ bool scan_slots_topk(const KernelTable& kt, const Arena& arena, Metric metric, c
     const size_t b = std::min(n, i * per), e = std::min(n, b + per);
     ok[i] = arena.scan_slots(kt, metric, query, sq, slots + b, e - b, tops[i].get(), filter);
   });
-  return merge_parts(tops, ok.get(), std::min(top->capacity(), n), top);
+  return merge_parts(tops, ok.get(), top);
 }
 
 size_t Arena::memory_bytes() const {

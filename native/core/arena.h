@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <new>
 #include <utility>
 #include <unordered_map>
@@ -276,6 +277,10 @@ struct ScanJob {
 };
 bool scan_topk_many(const KernelTable& kt, const std::vector<ScanJob>& jobs, Metric metric,
                     const void* query, TopK* top);
+
+// Pushes the results of top-k parts (each kept by one thread of a split scan) into `top`,
+// emptying them.
+void merge_topk(const std::vector<std::unique_ptr<TopK>>& parts, TopK* top);
 
 // Arena::scan_slots over a list of slots, split across threads as scan_topk is (by the bytes of
 // the listed rows); each part keeps its own TopK and the parts are merged. Returns false for a

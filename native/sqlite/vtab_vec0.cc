@@ -1640,11 +1640,7 @@ int knn_filter(Vec0Table* t, Vec0Cursor* cur, int col, const char* idxStr, int a
         return SQLITE_ERROR;
       }
     }
-    std::vector<TopK::Item> part_items(top.capacity());
-    for (auto& tp : tops) {
-      const size_t got = tp->take_sorted(part_items.data());
-      for (size_t i = 0; i < got; i++) top.push(part_items[i].distance, part_items[i].id);
-    }
+    merge_topk(tops, &top);
     for (size_t gi = 0; gi < groups.size(); gi++) {
       if (allows[gi].empty() || !allows[gi].dense) continue;
       ScanJob job;
