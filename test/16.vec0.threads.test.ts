@@ -24,14 +24,14 @@ test('writers and readers on worker threads: every KNN matches its snapshot', as
   const stats0 = JSON.parse(setup.prepare('select vec_stats()').pluck().get() as string);
   setup.close();
 
-  const flag = new SharedArrayBuffer(4);
-  const start = (role: string, seed: number, iters: number) =>
+  const flag = new SharedArrayBuffer(4 * 4); // done, two readers' progress, a word to nap on
+  const start = (role: string, seed: number, iters: number, reader = -1) =>
     new Promise<any>((resolve, reject) => {
-      const w = new Worker(worker, { workerData: { file, role, seed, iters, dims: DIMS, flag } });
+      const w = new Worker(worker, { workerData: { file, role, seed, iters, dims: DIMS, flag, reader, readers: 2 } });
       w.once('message', resolve);
       w.once('error', reject);
     });
-  const readers = [start('reader', 11, 250), start('reader', 12, 250)];
+  const readers = [start('reader', 11, 250, 0), start('reader', 12, 250, 1)];
   await Promise.all([start('writer', 1, 150), start('writer', 2, 150)]);
   Atomics.store(new Int32Array(flag), 0, 1);
   Atomics.notify(new Int32Array(flag), 0);

@@ -3,13 +3,19 @@
 //   role=reader  read transactions that check each KNN against a brute force over the chunk
 //                tables (the source of truth) in the same snapshot, until the parent says the
 //                writers are done; then the KNN of a fixed query.
+// The shared flag words: [0] = 1 once the writers are done, [1 + r] = reader r's completed
+// read transactions. A writer paces itself on the readers (at most 4 of its commits per read
+// transaction of each reader), so reads interleave with the writes on any machine and no reader
+// falls further behind than the change log reaches; without that pacing a fast machine could
+// finish the writes before a slow worker start-up ran its first read.
 'use strict';
 const path = require('path');
 const Database = require('better-sqlite3');
 const { parentPort, workerData } = require('worker_threads');
 const vs = require(path.join(__dirname, '..', '..'));
 
-const { file, role, seed, iters, dims, flag } = workerData;
+const { file, role, seed, iters, dims, flag, reader, readers } = workerData;
+const f = new Int32Array(flag);
 let s = seed >>> 0;
 const rand = () => {
   s = (s + 0x6d2b79f5) >>> 0;
@@ -46,7 +52,11 @@ if (role === 'writer') {
       }
     }
   });
-  for (let i = 0; i < iters; i++) txn.immediate();
+  const slowest = () => Math.min(...Array.from({ length: readers }, (_, r) => Atomics.load(f, 1 + r)));
+  for (let i = 0; i < iters; i++) {
+    while (slowest() < 1 + (i >> 2)) Atomics.wait(f, 1 + readers, 0, 2); // a 2 ms nap
+    txn.immediate();
+  }
   parentPort.postMessage({ role, done: true });
 } else {
   const brute = db.prepare(
@@ -55,7 +65,6 @@ if (role === 'writer') {
   const exists = db.prepare('select count(*) from t_rowids where rowid = ?').pluck();
   let checks = 0;
   const bad = [];
-  const f = new Int32Array(flag);
   // At least `iters` checks, and on until the writers are done (so reads overlap the writes).
   for (let i = 0; i < iters || Atomics.load(f, 0) === 0; i++) {
     const q = vec();
@@ -68,6 +77,7 @@ if (role === 'writer') {
     if (!same) bad.push(`iteration ${i}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
     db.exec('COMMIT');
     checks++;
+    Atomics.store(f, 1 + reader, checks);
   }
   const q = Buffer.from(new Float32Array(dims).fill(0.5).buffer);
   parentPort.postMessage({ role, checks, bad: bad.slice(0, 5), nbad: bad.length, final: knn.all(q) });
