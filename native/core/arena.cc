@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -106,7 +107,7 @@ inline bool in_bounds(const ScanFilter& f, float d) {
 }
 }  // namespace
 
-Arena::~Arena() { release_block(data_, cap_rows_ * row_bytes_, mapped_); }
+Arena::~Arena() { release_block(data_, map_bytes_, mapped_); }
 
 Arena::Arena(const Arena& o)
     : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), ids_(o.ids_), slots_(o.slots_),
@@ -119,11 +120,12 @@ Arena::Arena(const Arena& o)
 
 Arena::Arena(Arena&& o) noexcept
     : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), data_(o.data_), cap_rows_(o.cap_rows_),
-      mapped_(o.mapped_), ids_(std::move(o.ids_)), slots_(std::move(o.slots_)), sketch_(o.sketch_),
+      mapped_(o.mapped_), map_bytes_(o.map_bytes_), ids_(std::move(o.ids_)), slots_(std::move(o.slots_)), sketch_(o.sketch_),
       codes_(std::move(o.codes_)), smeta_(std::move(o.smeta_)) {
   o.data_ = nullptr;
   o.cap_rows_ = 0;
   o.mapped_ = false;
+  o.map_bytes_ = 0;
   o.ids_.clear();
   o.slots_.clear();
   o.sketch_ = false;
@@ -138,6 +140,7 @@ Arena& Arena::operator=(Arena o) noexcept {
   std::swap(data_, o.data_);
   std::swap(cap_rows_, o.cap_rows_);
   std::swap(mapped_, o.mapped_);
+  std::swap(map_bytes_, o.map_bytes_);
   ids_.swap(o.ids_);
   slots_.swap(o.slots_);
   std::swap(sketch_, o.sketch_);
@@ -146,6 +149,28 @@ Arena& Arena::operator=(Arena o) noexcept {
   return *this;
 }
 
+#if defined(__linux__)
+namespace {
+constexpr size_t kHuge = 2u << 20;
+inline size_t round_huge(size_t n) { return (n + kHuge - 1) & ~(kHuge - 1); }
+
+// An anonymous mapping of `bytes` (a multiple of 2 MiB) that starts on a 2 MiB boundary, with
+// transparent huge pages requested, or nullptr. MAP_NORESERVE: the pages past what the arena
+// uses are address space only, never touched, and not charged against overcommit.
+void* map_aligned(size_t bytes) {
+  if (bytes > SIZE_MAX - kHuge) return nullptr;
+  void* raw = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(raw), b = (a + kHuge - 1) & ~(kHuge - 1);
+  if (b > a) munmap(raw, b - a);
+  if (a + kHuge > b) munmap(reinterpret_cast<void*>(b + bytes), a + kHuge - b);
+  void* p = reinterpret_cast<void*>(b);
+  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: ignored where THP is off
+  return p;
+}
+}  // namespace
+#endif
+
 void Arena::grow(size_t rows) {
   if (rows <= cap_rows_) return;
   size_t want = cap_rows_ < 64 ? 64 : cap_rows_ + cap_rows_ / 2;
@@ -153,23 +178,37 @@ void Arena::grow(size_t rows) {
   const size_t bytes = want * row_bytes_;
   if (row_bytes_ != 0 && bytes / row_bytes_ != want) throw std::bad_alloc();
 #if defined(__linux__)
-  // Row blocks of kArenaMapBytes and more live in their own mapping with transparent huge
-  // pages requested: a 1M x 128 float arena then takes 256 page faults instead of 131072 while
-  // it fills, and scans walk 2 MiB TLB entries. It grows by mremap (no copy).
+  // Row blocks of kArenaMapBytes and more live in their own mapping: 2 MiB-aligned, with
+  // transparent huge pages requested, and reserved well past the capacity asked for (16x, up
+  // to 4 GiB of address space, never touched until rows arrive). The block then grows in place:
+  // its huge pages stay huge (a 1M x 128 float arena fills with 256 page faults, not 131072,
+  // and scans walk 2 MiB TLB entries), where a moving mremap of an unaligned block split them.
+  // Past the reservation, the pages move (mremap, no copy) to a larger aligned reservation.
   if (bytes >= kArenaMapBytes) {
-    const size_t old_bytes = cap_rows_ * row_bytes_;
-    void* p;
-    if (mapped_) {
-      p = mremap(data_, old_bytes, bytes, MREMAP_MAYMOVE);
-    } else {
-      p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p != MAP_FAILED && data_ != nullptr) std::memcpy(p, data_, ids_.size() * row_bytes_);
+    if (mapped_ && bytes <= map_bytes_) {
+      cap_rows_ = want;
+      return;
     }
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, bytes, MADV_HUGEPAGE);  // advice only: ignored where THP is off
-    if (!mapped_) std::free(data_);
+    const size_t reserve = round_huge(std::max(bytes, std::min(bytes * 16, size_t{4} << 30)));
+    size_t got = reserve;
+    void* p = map_aligned(reserve);
+    if (p == nullptr) {  // strict overcommit, or little address space: the capacity only
+      got = round_huge(bytes);
+      p = map_aligned(got);
+    }
+    if (p == nullptr) throw std::bad_alloc();
+    if (mapped_) {
+      if (mremap(data_, map_bytes_, map_bytes_, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
+        munmap(p, got);
+        throw std::bad_alloc();
+      }
+    } else {
+      if (data_ != nullptr) std::memcpy(p, data_, ids_.size() * row_bytes_);
+      std::free(data_);
+    }
     data_ = static_cast<uint8_t*>(p);
     cap_rows_ = want;
+    map_bytes_ = got;
     mapped_ = true;
     return;
   }
@@ -237,10 +276,11 @@ const void* Arena::find(int64_t id) const {
 }
 
 void Arena::clear() {
-  release_block(data_, cap_rows_ * row_bytes_, mapped_);
+  release_block(data_, map_bytes_, mapped_);
   data_ = nullptr;
   cap_rows_ = 0;
   mapped_ = false;
+  map_bytes_ = 0;
   ids_.clear();
   slots_.clear();
   sketch_ = false;

@@ -5,8 +5,9 @@
 // parallel array of int64 ids (slot -> id) and a hash map (id -> slot). Deleting swaps the
 // last row into the hole, so the block stays dense and every scan is one sequential pass that
 // the SIMD block kernels consume in cache-sized blocks. The row block grows geometrically and
-// is never zero-filled: malloc/realloc while small, and on Linux an mmap'ed block with
-// transparent huge pages requested (grown with mremap) from 4 MiB on.
+// is never zero-filled: malloc/realloc while small, and on Linux from 4 MiB on a 2 MiB-aligned
+// mapping with transparent huge pages requested, reserved 16x past its size (up to 4 GiB of
+// address space, MAP_NORESERVE) so that it grows in place; past that, mremap moves its pages.
 //
 //   dtype  row_bytes      dim means
 //   f32    4 * dim        elements
@@ -220,6 +221,7 @@ class Arena {
   uint8_t* data_ = nullptr;                    // cap_rows_ * row_bytes_ bytes, size() in use
   size_t cap_rows_ = 0;
   bool mapped_ = false;                        // data_ is an mmap'ed block (see arena.cc)
+  size_t map_bytes_ = 0;                       // mapped_: the mapping's length (>= capacity)
   std::vector<int64_t> ids_;                   // slot -> id
   std::unordered_map<int64_t, size_t> slots_;  // id -> slot
 
