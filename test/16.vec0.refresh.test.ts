@@ -171,14 +171,31 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     b.close();
   });
 
-  test('more commits than the log keeps: full reload', () => {
+  // The ring keeps the last 64 commits (vec0_changelog.h, kSlots).
+  test('64 commits behind: a refresh; 65 behind: full reload', () => {
     const { file, a, b } = setup();
-    for (let i = 0; i < 20; i++) b.exec(`delete from t where rowid = ${40 - i}`);
-    const l0 = stats(a).vec0_loads;
-    const fresh = open(file, l);
+    const ins = b.prepare('insert into t(rowid, v) values (?, ?)');
+    for (let i = 0; i < 64; i++) ins.run(1000 + i, JSON.stringify([0, 0, 0, 100 + i]));
+    let l0 = stats(a).vec0_loads;
+    const f0 = stats(a).vec0_refreshes;
+    expect(stats(a).vec0_loads).toBe(l0);
+    let fresh = open(file, l);
+    expect(view(a, l)).toEqual(view(fresh, l));
+    fresh.close();
+    expect(stats(a).vec0_refreshes).toBe(f0 + 1);
+    expect(stats(a).vec0_loads).toBe(l0 + 1); // only the fresh connection's load
+    for (let i = 0; i < 64; i++) b.exec(`delete from t where rowid = ${1000 + i}`);
+    b.exec('delete from t where rowid = 40'); // the 65th commit
+    l0 = stats(a).vec0_loads;
+    fresh = open(file, l);
     expect(view(a, l)).toEqual(view(fresh, l));
     fresh.close();
     expect(stats(a).vec0_loads).toBe(l0 + 2); // a's reload and the fresh connection's load
+    // The ring holds one row per slot and a head, no more.
+    const plain = new Database(file, { readonly: true });
+    const keys = plain.prepare("select key from t_info where key like 'vecsqlite_change%' order by key").pluck().all();
+    plain.close();
+    expect(keys).toEqual([...Array.from({ length: 64 }, (_, i) => `vecsqlite_change_${String(i).padStart(2, '0')}`), 'vecsqlite_change_head']);
     a.close();
     b.close();
   });
@@ -187,7 +204,9 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     const { file, a, b } = setup();
     b.exec('delete from t where rowid = 1');
     const plain = new Database(file); // no extension: the shadow tables are writable
-    plain.prepare("update t_info set value = ? where key = 'vecsqlite_change_log'").run(Buffer.from([1, 2, 3]));
+    // The newest entry's row: the chain from a's marker to the table's now runs through it.
+    plain.prepare("update t_info set value = ? where key = 'vecsqlite_change_' || " +
+      "printf('%02d', (select value from t_info where key = 'vecsqlite_change_head') % 64)").run(Buffer.from([1, 2, 3]));
     plain.close();
     const l0 = stats(a).vec0_loads;
     expect(near(a)).toEqual([2, 3, 4]);

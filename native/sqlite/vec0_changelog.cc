@@ -2,12 +2,13 @@
 #include "sqlite/vec0_changelog.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace vecsqlite {
 
 namespace {
-constexpr size_t kHeader = 9;  // int64s before the chunk ids
+constexpr size_t kHeader = 9;  // int64s of an entry before the chunk ids (after seq)
 
 void put(std::string* out, int64_t v) {
   char b[8];
@@ -16,75 +17,59 @@ void put(std::string* out, int64_t v) {
 }
 }  // namespace
 
-bool Vec0ChangeLog::decode(const void* data, size_t n) {
-  entries_.clear();
-  if (n % 8 != 0) return false;
+bool Vec0ChangeLog::decode_entry(const void* data, size_t n, int64_t* seq, Vec0Change* out) {
+  if (data == nullptr || n % 8 != 0 || n / 8 < kHeader + 1) return false;
   const size_t words = n / 8;
   std::vector<int64_t> w(words);
-  if (words != 0) std::memcpy(w.data(), data, n);
-  size_t at = 0;
-  while (at < words) {
-    if (words - at < kHeader) {
-      entries_.clear();
-      return false;
-    }
-    Vec0Change c;
-    c.token = w[at];
-    c.prev_token = w[at + 1];
-    c.pre.seq_rowids = w[at + 2];
-    c.pre.seq_chunks = w[at + 3];
-    c.pre.fp = static_cast<uint64_t>(w[at + 4]);
-    c.post.seq_rowids = w[at + 5];
-    c.post.seq_chunks = w[at + 6];
-    c.post.fp = static_cast<uint64_t>(w[at + 7]);
-    const int64_t count = w[at + 8];
-    at += kHeader;
-    if (count >= 0) {
-      if (static_cast<uint64_t>(count) > words - at) {
-        entries_.clear();
-        return false;
-      }
-      c.recorded = true;
-      c.chunks.assign(w.begin() + static_cast<std::ptrdiff_t>(at), w.begin() + static_cast<std::ptrdiff_t>(at + static_cast<size_t>(count)));
-      at += static_cast<size_t>(count);
-    }
-    entries_.push_back(std::move(c));
+  std::memcpy(w.data(), data, n);
+  Vec0Change c;
+  *seq = w[0];
+  c.token = w[1];
+  c.prev_token = w[2];
+  c.pre.seq_rowids = w[3];
+  c.pre.seq_chunks = w[4];
+  c.pre.fp = static_cast<uint64_t>(w[5]);
+  c.post.seq_rowids = w[6];
+  c.post.seq_chunks = w[7];
+  c.post.fp = static_cast<uint64_t>(w[8]);
+  const int64_t count = w[9];
+  const size_t at = kHeader + 1;
+  if (*seq < 0) return false;
+  if (count == -1) {
+    if (words != at) return false;
+  } else {
+    if (count < 0 || static_cast<uint64_t>(count) != words - at || static_cast<uint64_t>(count) > kMaxChunks) return false;
+    c.recorded = true;
+    c.chunks.assign(w.begin() + static_cast<std::ptrdiff_t>(at), w.end());
   }
+  *out = std::move(c);
   return true;
 }
 
-std::string Vec0ChangeLog::encode() const {
+std::string Vec0ChangeLog::encode_entry(int64_t seq, const Vec0Change& c) {
+  const bool rec = c.recorded && c.chunks.size() <= kMaxChunks;
   std::string out;
-  for (const Vec0Change& c : entries_) {
-    put(&out, c.token);
-    put(&out, c.prev_token);
-    put(&out, c.pre.seq_rowids);
-    put(&out, c.pre.seq_chunks);
-    put(&out, static_cast<int64_t>(c.pre.fp));
-    put(&out, c.post.seq_rowids);
-    put(&out, c.post.seq_chunks);
-    put(&out, static_cast<int64_t>(c.post.fp));
-    put(&out, c.recorded ? static_cast<int64_t>(c.chunks.size()) : -1);
-    if (c.recorded)
-      for (int64_t id : c.chunks) put(&out, id);
-  }
+  out.reserve(8 * (kHeader + 1 + (rec ? c.chunks.size() : 0)));
+  put(&out, seq);
+  put(&out, c.token);
+  put(&out, c.prev_token);
+  put(&out, c.pre.seq_rowids);
+  put(&out, c.pre.seq_chunks);
+  put(&out, static_cast<int64_t>(c.pre.fp));
+  put(&out, c.post.seq_rowids);
+  put(&out, c.post.seq_chunks);
+  put(&out, static_cast<int64_t>(c.post.fp));
+  put(&out, rec ? static_cast<int64_t>(c.chunks.size()) : -1);
+  if (rec)
+    for (int64_t id : c.chunks) put(&out, id);
   return out;
 }
 
-void Vec0ChangeLog::append(Vec0Change c) {
-  if (c.chunks.size() > kMaxChunks / 2) {
-    c.recorded = false;
-    c.chunks.clear();
-  }
-  entries_.push_back(std::move(c));
-  size_t total = 0;
-  for (const Vec0Change& e : entries_) total += e.chunks.size();
-  size_t drop = 0;
-  while (entries_.size() - drop > kMaxEntries || total > kMaxChunks) {
-    total -= entries_[drop].chunks.size();
-    drop++;
-  }
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+std::string Vec0ChangeLog::slot_key(int64_t seq) {
+  const unsigned slot = static_cast<unsigned>(static_cast<uint64_t>(seq) % kSlots);
+  char b[32];
+  std::snprintf(b, sizeof b, "vecsqlite_change_%02u", slot);
+  return b;
 }
 
 bool Vec0ChangeLog::plan(int64_t from, const Vec0MarkerState& have, int64_t to, const Vec0MarkerState& now,

@@ -2,17 +2,22 @@
 // another connection whose cache is a few commits behind re-reads those chunks instead of the
 // whole table.
 //
-// STORAGE: "<t>_info" key vecsqlite_change_log, value a BLOB of little-endian int64s, the
-// newest commits last (at most kMaxEntries entries and kMaxChunks chunk ids in all):
-//   per entry: token, prev_token,
-//              pre_seq_rowids, pre_seq_chunks, pre_fp,    the table's marker before the commit
-//              post_seq_rowids, post_seq_chunks, post_fp, and after it
-//              n, then n chunk ids                         (n = -1: not recorded, reload all)
+// STORAGE: a ring of kSlots rows in "<t>_info", so that a commit writes one small row
+// whatever the log holds:
+//   vecsqlite_change_head          INTEGER: seq of the newest entry (entries count from 0)
+//   vecsqlite_change_NN            BLOB of little-endian int64s, NN = seq % kSlots as two digits:
+//     seq, token, prev_token,
+//     pre_seq_rowids, pre_seq_chunks, pre_fp,      the table's marker before the commit
+//     post_seq_rowids, post_seq_chunks, post_fp,   and after it
+//     n, then n chunk ids                          (n = -1: not recorded, reload all)
 // token / prev_token are the vecsqlite_write_token values the commit wrote / found; seq_* are
 // the AUTOINCREMENT sequences of _rowids and _chunks (-1: none yet), fp the validity
-// fingerprint (vtab_vec0.cc, chunk_fp). The original C extension neither reads nor writes this
-// key; its commits leave the entries alone but move the sequences or the fingerprint, which
-// breaks the chain (see plan()), so a reader then reloads everything.
+// fingerprint (vtab_vec0.cc, chunk_fp). A commit touching more than kMaxChunks chunks is not
+// recorded (its readers reload anyway: that is most of a large table). So a reader up to
+// kSlots commits behind re-reads only what they touched. The original C extension neither
+// reads nor writes these keys; its commits leave the entries alone but move the sequences or
+// the fingerprint, which breaks the chain (see plan()), so a reader then reloads everything.
+// A row that does not decode is skipped (the chain through it is broken: reload).
 #pragma once
 
 #include <cstdint>
@@ -39,15 +44,17 @@ struct Vec0Change {
 
 class Vec0ChangeLog {
  public:
-  static constexpr size_t kMaxEntries = 16;
-  static constexpr size_t kMaxChunks = 8192;  // over all entries; a longer commit is not recorded
+  static constexpr size_t kSlots = 64;        // entries kept; slot keys _00 .. _63
+  static constexpr size_t kMaxChunks = 4096;  // per entry; a longer commit is not recorded
 
-  // Parses a stored value; false (and an empty log) when it is malformed.
-  bool decode(const void* data, size_t n);
-  std::string encode() const;
+  // One slot row's value <-> (seq, entry). decode: false when malformed.
+  static bool decode_entry(const void* data, size_t n, int64_t* seq, Vec0Change* out);
+  static std::string encode_entry(int64_t seq, const Vec0Change& c);
+  // The slot key of entry `seq`: "vecsqlite_change_NN".
+  static std::string slot_key(int64_t seq);
 
-  // Appends one commit, dropping the oldest entries beyond the limits.
-  void append(Vec0Change c);
+  // Adds one decoded entry (any order).
+  void add(Vec0Change c) { entries_.push_back(std::move(c)); }
 
   // The chunks to re-read for a cache at marker (token `from`, state `have`) to reach the
   // table at (token `to`, state `now`): true only when an unbroken chain of recorded commits

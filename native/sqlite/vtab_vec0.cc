@@ -2,8 +2,9 @@
 //
 // STORAGE (the source of truth; byte-identical to the original, so files interoperate):
 //   "<t>_info"(key text primary key, value any)   CREATE_VERSION 'v0.1.9', _MAJOR 0, _MINOR 1, _PATCH 9
-//       plus two vecsqlite keys the original never reads: vecsqlite_write_token (int64, see
-//       FRESHNESS) and vecsqlite_change_log (BLOB, layout in vec0_changelog.h)
+//       plus vecsqlite keys the original never reads: vecsqlite_write_token (int64, see
+//       FRESHNESS), and the change log ring vecsqlite_change_head (int64) and
+//       vecsqlite_change_00 .. _63 (BLOBs, layout in vec0_changelog.h)
 //   "<t>_chunks"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,
 //               validity BLOB NOT NULL,rowids BLOB NOT NULL)
 //       validity: chunk_size/8 bytes, bit j (LSB-first) = slot j occupied
@@ -60,7 +61,7 @@
 // any implementation's inserts), and a fingerprint of the validity bitmaps (XOR of a hash per
 // chunk, kept current by every write; moved by any implementation's inserts and deletes).
 // Unchanged marker: the cache is kept. Changed by vecsqlite commits only: the change log
-// ("<t>_info" key vecsqlite_change_log, vec0_changelog.h: per commit the chunks it touched and
+// (a ring of "<t>_info" rows vecsqlite_change_NN, vec0_changelog.h: per commit the chunks it touched and
 // the marker before and after) names the chunks to re-read, and only those are (refresh_from_log;
 // the validity fingerprint must then match the tables'). Otherwise, or when the chain of logged
 // commits is broken (a commit by the original in between, more commits than the log keeps), the
@@ -925,49 +926,63 @@ int write_token(Vec0Table* t, int64_t* written) {
 }
 
 // ---- the change log (vec0_changelog.h) ------------------------------------------------------
-constexpr const char* kChangeLogKey = "vecsqlite_change_log";
+constexpr const char* kChangeHeadKey = "vecsqlite_change_head";
 std::atomic<int64_t> g_refreshes{0};
 
+// All entries of the ring (vec0_changelog.h); rows that do not decode are left out.
 int read_change_log(Vec0Table* t, Vec0ChangeLog* out) {
   sqlite3_stmt* st = nullptr;
-  int rc = prepare(t, string_printf("SELECT value FROM \"%w\".\"%w\" WHERE key = '%s'", t->schema.c_str(),
-                                    shadow(t, "info").c_str(), kChangeLogKey),
+  int rc = prepare(t, string_printf("SELECT value FROM \"%w\".\"%w\" WHERE key BETWEEN 'vecsqlite_change_00' AND "
+                                    "'vecsqlite_change_99'", t->schema.c_str(), shadow(t, "info").c_str()),
                    &st);
   if (rc != SQLITE_OK) return rc;
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
-    out->decode(sqlite3_column_blob(st, 0), static_cast<size_t>(sqlite3_column_bytes(st, 0)));  // malformed: empty
-    rc = SQLITE_DONE;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_BLOB) continue;
+    int64_t seq = 0;
+    Vec0Change c;
+    if (Vec0ChangeLog::decode_entry(sqlite3_column_blob(st, 0), static_cast<size_t>(sqlite3_column_bytes(st, 0)), &seq, &c))
+      out->add(std::move(c));
   }
   sqlite3_reset(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-// At xSync, after the write token: appends this commit (the chunks it touched, the marker
-// before and after) to the table's change log.
+// At xSync, after the write token: writes this commit (the chunks it touched, the marker
+// before and after) into the next slot of the table's change log ring, and moves the head.
 int write_change_log(Vec0Table* t, int64_t token) {
   Vec0Change ch;
   ch.token = token;
   ch.prev_token = t->txn_pre.token;
   ch.pre = Vec0MarkerState{t->txn_pre.seq_rowids, t->txn_pre.seq_chunks, t->txn_pre_fp};
   ch.recorded = t->txn_pre_ok && t->txn_pre.has_token && t->cache.valid && t->cache.has_marker &&
-                t->cache.marker.token == token;
+                t->cache.marker.token == token && t->txn_chunks.size() <= Vec0ChangeLog::kMaxChunks;
   if (ch.recorded) {
     ch.post = Vec0MarkerState{t->cache.marker.seq_rowids, t->cache.marker.seq_chunks, t->cache.validity_fp};
     ch.chunks.assign(t->txn_chunks.begin(), t->txn_chunks.end());
   }
-  Vec0ChangeLog log;
-  int rc = read_change_log(t, &log);
-  if (rc != SQLITE_OK) return rc;
-  log.append(std::move(ch));
-  const std::string blob = log.encode();
+  const std::string info = shadow(t, "info");
   sqlite3_stmt* st = nullptr;
-  rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(key, value) VALUES ('%s', ?) "
+  int rc = prepare(t, string_printf("SELECT value FROM \"%w\".\"%w\" WHERE key = '%s'", t->schema.c_str(), info.c_str(),
+                                    kChangeHeadKey),
+                   &st);
+  if (rc != SQLITE_OK) return rc;
+  int64_t seq = 0;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER && sqlite3_column_int64(st, 0) >= 0 &&
+      sqlite3_column_int64(st, 0) < INT64_MAX)
+    seq = sqlite3_column_int64(st, 0) + 1;
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+  const std::string blob = Vec0ChangeLog::encode_entry(seq, ch);
+  rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(key, value) VALUES (?1, ?2), ('%s', ?3) "
                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                                t->schema.c_str(), shadow(t, "info").c_str(), kChangeLogKey),
+                                t->schema.c_str(), info.c_str(), kChangeHeadKey),
                &st);
   if (rc != SQLITE_OK) return rc;
-  sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  const std::string key = Vec0ChangeLog::slot_key(seq);
+  sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 3, seq);
   return step_done(t, st);
 }
 
@@ -2144,6 +2159,17 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   return SQLITE_OK;
 }
 
+// The shadow-table writes this table makes on its own (the write log's flush, the token and
+// change log at xSync) must not show through sqlite3_last_insert_rowid(): the user's last
+// INSERT is what that reports, as with the original (which writes the same rows in xUpdate,
+// before SQLite sets the rowid of the INSERT).
+struct KeepLastRowid {
+  sqlite3* db;
+  sqlite3_int64 saved;
+  explicit KeepLastRowid(sqlite3* d) : db(d), saved(sqlite3_last_insert_rowid(d)) {}
+  ~KeepLastRowid() { sqlite3_set_last_insert_rowid(db, saved); }
+};
+
 int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
   int rc;
@@ -2153,7 +2179,10 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
     if (rc == SQLITE_OK) {
       t->wrote = true;
       // Bound the log: write it out while that cannot cross a savepoint (vec0_writelog.h).
-      if (t->log.at_transaction_level() && t->log.pending_bytes() >= kLogFlushBytes) rc = flush_log(t);
+      if (t->log.at_transaction_level() && t->log.pending_bytes() >= kLogFlushBytes) {
+        KeepLastRowid keep(t->db);
+        rc = flush_log(t);
+      }
     }
   } catch (...) {
     rc = SQLITE_NOMEM;
@@ -2183,6 +2212,7 @@ int xBegin(sqlite3_vtab* p) {
 }
 int xSync(sqlite3_vtab* p) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  KeepLastRowid keep(t->db);
   try {
     int rc = flush_log(t);
     if (rc != SQLITE_OK) return rc;
