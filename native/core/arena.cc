@@ -294,6 +294,23 @@ void Arena::reserve(size_t rows) {
   slots_.reserve(rows);
 }
 
+std::function<void()> Arena::prefaulter(size_t rows) const {
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+  if (!mapped_ || rows > cap_rows_) return {};
+  const size_t page = 4096;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(data_) + (ids_.size() * row_bytes_) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data_) + rows * row_bytes_;
+  if (end <= begin) return {};
+  return [begin, end] { madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE); };
+#else
+  (void)rows;
+  return {};
+#endif
+}
+
 bool Arena::scan_range(const KernelTable& kt, Metric metric, const void* query, size_t begin,
                        size_t end, TopK* top, const ScanFilter& filter) const {
   const uint64_t* allowed = filter.allowed;

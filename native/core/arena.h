@@ -165,6 +165,13 @@ class Arena {
   const void* find(int64_t id) const;
   void clear();
   void reserve(size_t rows);
+  // A task that faults in (Linux: MADV_POPULATE_WRITE, without touching the bytes) the pages
+  // of a mapped row block from the current size up to `rows` rows, within the capacity; the
+  // range is fixed now. Meant for a helper thread while the owner fills those rows after
+  // reserve(rows): the kernel's zeroing of fresh pages then overlaps the owner's reads. The
+  // owner must not grow or free the block before the task ends (it touches no Arena member).
+  // Best effort: an empty task for malloc'ed blocks; the advice fails harmlessly on old kernels.
+  std::function<void()> prefaulter(size_t rows) const;
 
   // Slot access (0 <= slot < size()), for owners that keep per-slot side data.
   int64_t id_at(size_t slot) const { return ids_[slot]; }
