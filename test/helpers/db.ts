@@ -38,9 +38,18 @@ export function msg(f: () => unknown): string {
 }
 
 /** A fresh temporary directory, removed when the process exits. */
+// Temporary directories go when the test file is done (jest may end a worker without its
+// 'exit' event, so that alone left them behind).
+const tempDirs: string[] = [];
+const removeTempDirs = () => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+};
+if (typeof afterAll === 'function') afterAll(removeTempDirs);
+process.on('exit', removeTempDirs);
+
 export function tempDir(prefix = 'vecsqlite-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return dir;
 }
 
