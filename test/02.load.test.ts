@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { getLoadablePath, load, VecsqliteError } from '../src';
-import { f32blob, openDb } from './helpers/db';
+import { f32blob, openDb, tempDir } from './helpers/db';
 
 const root = path.join(__dirname, '..');
 const L2_34 = `select vec_l2(X'${f32blob([0, 0]).toString('hex')}', X'${f32blob([3, 4]).toString('hex')}')`;
@@ -94,7 +94,7 @@ describe('load()', () => {
   });
 
   test('a missing native build gives one actionable error', () => {
-    const empty = require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'vecsqlite-empty-'));
+    const empty = tempDir('vecsqlite-empty-');
     const script = `try { require(${JSON.stringify(root)}).isa(); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, VECSQLITE_PREBUILD: empty, PREBUILDS_ONLY: '1' } }).toString());
     expect(out.code).toBe('VECSQLITE_LOAD_FAILED');
