@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <thread>
 #include <utility>
@@ -54,15 +56,99 @@ void arena_block_free(void* p, size_t bytes) {
   std::free(p);
 }
 
+#if defined(__linux__)
 namespace {
-void release_block(uint8_t* p, size_t bytes, bool mapped) {
+// POOL of freed row blocks (process-wide, every thread). On these VMs a page a process has
+// never touched costs 1.5-3 us to fault in, a third of a cold cache load; so a row block that
+// is freed (a connection closed, a cache reloaded after another connection's commit, a table
+// dropped) is kept for the next large arena instead of being unmapped: MADV_FREE'd, so the
+// kernel may still take its pages back under memory pressure (they then fault in as zero
+// pages, which the arena never relies on). Bounded by VECSQLITE_ARENA_POOL_MB (default 1024;
+// 0: unmap at once) in touched bytes, and entries older than 30 s are unmapped at the next
+// pool operation.
+struct PooledBlock {
+  void* p;
+  size_t map_bytes;  // the mapping
+  size_t touched;    // bytes the arena may have touched (its capacity)
+  std::chrono::steady_clock::time_point freed;
+};
+struct BlockPool {
+  std::mutex mu;
+  std::vector<PooledBlock> blocks;  // oldest first
+  size_t touched = 0;
+};
+BlockPool& block_pool() {
+  static BlockPool* pool = new BlockPool();  // never destroyed: arenas may be freed at exit
+  return *pool;
+}
+size_t pool_cap() {
+  static const size_t cap = [] {
+    const char* e = std::getenv("VECSQLITE_ARENA_POOL_MB");
+    if (e == nullptr || *e == 0) return size_t{1024} << 20;
+    char* end = nullptr;
+    const unsigned long long mb = std::strtoull(e, &end, 10);
+    if (end == nullptr || *end != 0 || mb > (size_t{1} << 24)) return size_t{1024} << 20;
+    return static_cast<size_t>(mb) << 20;
+  }();
+  return cap;
+}
+constexpr auto kPoolAge = std::chrono::seconds(30);
+// Unmaps entries past their age, then the oldest until `extra` more touched bytes fit.
+void pool_trim(BlockPool& pool, size_t extra) {
+  const auto now = std::chrono::steady_clock::now();
+  size_t drop = 0;
+  while (drop < pool.blocks.size() &&
+         (now - pool.blocks[drop].freed > kPoolAge || pool.touched + extra > pool_cap())) {
+    munmap(pool.blocks[drop].p, pool.blocks[drop].map_bytes);
+    pool.touched -= pool.blocks[drop].touched;
+    drop++;
+  }
+  pool.blocks.erase(pool.blocks.begin(), pool.blocks.begin() + static_cast<std::ptrdiff_t>(drop));
+}
+void pool_put(void* p, size_t map_bytes, size_t touched) {
+  touched = std::min(map_bytes, (touched + 4095) / 4096 * 4096);
+  if (touched > pool_cap()) {
+    munmap(p, map_bytes);
+    return;
+  }
+  madvise(p, touched, MADV_FREE);
+  BlockPool& pool = block_pool();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  pool_trim(pool, touched);
+  pool.blocks.push_back(PooledBlock{p, map_bytes, touched, std::chrono::steady_clock::now()});
+  pool.touched += touched;
+}
+// A pooled mapping of at least `bytes`, the one with the most touched bytes; or nullptr.
+void* pool_take(size_t bytes, size_t* map_bytes) {
+  BlockPool& pool = block_pool();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  pool_trim(pool, 0);
+  size_t best = pool.blocks.size();
+  for (size_t i = 0; i < pool.blocks.size(); i++)
+    if (pool.blocks[i].map_bytes >= bytes && (best == pool.blocks.size() || pool.blocks[i].touched > pool.blocks[best].touched))
+      best = i;
+  if (best == pool.blocks.size()) return nullptr;
+  void* p = pool.blocks[best].p;
+  *map_bytes = pool.blocks[best].map_bytes;
+  pool.touched -= pool.blocks[best].touched;
+  pool.blocks.erase(pool.blocks.begin() + static_cast<std::ptrdiff_t>(best));
+  return p;
+}
+}  // namespace
+#endif
+
+namespace {
+// Frees a row block: a mapping (of map_bytes, `touched` of them possibly touched) goes to the
+// pool above, a malloc'ed one to free().
+void release_block(uint8_t* p, size_t map_bytes, size_t touched, bool mapped) {
 #if defined(__linux__)
   if (mapped) {
-    munmap(p, bytes);
+    pool_put(p, map_bytes, touched);
     return;
   }
 #else
-  (void)bytes;
+  (void)map_bytes;
+  (void)touched;
   (void)mapped;
 #endif
   std::free(p);
@@ -107,7 +193,7 @@ inline bool in_bounds(const ScanFilter& f, float d) {
 }
 }  // namespace
 
-Arena::~Arena() { release_block(data_, map_bytes_, mapped_); }
+Arena::~Arena() { release_block(data_, map_bytes_, cap_rows_ * row_bytes_, mapped_); }
 
 Arena::Arena(const Arena& o)
     : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), ids_(o.ids_), slots_(o.slots_),
@@ -191,7 +277,14 @@ void Arena::grow(size_t rows) {
     }
     const size_t reserve = round_huge(std::max(bytes, std::min(bytes * 16, size_t{4} << 30)));
     size_t got = reserve;
-    void* p = map_aligned(reserve);
+    // A block freed by another arena (see POOL) when this one starts its mapping: it then grows
+    // in place through pages already faulted in. A moving block takes a fresh reservation (its
+    // own pages would replace the pooled ones).
+    void* p = mapped_ ? nullptr : pool_take(bytes, &got);
+    if (p == nullptr) {
+      got = reserve;
+      p = map_aligned(reserve);
+    }
     if (p == nullptr) {  // strict overcommit, or little address space: the capacity only
       got = round_huge(bytes);
       p = map_aligned(got);
@@ -276,7 +369,7 @@ const void* Arena::find(int64_t id) const {
 }
 
 void Arena::clear() {
-  release_block(data_, map_bytes_, mapped_);
+  release_block(data_, map_bytes_, cap_rows_ * row_bytes_, mapped_);
   data_ = nullptr;
   cap_rows_ = 0;
   mapped_ = false;

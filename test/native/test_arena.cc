@@ -146,6 +146,39 @@ void test_reservation() {
   check(a.size() == 1 && std::memcmp(a.find(3), row.data(), a.row_bytes()) == 0, "reservation: reuse after clear");
 }
 
+// A freed mapped row block goes to the process-wide pool (arena.cc, POOL) and the next arena
+// that starts a mapping takes it (run first, on an empty pool): same address, and its rows are its own (the pooled pages
+// hold stale bytes or zeros, never read before written).
+void test_pool() {
+#if defined(__linux__)
+  const size_t dim = 256;
+  std::vector<float> row(dim);
+  const void* first = nullptr;
+  {
+    Arena a(Dtype::f32, dim);
+    for (int64_t id = 1; id <= 20000; id++) {
+      std::fill(row.begin(), row.end(), static_cast<float>(id));
+      a.upsert(id, row.data());
+    }
+    first = a.find(a.id_at(0));
+  }
+  Arena b(Dtype::f32, dim);
+  size_t bad = 0;
+  for (int64_t id = 1; id <= 9000; id++) {
+    std::fill(row.begin(), row.end(), -static_cast<float>(id));
+    b.upsert(id, row.data());
+  }
+  for (int64_t id = 1; id <= 9000; id++) {
+    std::fill(row.begin(), row.end(), -static_cast<float>(id));
+    if (std::memcmp(b.find(id), row.data(), b.row_bytes()) != 0) bad++;
+  }
+  const char* env = std::getenv("VECSQLITE_ARENA_POOL_MB");
+  const bool pooled = env == nullptr || std::strcmp(env, "0") != 0;
+  check(!pooled || b.find(b.id_at(0)) == first, "pool: the second arena reuses the freed block");
+  check(bad == 0, "pool: %zu rows differ in the reused block", bad);
+#endif
+}
+
 struct Ref {
   double d;
   int64_t id;
@@ -391,6 +424,7 @@ int main() {
   }
   if (const char* seed = std::getenv("VECSQLITE_SEED")) g_state = std::strtoull(seed, nullptr, 10);
   std::printf("test_arena: seed %llu (VECSQLITE_SEED)\n", static_cast<unsigned long long>(g_state));
+  test_pool();  // first: the pool is empty
   test_storage();
   test_reservation();
   test_scan(3000, 16, "small (one thread)");
