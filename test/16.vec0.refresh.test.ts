@@ -135,6 +135,13 @@ describe('vec0 refresh: when the change log cannot be used', () => {
   }
   const near = (db: DB) =>
     db.prepare("select rowid from t where v match '[0,0,0,0]' and k = 3").all().map((x: any) => x.rowid);
+  /** After `commit` on another connection, `a` sees `want` through exactly one refresh. */
+  const expectRefresh = (a: DB, commit: () => void, want: number[]) => {
+    const f0 = stats(a).vec0_refreshes;
+    commit();
+    expect(near(a)).toEqual(want);
+    expect(stats(a).vec0_refreshes).toBe(f0 + 1);
+  };
 
   test('a commit by sqlite-vec 0.1.9 between two vecsqlite commits: full reload', () => {
     const { file, a, b } = setup();
@@ -150,10 +157,7 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     expect(view(a, l)).toEqual(view(fresh, l));
     fresh.close();
     // From the reloaded cache, the next vecsqlite commit is a refresh again.
-    const f0 = stats(a).vec0_refreshes;
-    b.prepare('insert into t(rowid, v) values (?, ?)').run(100, '[0,0,0,0.5]');
-    expect(near(a)).toEqual([100, 2, 3]);
-    expect(stats(a).vec0_refreshes).toBe(f0 + 1);
+    expectRefresh(a, () => b.prepare('insert into t(rowid, v) values (?, ?)').run(100, '[0,0,0,0.5]'), [100, 2, 3]);
     a.close();
     b.close();
   });
@@ -211,10 +215,7 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     const l0 = stats(a).vec0_loads;
     expect(near(a)).toEqual([2, 3, 4]);
     expect(stats(a).vec0_loads).toBe(l0 + 1);
-    const f0 = stats(a).vec0_refreshes;
-    b.exec('delete from t where rowid = 2');
-    expect(near(a)).toEqual([3, 4, 5]);
-    expect(stats(a).vec0_refreshes).toBe(f0 + 1);
+    expectRefresh(a, () => b.exec('delete from t where rowid = 2'), [3, 4, 5]);
     a.close();
     b.close();
   });

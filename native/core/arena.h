@@ -8,6 +8,7 @@
 // is never zero-filled: malloc/realloc while small, and on Linux from 4 MiB on a 2 MiB-aligned
 // mapping with transparent huge pages requested, reserved 16x past its size (up to 4 GiB of
 // address space, MAP_NORESERVE) so that it grows in place; past that, mremap moves its pages.
+// A freed mapped block goes to a bounded process-wide pool for the next one (arena.cc, POOL).
 //
 //   dtype  row_bytes      dim means
 //   f32    4 * dim        elements

@@ -778,9 +778,10 @@ int load_cache(Vec0Table* t) {
   std::unordered_map<Arena*, size_t> arena_rows;
   for (const auto& cr : chunk_rows) {
     size_t used = 0;
+    const std::vector<uint8_t>& val = c.validity[cr.first];
     for (int j = 0; j < cs; j++) {
       const int64_t id = cr.second[static_cast<size_t>(j)];
-      if (id == -1 && !(c.validity[cr.first][static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
+      if (id == -1 && !(val[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
       const int64_t key = pos_key(cr.first, j);
       c.pos_of[id] = key;
       c.rowid_at[key] = id;
