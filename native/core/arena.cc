@@ -383,8 +383,11 @@ void Arena::clear() {
 
 void Arena::reserve(size_t rows) {
   grow(rows);
+  // Only ever up: libstdc++'s unordered_map::reserve below the current bucket count rehashes
+  // the map down.
   ids_.reserve(rows);
-  slots_.reserve(rows);
+  if (static_cast<double>(rows) > static_cast<double>(slots_.max_load_factor()) * static_cast<double>(slots_.bucket_count()))
+    slots_.reserve(rows);
 }
 
 std::function<void()> Arena::prefaulter(size_t rows) const {
