@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -56,6 +57,35 @@ void arena_block_free(void* p, size_t bytes) {
   std::free(p);
 }
 
+namespace {
+// VECSQLITE_ARENA_POOL_MB: unset or empty keeps *mb; false for anything but a whole number
+// of MiB up to 2^24.
+bool pool_mb_from_env(size_t* mb) {
+  const char* e = std::getenv("VECSQLITE_ARENA_POOL_MB");
+  if (e == nullptr || *e == 0) return true;
+  if (*e < '0' || *e > '9') return false;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(e, &end, 10);
+  if (end == nullptr || *end != 0 || v > (1ull << 24)) return false;
+  *mb = static_cast<size_t>(v);
+  return true;
+}
+}  // namespace
+
+const char* arena_env_error() {
+  static const std::string err = [] {
+    size_t mb = 0;
+    if (!pool_mb_from_env(&mb))
+      return std::string("vecsqlite: VECSQLITE_ARENA_POOL_MB must be a whole number of MiB (0 turns the pool off), got '") +
+             std::getenv("VECSQLITE_ARENA_POOL_MB") + "'";
+    const char* sk = std::getenv("VECSQLITE_SKETCH");
+    if (sk != nullptr && std::strcmp(sk, "0") != 0 && std::strcmp(sk, "1") != 0)
+      return std::string("vecsqlite: VECSQLITE_SKETCH must be 0 or 1, got '") + sk + "'";
+    return std::string();
+  }();
+  return err.empty() ? nullptr : err.c_str();
+}
+
 #if defined(__linux__)
 namespace {
 // POOL of freed row blocks (process-wide, every thread). On these VMs a page a process has
@@ -83,12 +113,9 @@ BlockPool& block_pool() {
 }
 size_t pool_cap() {
   static const size_t cap = [] {
-    const char* e = std::getenv("VECSQLITE_ARENA_POOL_MB");
-    if (e == nullptr || *e == 0) return size_t{1024} << 20;
-    char* end = nullptr;
-    const unsigned long long mb = std::strtoull(e, &end, 10);
-    if (end == nullptr || *end != 0 || mb > (size_t{1} << 24)) return size_t{1024} << 20;
-    return static_cast<size_t>(mb) << 20;
+    size_t mb = 1024;
+    pool_mb_from_env(&mb);  // a bad value is refused at load (arena_env_error)
+    return mb << 20;
   }();
   return cap;
 }

@@ -71,6 +71,11 @@ struct ScanFilter {
 // pages are zero-filled by the kernel on first touch), else malloc. arena_block_free needs the
 // size the block was allocated with.
 constexpr size_t kArenaMapBytes = 4u << 20;
+
+// The arena's environment settings (VECSQLITE_ARENA_POOL_MB, VECSQLITE_SKETCH) checked once:
+// nullptr when they are unset or valid, else the message naming the bad one. Loading refuses
+// a bad value rather than ignoring it.
+const char* arena_env_error();
 void* arena_block_alloc(size_t bytes);
 void arena_block_free(void* p, size_t bytes);
 

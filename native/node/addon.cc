@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/arena.h"
 #include "kernels/kernels.h"
 #include "version.h"
 
@@ -180,7 +181,7 @@ Napi::Value TopKFn(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* err = nullptr;
-  if (!kernels_init(&err)) {
+  if (!kernels_init(&err) || (err = arena_env_error()) != nullptr) {
     Napi::Error::New(env, err).ThrowAsJavaScriptException();
     return exports;
   }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/arena.h"
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
 #include "version.h"
@@ -66,6 +67,10 @@ int check_environment(char** pzErrMsg) {
   }
   const char* err = nullptr;
   if (!kernels_init(&err)) {
+    *pzErrMsg = sqlite3_mprintf("%s", err);
+    return SQLITE_ERROR;
+  }
+  if ((err = arena_env_error()) != nullptr) {
     *pzErrMsg = sqlite3_mprintf("%s", err);
     return SQLITE_ERROR;
   }
