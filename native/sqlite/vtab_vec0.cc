@@ -693,6 +693,17 @@ int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int
 
 std::atomic<int64_t> g_cache_loads{0};
 
+// The vectors of column i of one chunk (`data`: its whole vectors blob) into the arenas, for
+// the slots the chunk's validity bitmap marks (load_cache and refresh_chunks).
+void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<uint8_t>& validity, const uint8_t* data,
+                          size_t nb, int cs) {
+  for (int j = 0; j < cs; j++) {
+    if (!(validity[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
+    const int64_t key = pos_key(chunk, j);
+    arena_for(c, key, i).upsert(key, data + static_cast<size_t>(j) * nb);
+  }
+}
+
 // max(0, largest rowid in _rowids, its sqlite_sequence value): see Cache::max_rowid.
 int read_max_rowid(Vec0Table* t, int64_t* out) {
   const std::string sql = string_printf("SELECT max(0, coalesce((SELECT max(rowid) FROM \"%w\".\"%w\"), 0), "
@@ -795,25 +806,23 @@ int load_cache(Vec0Table* t) {
     ar.first->reserve(ar.first->size() + ar.second);
     if (auto f = ar.first->prefaulter(ar.first->size() + ar.second)) prefault.push_back(std::move(f));
   }
-  std::thread helper;
+  // Joined before the arenas could go (every `c = Cache()` below), and on any other way out.
+  struct Helper {
+    std::thread th;
+    void join() {
+      if (th.joinable()) th.join();
+    }
+    ~Helper() { join(); }
+  } helper;
   if (!prefault.empty()) {
     try {
-      helper = std::thread([fs = std::move(prefault)] {
+      helper.th = std::thread([fs = std::move(prefault)] {
         for (const auto& f : fs) f();
       });
     } catch (...) {
       // no thread: the pages fault in as the rows arrive
     }
   }
-  struct Join {
-    std::thread& th;
-    ~Join() {
-      if (th.joinable()) th.join();
-    }
-  } join{helper};
-  auto join_helper = [&helper] {
-    if (helper.joinable()) helper.join();
-  };
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
     const size_t nb = t->cfg.vcols[i].nbytes();
     sql = string_printf("SELECT vectors FROM \"%w\".\"%w\" WHERE rowid = ?", t->schema.c_str(),
@@ -821,7 +830,7 @@ int load_cache(Vec0Table* t) {
     rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
     if (rc != SQLITE_OK) {
       set_err(t, sqlite3_errmsg(t->db));
-      join_helper();
+      helper.join();
       c = Cache();
       return rc;
     }
@@ -832,7 +841,7 @@ int load_cache(Vec0Table* t) {
         set_err(t, string_printf("%scould not open vectors blob on %s.%s.%lld", kInternal, t->schema.c_str(),
                                  t->n_vchunks[i].c_str(), static_cast<long long>(cr.first)));
         sqlite3_finalize(st);
-        join_helper();
+        helper.join();
         c = Cache();
         return SQLITE_ERROR;
       }
@@ -848,19 +857,16 @@ int load_cache(Vec0Table* t) {
         set_err(t, string_printf("vectors blob size doesn't match - expected %d, found %d",
                                  static_cast<int>(nb * static_cast<size_t>(cs)), static_cast<int>(n)));
         sqlite3_finalize(st);
-        join_helper();
+        helper.join();
         c = Cache();
         return SQLITE_ERROR;
       }
-      for (int j = 0; j < cs; j++) {
-        if (cr.second[static_cast<size_t>(j)] == -1 && !(c.validity[cr.first][static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
-        arena_for(c, pos_key(cr.first, j), i).upsert(pos_key(cr.first, j), data + static_cast<size_t>(j) * nb);
-      }
+      upsert_chunk_vectors(c, cr.first, i, c.validity[cr.first], data, nb, cs);
       sqlite3_reset(st);
     }
     sqlite3_finalize(st);
   }
-  join_helper();
+  helper.join();
   if (t->cfg.text_pk) {
     sql = string_printf("SELECT rowid, id FROM \"%w\".\"%w\"", t->schema.c_str(), t->n_rowids.c_str());
     rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
@@ -1135,12 +1141,7 @@ int refresh_chunks(Vec0Table* t, const std::set<int64_t>& chunks) {
       sqlite3_bind_int64(sv[i], 1, chunk);
       if (sqlite3_step(sv[i]) != SQLITE_ROW || static_cast<size_t>(sqlite3_column_bytes(sv[i], 0)) != nb * static_cast<size_t>(cs))
         return done(SQLITE_ERROR);
-      const uint8_t* data = static_cast<const uint8_t*>(sqlite3_column_blob(sv[i], 0));
-      for (int j = 0; j < cs; j++) {
-        if (!(v[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
-        const int64_t key = pos_key(chunk, j);
-        arena_for(c, key, i).upsert(key, data + static_cast<size_t>(j) * nb);
-      }
+      upsert_chunk_vectors(c, chunk, i, v, static_cast<const uint8_t*>(sqlite3_column_blob(sv[i], 0)), nb, cs);
     }
     c.validity.emplace(chunk, std::move(v));
     rc = cols_load_chunk(t, chunk);  // issue 6
