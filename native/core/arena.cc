@@ -410,11 +410,8 @@ void Arena::clear() {
 
 void Arena::reserve(size_t rows) {
   grow(rows);
-  // Only ever up: libstdc++'s unordered_map::reserve below the current bucket count rehashes
-  // the map down.
   ids_.reserve(rows);
-  if (static_cast<double>(rows) > static_cast<double>(slots_.max_load_factor()) * static_cast<double>(slots_.bucket_count()))
-    slots_.reserve(rows);
+  slots_.reserve(rows);
 }
 
 std::function<void()> Arena::prefaulter(size_t rows) const {
@@ -829,10 +826,8 @@ bool scan_slots_topk(const KernelTable& kt, const Arena& arena, Metric metric, c
 }
 
 size_t Arena::memory_bytes() const {
-  // unordered_map: one node (key, value, next pointer, cached hash) plus a bucket pointer each.
-  return cap_rows_ * row_bytes_ + ids_.capacity() * sizeof(int64_t) +
-         slots_.size() * (sizeof(int64_t) + sizeof(size_t) + 2 * sizeof(void*)) +
-         slots_.bucket_count() * sizeof(void*) + codes_.capacity() + smeta_.capacity() * sizeof(SketchRow);
+  return cap_rows_ * row_bytes_ + ids_.capacity() * sizeof(int64_t) + slots_.memory_bytes() + codes_.capacity() +
+         smeta_.capacity() * sizeof(SketchRow);
 }
 
 }  // namespace vecsqlite

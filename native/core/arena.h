@@ -48,9 +48,9 @@
 #include <memory>
 #include <new>
 #include <utility>
-#include <unordered_map>
 #include <vector>
 
+#include "core/idmap.h"
 #include "kernels/kernels.h"
 
 namespace vecsqlite {
@@ -236,7 +236,7 @@ class Arena {
   bool mapped_ = false;                        // data_ is an mmap'ed block (see arena.cc)
   size_t map_bytes_ = 0;                       // mapped_: the mapping's length (>= capacity)
   std::vector<int64_t> ids_;                   // slot -> id
-  std::unordered_map<int64_t, size_t> slots_;  // id -> slot
+  IdMap<size_t> slots_;                        // id -> slot
 
   struct SketchRow {
     float scale;        // s

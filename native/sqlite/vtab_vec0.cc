@@ -478,8 +478,8 @@ struct Cache {
   std::vector<Group> groups;
   std::map<std::vector<vec0cols::Value>, int, TupleLess> group_of;
   std::unordered_map<int64_t, ChunkCols> chunk_cols;  // chunk_id -> group, metadata
-  std::unordered_map<int64_t, int64_t> pos_of;     // rowid -> position key
-  std::unordered_map<int64_t, int64_t> rowid_at;   // position key -> rowid
+  IdMap<int64_t> pos_of;     // rowid -> position key
+  IdMap<int64_t> rowid_at;   // position key -> rowid
   std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
   std::unordered_map<std::string, int64_t> rowid_of_text;  // text id -> rowid
   std::map<int64_t, std::vector<uint8_t>> validity;        // chunk_id -> validity bitmap
