@@ -340,23 +340,23 @@ void Arena::grow(size_t rows) {
 }
 
 void Arena::upsert(int64_t id, const void* row) {
-  auto it = slots_.find(id);
-  if (it != slots_.end()) {
-    std::memcpy(data_ + it->second * row_bytes_, row, row_bytes_);
-    if (sketch_) sketch_set(it->second);
+  const size_t slot = ids_.size();
+  auto ins = slots_.emplace(id, slot);  // one lookup for both cases
+  if (!ins.second) {
+    const size_t at = ins.first->second;
+    std::memcpy(data_ + at * row_bytes_, row, row_bytes_);
+    if (sketch_) sketch_set(at);
     return;
   }
-  const size_t slot = ids_.size();
-  grow(slot + 1);
-  if (sketch_) {  // room first (grown geometrically), so a failure leaves every array as it was
-    if (codes_.capacity() < codes_.size() + dim_) codes_.reserve(std::max(codes_.size() + dim_, codes_.capacity() * 3 / 2));
-    if (smeta_.capacity() < smeta_.size() + 1) smeta_.reserve(std::max(smeta_.size() + 1, smeta_.capacity() * 3 / 2));
-  }
-  ids_.push_back(id);
-  try {
-    slots_.emplace(id, slot);
+  try {  // room first (grown geometrically), so a failure leaves every array as it was
+    grow(slot + 1);
+    if (sketch_) {
+      if (codes_.capacity() < codes_.size() + dim_) codes_.reserve(std::max(codes_.size() + dim_, codes_.capacity() * 3 / 2));
+      if (smeta_.capacity() < smeta_.size() + 1) smeta_.reserve(std::max(smeta_.size() + 1, smeta_.capacity() * 3 / 2));
+    }
+    ids_.push_back(id);
   } catch (...) {
-    ids_.pop_back();
+    slots_.erase(id);
     throw;
   }
   std::memcpy(data_ + slot * row_bytes_, row, row_bytes_);

@@ -1956,6 +1956,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   int off = -1;
   const int group = group_for(t, rcols.part);
   const std::set<int64_t>& gchunks = c.groups[static_cast<size_t>(group)].chunks;
+  auto vit = c.validity.end();  // the target chunk's cached validity bitmap
   if (!gchunks.empty()) {
     auto last = c.validity.find(*gchunks.rbegin());
     const size_t nbits = last != c.validity.end() ? last->second.size() : 0;
@@ -1972,7 +1973,10 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
         break;
       }
     }
-    if (off >= 0) chunk = last->first;
+    if (off >= 0) {
+      chunk = last->first;
+      vit = last;
+    }
   }
   // The rowid: the caller's integer id, or the next AUTOINCREMENT value of _rowids (what the
   // original's INSERT with a NULL rowid gets). The _rowids row itself goes into the write log.
@@ -2020,8 +2024,8 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     }
     rc = cols_new_chunk(t, chunk);  // issue 6
     if (rc != SQLITE_OK) return rc;
-    auto fresh = c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0)).first;
-    c.validity_fp ^= chunk_fp(chunk, fresh->second.data(), fresh->second.size());
+    vit = c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0)).first;
+    c.validity_fp ^= chunk_fp(chunk, vit->second.data(), vit->second.size());
     cols_register_chunk(t, chunk, rcols.part);
   }
   t->note_chunk(chunk);
@@ -2032,7 +2036,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     t->log.insert_rowid(rowid, chunk, off, nullptr, 0);
   }
   if (rowid > c.max_rowid) c.max_rowid = rowid;
-  std::vector<uint8_t>& val = c.validity[chunk];
+  std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
   t->log.write(kBlobValidity, chunk, static_cast<uint32_t>(off / 8), &byte, 1);
   const int64_t rid_le = rowid;
