@@ -616,19 +616,17 @@ Arena::SketchQuery Arena::sketch_query(Metric metric, const float* q, size_t dim
   return sq;
 }
 
-bool Arena::sketch_excludes(const SketchQuery& sq, size_t slot, int32_t dot, double t, double qt) const {
-  const SketchRow& m = smeta_[slot];
-  const double ss = static_cast<double>(sq.scale) * m.scale * dot;
-  if (sq.metric == Metric::l2) {
-    // |q - x| >= |q~ - x~| - e_q - err: excluded when that exceeds t (1 + margin).
-    const double b = static_cast<double>(m.scale) * m.scale * m.codes_sq;
-    const double d2 = sq.qt2 + b - 2 * ss - 1e-12 * (sq.qt2 + b);  // 1e-12: double rounding
-    const double reach = t * (1 + sq.margin) + 1e-15 + sq.err + m.err;  // 1e-15: underflow
-    return d2 > reach * reach;
-  }
-  // cosine: q.x <= q~.x~ + |q~| err + e_q |x|; excluded when 1 - that / (|q| |x|) > t + margin.
-  const double lb = 1 - (ss + qt * m.err + sq.err * m.norm) / (sq.qnorm * m.norm);
-  return lb > t + sq.margin;  // false for NaN (a zero or unbounded row): rechecked
+SketchBound Arena::sketch_bound(const SketchQuery& sq, double t, double qt) {
+  SketchBound b{};
+  b.cosine = sq.metric != Metric::l2;
+  b.scale = static_cast<double>(sq.scale);
+  b.qt2 = sq.qt2;
+  b.reach = t * (1 + sq.margin) + 1e-15 + sq.err;
+  b.qt = qt;
+  b.err = sq.err;
+  b.qnorm = sq.qnorm;
+  b.limit = t + sq.margin;
+  return b;
 }
 
 void Arena::recheck(const KernelTable& kt, Metric metric, const float* query, size_t slot, TopK* top,
@@ -652,24 +650,37 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
   const uint64_t* allowed = filter.allowed;
   constexpr size_t kBlock = 512;
   int32_t dots[kBlock];
+  uint8_t keep[kBlock + 8] = {};
   if (end > ids_.size()) end = ids_.size();
   const double qt = std::sqrt(sq.qt2) * (1 + 1e-9);
   int64_t rechecked = 0;
   for (size_t start = begin; start < end; start += kBlock) {
     const size_t count = end - start < kBlock ? end - start : kBlock;
     if (allowed != nullptr && !any_allowed(allowed, start, count)) continue;
+    // The block's row bounds (16 bytes a row, a stream apart from the codes) are fetched while
+    // the kernel reads the codes: the bound pass would otherwise wait on their cache misses.
+    const char* meta = reinterpret_cast<const char*>(smeta_.data() + start);
+    for (size_t b = 0; b < count * sizeof(SketchRow); b += 64) __builtin_prefetch(meta + b);
     kt.dot_i16i8_block(sq.codes.data(), codes_.data() + start * dim_, dim_, count, dots);
+    // The whole block's bounds against the limit at its start (one vectorized pass), then the
+    // rows it keeps once more against the limit of the moment, which only falls as rechecked
+    // rows enter the top-k: a row the first pass excludes would be excluded then too.
     double t = admission_limit(top, filter);
-    for (size_t i = 0; i < count; i++) {
-      const size_t s = start + i;
-      // The rows' bounds (16 bytes each, a stream apart from the codes) are fetched 64 rows
-      // ahead, into the next block too: without it the pass waits on their cache misses.
-      if ((s & 3) == 0 && s + 64 < end) __builtin_prefetch(smeta_.data() + s + 64);
-      if (allowed != nullptr && !slot_allowed(allowed, s)) continue;
-      if (sketch_excludes(sq, s, dots[i], t, qt)) continue;
-      rechecked++;
-      recheck(kt, sq.metric, query, s, top, filter);
-      t = admission_limit(top, filter);
+    kt.sketch_keep_block(sketch_bound(sq, t, qt), dots, smeta_.data() + start, count, keep);
+    for (size_t i = 0; i < count; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, keep + i, 8);  // keep has room for a whole last word
+      if (word == 0) continue;
+      const size_t stop = std::min(i + 8, count);
+      for (size_t j = i; j < stop; j++) {
+        if (!keep[j]) continue;
+        const size_t s = start + j;
+        if (allowed != nullptr && !slot_allowed(allowed, s)) continue;
+        if (sketch_excludes(sq, s, dots[j], t, qt)) continue;
+        rechecked++;
+        recheck(kt, sq.metric, query, s, top, filter);
+        t = admission_limit(top, filter);
+      }
     }
   }
   g_sk_scans.fetch_add(1, std::memory_order_relaxed);

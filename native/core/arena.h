@@ -238,16 +238,15 @@ class Arena {
   std::vector<int64_t> ids_;                   // slot -> id
   IdMap<size_t> slots_;                        // id -> slot
 
-  struct SketchRow {
-    float scale;        // s
-    float err;          // |x - s*c|, rounded up; +inf for a row with non-finite values
-    float norm;         // |x|
-    uint32_t codes_sq;  // sum c_i^2
-  };
-  void sketch_set(size_t slot);  // codes and meta of the row stored at `slot`
+  using SketchRow = SketchRowInfo;  // scale, err, norm, codes_sq (kernels/kernels.h)
+  void sketch_set(size_t slot);     // codes and meta of the row stored at `slot`
+  // The bound's inputs for query `sq` at admission limit `t` (`qt` = |q~| rounded up).
+  static SketchBound sketch_bound(const SketchQuery& sq, double t, double qt);
   // True when the sketch proves slot's distance exceeds `t` (the admission limit); `dot` is
-  // the codes' inner product with the query's, `qt` = |q~| rounded up.
-  bool sketch_excludes(const SketchQuery& sq, size_t slot, int32_t dot, double t, double qt) const;
+  // the codes' inner product with the query's.
+  bool sketch_excludes(const SketchQuery& sq, size_t slot, int32_t dot, double t, double qt) const {
+    return sketch_row_excluded(sketch_bound(sq, t, qt), dot, smeta_[slot]);
+  }
   // The float32 distance of `slot`, offered to `top` when inside filter's bounds.
   void recheck(const KernelTable& kt, Metric metric, const float* query, size_t slot, TopK* top,
                const ScanFilter& filter) const;

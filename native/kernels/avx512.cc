@@ -502,6 +502,7 @@ void hamming_u1_block_avx512(const uint8_t* q, const uint8_t* base, size_t nbyte
 }
 
 #include "kernels/sketch_encode_avx2.inc"
+#include "kernels/sketch_keep.inc"
 
 const KernelTable kTable = {
     Isa::avx512,
@@ -513,6 +514,7 @@ const KernelTable kTable = {
     hamming_u1_block_avx512,
     dot_i16i8_block_avx512,
     sketch_encode_f32_avx2,
+    sketch_keep_block_portable,
 };
 
 }  // namespace

@@ -56,6 +56,43 @@ struct SketchCodeInfo {
   uint32_t codes_sq;  // sum c_i^2, exact
 };
 
+// One row's bounds in the int8 sketch (core/arena.h keeps one per arena slot).
+struct SketchRowInfo {
+  float scale;        // s
+  float err;          // |x - s*c|, rounded up; +inf for a row with non-finite values
+  float norm;         // |x|
+  uint32_t codes_sq;  // sum c_i^2
+};
+// What the sketch's bound needs of one query and of the current admission limit t (see
+// sketch_row_excluded).
+struct SketchBound {
+  bool cosine;   // else l2
+  double scale;  // the query's code scale
+  double qt2;    // l2: |q~|^2
+  double reach;  // l2: t (1 + margin) + 1e-15 + err (1e-15: underflow)
+  double qt;     // cosine: |q~|, rounded up
+  double err;    // cosine: |q - q~|, rounded up
+  double qnorm;  // cosine: |q|
+  double limit;  // cosine: t + margin
+};
+// True when the sketch proves that a row is farther than the admission limit, from `dot`, the
+// inner product of the row's codes with the query's (dot_i16i8_block), and the row's bounds:
+//   l2:     |q - x| >= |q~ - x~| - e_q - e_x; excluded when that exceeds t (1 + margin)
+//   cosine: q.x <= q~.x~ + |q~| e_x + e_q |x|; excluded when 1 - that / (|q| |x|) > t + margin
+// Never true for NaN (a zero or unbounded row is always rechecked). Shared by the block kernel
+// and the per-row callers; `static` so that each per-ISA unit has its own copy (internal.h).
+static inline bool sketch_row_excluded(const SketchBound& b, int32_t dot, const SketchRowInfo& m) {
+  const double ss = b.scale * m.scale * dot;
+  if (!b.cosine) {
+    const double rb = static_cast<double>(m.scale) * m.scale * m.codes_sq;
+    const double d2 = b.qt2 + rb - 2 * ss - 1e-12 * (b.qt2 + rb);  // 1e-12: double rounding
+    const double reach = b.reach + m.err;
+    return d2 > reach * reach;
+  }
+  const double lb = 1 - (ss + b.qt * m.err + b.err * m.norm) / (b.qnorm * m.norm);
+  return lb > b.limit;
+}
+
 struct KernelTable {
   Isa isa;
 
@@ -94,6 +131,11 @@ struct KernelTable {
   // and the row's bounds (SketchCodeInfo). Zero, underflowing or non-finite rows get s = 0
   // and all-zero codes, as do rows whose float32 norm2 overflows (norm2 is then +inf or NaN).
   void (*sketch_encode_f32)(const float* x, size_t dim, int8_t* codes, SketchCodeInfo* out);
+  // The sketch's bound over a block: keep[r] = 0 when sketch_row_excluded(b, dots[r], rows[r]),
+  // else 1 (the same decisions on every ISA, up to the last bit of the double arithmetic,
+  // which the bound's slack covers).
+  void (*sketch_keep_block)(const SketchBound& b, const int32_t* dots, const SketchRowInfo* rows, size_t count,
+                            uint8_t* keep);
 };
 constexpr int kSketchQueryMax = 2047;
 constexpr size_t kSketchMaxDim = 8192;

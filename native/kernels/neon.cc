@@ -361,6 +361,7 @@ void hamming_u1_block_neon(const uint8_t* q, const uint8_t* base, size_t nbytes,
 }
 
 #include "kernels/sketch_encode.inc"
+#include "kernels/sketch_keep.inc"
 
 const KernelTable kTable = {
     Isa::neon,
@@ -372,6 +373,7 @@ const KernelTable kTable = {
     hamming_u1_block_neon,
     dot_i16i8_block_neon,
     sketch_encode_f32_portable,
+    sketch_keep_block_portable,
 };
 
 }  // namespace

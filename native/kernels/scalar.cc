@@ -115,6 +115,7 @@ void hamming_u1_block_scalar(const uint8_t* q, const uint8_t* base, size_t nbyte
 }
 
 #include "kernels/sketch_encode.inc"
+#include "kernels/sketch_keep.inc"
 
 const KernelTable kTable = {
     Isa::scalar,
@@ -126,6 +127,7 @@ const KernelTable kTable = {
     hamming_u1_block_scalar,
     dot_i16i8_block_scalar,
     sketch_encode_f32_portable,
+    sketch_keep_block_portable,
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Native kernel test: every ISA available on this machine x every kernel (one-to-one and block)
-// against double-precision `_accurate` references computed here, plus TopK against a full-sort
-// oracle and the VECSQLITE_ISA dispatch rules.
+// against double-precision `_accurate` references computed here (the sketch's bound pass
+// against the bound in long double), plus TopK against a full-sort oracle and the VECSQLITE_ISA
+// dispatch rules.
 //
 //   tolerance  f32: |got - ref| <= 1e-5 * scale, scale = sum of |terms| (>= |ref|), so results
 //                   that cancel to near zero are judged against the size of what was summed
@@ -241,6 +242,80 @@ void test_i16i8(const KernelTable& t, size_t n, int mode) {
     }
     check(count == kRows || out[count] == -12345, "dot_i16i8_block_%s wrote past count=%zu", isa, count);
   }
+}
+
+// ---- the sketch's bound pass: keep flags against the bound evaluated here in long double ----
+// Rows drawn so that about half of them are excluded, plus rows with an unbounded error, a zero
+// norm and a zero scale. A row whose long double margin is within 1e-9 (relative) of the limit
+// is not judged (double rounding may decide it either way; the bound's slack covers that).
+void test_sketch_keep(const KernelTable& t, bool cosine) {
+  const char* isa = isa_name(t.isa);
+  auto unit = [] { return double(next_u64() % 1000001) / 1e6; };
+  SketchBound b{};
+  b.cosine = cosine;
+  b.scale = 0.01;
+  b.qt2 = 0.3;
+  b.reach = 0.5;
+  b.qt = 0.55;
+  b.err = 0.01;
+  b.qnorm = 0.55;
+  b.limit = 0.6;
+  const size_t n = 1000;
+  std::vector<SketchRowInfo> rows(n);
+  std::vector<int32_t> dots(n);
+  for (size_t r = 0; r < n; r++) {
+    rows[r].scale = float(0.01 * (0.5 + unit()));
+    rows[r].codes_sq = uint32_t(1000 + next_u64() % 4000);
+    rows[r].err = float((cosine ? 0.05 : 0.5) * unit());
+    rows[r].norm = float(0.3 + 0.7 * unit());
+    dots[r] = int32_t(next_u64() % 6001) - 3000;
+  }
+  rows[3].err = INFINITY;
+  rows[5].norm = 0;
+  rows[7].scale = 0;
+  rows[7].err = 0;
+  rows[9].norm = 0;
+  rows[9].scale = 0;
+  rows[9].err = 0;
+  size_t kept = 0, excluded = 0, unjudged = 0;
+  int unbounded_keep = -1;
+  std::vector<uint8_t> keep(n + 1);
+  for (size_t count : {n, size_t(512), size_t(9), size_t(8), size_t(7), size_t(1), size_t(0)}) {
+    std::fill(keep.begin(), keep.end(), 0xee);
+    t.sketch_keep_block(b, dots.data(), rows.data(), count, keep.data());
+    for (size_t r = 0; r < count; r++) {
+      const SketchRowInfo& m = rows[r];
+      const long double ss = (long double)b.scale * m.scale * dots[r];
+      bool ex;
+      long double gap, size;
+      if (!cosine) {
+        const long double rb = (long double)m.scale * m.scale * m.codes_sq;
+        const long double d2 = b.qt2 + rb - 2 * ss - 1e-12L * (b.qt2 + rb);
+        const long double reach = b.reach + (long double)m.err;
+        ex = d2 > reach * reach;
+        gap = d2 - reach * reach;
+        size = std::fabs(d2) + reach * reach;
+      } else {
+        const long double lb = 1 - (ss + b.qt * (long double)m.err + b.err * (long double)m.norm) / (b.qnorm * (long double)m.norm);
+        ex = lb > b.limit;
+        gap = lb - b.limit;
+        size = 1;
+      }
+      if (std::isfinite((double)gap) && std::fabs((double)gap) <= 1e-9 * (double)size) {
+        unjudged++;
+        continue;
+      }
+      if (count == n) (ex ? excluded : kept)++;
+      check(keep[r] == (ex ? 0 : 1), "sketch_keep_block_%s %s count=%zu row=%zu keep=%d expected %d", isa,
+            cosine ? "cosine" : "l2", count, r, keep[r], ex ? 0 : 1);
+    }
+    check(keep[count] == 0xee, "sketch_keep_block_%s wrote past count=%zu", isa, count);
+    if (count == n) unbounded_keep = keep[3];
+  }
+  check(kept > n / 5 && excluded > n / 5, "sketch_keep_block_%s %s: a mix of outcomes (%zu kept, %zu excluded)", isa,
+        cosine ? "cosine" : "l2", kept, excluded);
+  check(unbounded_keep == 1, "sketch_keep_block_%s: an unbounded row is kept", isa);
+  check(unjudged < 3, "sketch_keep_block_%s: %zu rows too close to judge", isa, unjudged);
 }
 
 // ---- the sketch's row encoder: codes, scale and bounds against a double-precision check ----
@@ -558,6 +633,8 @@ int main() {
       if (n <= kSketchMaxDim) for (int mode = 0; mode < 4; mode++) test_sketch_encode(*t, n, mode);
     }
     test_i16i8(*t, kSketchMaxDim, 1);
+    test_sketch_keep(*t, false);
+    test_sketch_keep(*t, true);
     // Extreme int8 values at lengths that cross the int32 drain interval.
     for (size_t n : {size_t(8192), size_t(8193), size_t(16384 + 17), size_t(70000)}) {
       test_i8(*t, n, 1, 1);
