@@ -666,7 +666,8 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
     // rows it keeps once more against the limit of the moment, which only falls as rechecked
     // rows enter the top-k: a row the first pass excludes would be excluded then too.
     double t = admission_limit(top, filter);
-    kt.sketch_keep_block(sketch_bound(sq, t, qt), dots, smeta_.data() + start, count, keep);
+    SketchBound bound = sketch_bound(sq, t, qt);
+    kt.sketch_keep_block(bound, dots, smeta_.data() + start, count, keep);
     for (size_t i = 0; i < count; i += 8) {
       uint64_t word;
       std::memcpy(&word, keep + i, 8);  // keep has room for a whole last word
@@ -676,10 +677,11 @@ bool Arena::scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, cons
         if (!keep[j]) continue;
         const size_t s = start + j;
         if (allowed != nullptr && !slot_allowed(allowed, s)) continue;
-        if (sketch_excludes(sq, s, dots[j], t, qt)) continue;
+        if (sketch_row_excluded(bound, dots[j], smeta_[s])) continue;
         rechecked++;
         recheck(kt, sq.metric, query, s, top, filter);
-        t = admission_limit(top, filter);
+        const double now = admission_limit(top, filter);
+        if (now != t) bound = sketch_bound(sq, t = now, qt);
       }
     }
   }
