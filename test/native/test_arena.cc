@@ -15,29 +15,11 @@
 
 #include "core/arena.h"
 #include "kernels/kernels.h"
+#include "check.h"
 
 using namespace vecsqlite;
 
 namespace {
-
-int g_passed = 0, g_failed = 0;
-
-void check(bool ok, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-void check(bool ok, const char* fmt, ...) {
-  if (ok) {
-    g_passed++;
-    return;
-  }
-  g_failed++;
-  if (g_failed <= 20) {
-    va_list ap;
-    va_start(ap, fmt);
-    std::printf("FAIL: ");
-    std::vprintf(fmt, ap);
-    std::printf("\n");
-    va_end(ap);
-  }
-}
 
 uint64_t g_state = 12345;
 uint32_t rnd() {

@@ -26,30 +26,13 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "check.h"
 
 using namespace vecsqlite;
 
 namespace {
 
-int g_passed = 0, g_failed = 0, g_reported = 0;
 double g_worst = 0;  // worst f32 |err| / (1e-5 * scale) seen for the current ISA
-
-void check(bool ok, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-void check(bool ok, const char* fmt, ...) {
-  if (ok) {
-    g_passed++;
-    return;
-  }
-  g_failed++;
-  if (g_reported++ < 40) {
-    va_list ap;
-    va_start(ap, fmt);
-    std::fputs("FAIL ", stdout);
-    std::vprintf(fmt, ap);
-    std::fputc('\n', stdout);
-    va_end(ap);
-  }
-}
 
 // ---- RNG (splitmix64) ----
 uint64_t g_rng = 0;
