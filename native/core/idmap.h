@@ -2,7 +2,7 @@
 // caches that hold one entry per row (vec0: row id -> position key, position key -> row id;
 // Arena: id -> slot), millions of entries each.
 //
-// WHY: std::unordered_map allocates one node per entry (a malloc and about 48 bytes with its
+// WHY: std::unordered_map allocates one node per entry (a malloc and about 40 bytes with its
 // bucket) and follows a pointer per lookup. IdMap keeps its entries in one array with 32-bit
 // chain links: 24 bytes per entry plus 4-8 per bucket, and no allocation per insert.
 //
@@ -18,8 +18,9 @@
 //               identity hash of std::hash, while separate runs and strided ids spread over the
 //               table. A collision only lengthens a chain (no probing, so no clustering).
 // Iteration visits the live nodes in array order. Iterators are node indices and stay valid
-// until their entry is erased; but unlike std::unordered_map, an insert may move the node
-// array, so it invalidates pointers and references into the map (erase never moves nodes).
+// until their entry is erased (but an end() iterator names the next node an insert appends);
+// unlike std::unordered_map, an insert may move the node array, so it invalidates pointers
+// and references into the map (erase never moves nodes).
 #pragma once
 
 #include <cstddef>
