@@ -21,8 +21,69 @@ void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* b
   std::vector<uint8_t>& buf = bulk ? bulk_ : data_;
   const size_t pos = buf.size();
   buf.insert(buf.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + len);
-  entries_.push_back(Entry{blob, len, chunk, offset, bulk, pos});
+  entries_.push_back(Entry{blob, len, chunk, offset, bulk ? kInBulk : kInData, pos});
   if (indexed_) group_of(blob, chunk).push_back(entries_.size() - 1);
+}
+
+void Vec0WriteLog::write_ref(int blob, int64_t chunk, uint32_t offset, uint32_t len, int64_t key) {
+  if (entries_.size() >= UINT32_MAX) {  // past what refs_ can point at: a copy instead
+    const uint8_t* p = source_ ? source_(blob, key) : nullptr;
+    if (p == nullptr) {
+      ref_lost_ = true;
+      return;
+    }
+    write(blob, chunk, offset, p, len);
+    return;
+  }
+  refs_.emplace(key, static_cast<uint32_t>(entries_.size()));  // a key's first ref write of a run
+  entries_.push_back(Entry{blob, len, chunk, offset, kInSource, static_cast<size_t>(key)});
+  ref_bytes_ += len;
+  if (indexed_) group_of(blob, chunk).push_back(entries_.size() - 1);
+}
+
+const uint8_t* Vec0WriteLog::bytes_of(const Entry& e) const {
+  switch (e.where) {
+    case kInData: return data_.data() + e.pos;
+    case kInBulk: return bulk_.data() + e.pos;
+    case kInKept: return kept_.data() + e.pos;
+    case kInSource: return source_ ? source_(e.blob, static_cast<int64_t>(e.pos)) : nullptr;
+  }
+  return nullptr;
+}
+
+void Vec0WriteLog::materialize_entry(Entry& e) {
+  const uint8_t* p = bytes_of(e);
+  const size_t at = kept_.size();
+  if (p != nullptr) {
+    kept_.insert(kept_.end(), p, p + e.len);
+  } else {
+    kept_.resize(at + e.len);  // zeros; the flush refuses to write them
+    ref_lost_ = true;
+  }
+  ref_bytes_ -= e.len;
+  e.where = kInKept;
+  e.pos = at;
+}
+
+void Vec0WriteLog::materialize_key(int64_t key) {
+  auto it = refs_.find(key);
+  if (it == refs_.end()) return;
+  size_t i = it->second;
+  refs_.erase(it);
+  for (; i < entries_.size() && entries_[i].where == kInSource && static_cast<int64_t>(entries_[i].pos) == key; i++)
+    materialize_entry(entries_[i]);
+}
+
+void Vec0WriteLog::materialize_all() {
+  if (refs_.empty()) return;
+  materialize_entries();
+}
+
+void Vec0WriteLog::materialize_entries() {
+  for (Entry& e : entries_)
+    if (e.where == kInSource) materialize_entry(e);
+  refs_.clear();
+  ref_bytes_ = 0;
 }
 
 std::vector<size_t>& Vec0WriteLog::group_of(int blob, int64_t chunk) const {
@@ -41,7 +102,7 @@ void Vec0WriteLog::forget_recent() const {
 }
 
 void Vec0WriteLog::drop_chunk(int64_t chunk) {
-  entries_.push_back(Entry{kDrop, 0, chunk, 0, false, data_.size()});
+  entries_.push_back(Entry{kDrop, 0, chunk, 0, kInData, data_.size()});
   indexed_ = false;
 }
 
@@ -51,11 +112,11 @@ void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const 
   std::memcpy(data_.data() + pos, &chunk, 8);
   data_[pos + 8] = text_id != nullptr ? 1 : 0;
   if (text_id != nullptr && text_len > 0) std::memcpy(data_.data() + pos + 9, text_id, text_len);
-  entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), false, pos});
+  entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), kInData, pos});
 }
 
 void Vec0WriteLog::delete_rowid(int64_t rowid) {
-  entries_.push_back(Entry{kRowDelete, 0, rowid, 0, false, data_.size()});
+  entries_.push_back(Entry{kRowDelete, 0, rowid, 0, kInData, data_.size()});
   row_deletes_ = true;
 }
 
@@ -83,36 +144,42 @@ void Vec0WriteLog::release(int level) {
 
 void Vec0WriteLog::rollback_to(int level) {
   while (!marks_.empty() && marks_.back().first > level) marks_.pop_back();
-  size_t keep;
+  size_t keep = entries_.size();
   if (marks_.empty()) {
     keep = 0;  // the savepoint predates this table's first write: everything logged is after it
   } else if (marks_.back().first == level) {
     keep = marks_.back().second;  // the savepoint stays open after ROLLBACK TO
-  } else {
-    return;  // opened before `level`: nothing logged since `level` opened
-  }
-  if (keep >= entries_.size()) return;
-  // Each buffer back to where the first dropped entry that used it began (positions grow
-  // with the entries in each buffer).
-  bool data_cut = false, bulk_cut = false;
-  for (size_t i = keep; i < entries_.size() && !(data_cut && bulk_cut); i++) {
-    const Entry& e = entries_[i];
-    if (e.bulk && !bulk_cut) {
-      bulk_.resize(e.pos);
-      bulk_cut = true;
-    } else if (!e.bulk && !data_cut) {
-      data_.resize(e.pos);
-      data_cut = true;
+  }             // else: opened before `level`, so nothing was logged since `level` opened
+  if (keep < entries_.size()) {
+    // data_ and bulk_ back to where the first dropped entry that used them began (positions
+    // grow with the entries in each); kept_ stays (see its declaration).
+    bool data_cut = false, bulk_cut = false;
+    for (size_t i = keep; i < entries_.size() && !(data_cut && bulk_cut); i++) {
+      const Entry& e = entries_[i];
+      if (e.where == kInBulk && !bulk_cut) {
+        bulk_.resize(e.pos);
+        bulk_cut = true;
+      } else if (e.where == kInData && !data_cut) {
+        data_.resize(e.pos);
+        data_cut = true;
+      }
     }
+    entries_.resize(keep);
+    indexed_ = false;
   }
-  entries_.resize(keep);
-  indexed_ = false;
+  // The owner rebuilds its cache now. The ref writes kept still have their bytes in it (nothing
+  // that came after them changed those rows without materializing them first): copied now.
+  materialize_entries();
 }
 
 void Vec0WriteLog::clear() {
   entries_.clear();
   data_.clear();
   bulk_.clear();
+  kept_.clear();
+  refs_.clear();
+  ref_bytes_ = 0;
+  ref_lost_ = false;
   marks_.clear();
   by_blob_.clear();
   forget_recent();
@@ -120,6 +187,7 @@ void Vec0WriteLog::clear() {
   row_deletes_ = false;
   if (data_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(data_);
   if (bulk_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(bulk_);
+  if (kept_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(kept_);
   if (span_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(span_);
 }
 
@@ -158,7 +226,8 @@ bool Vec0WriteLog::overlay(int blob, int64_t chunk, uint8_t* data, size_t size) 
   for (size_t i : it->second) {
     const Entry& e = entries_[i];
     if (static_cast<size_t>(e.offset) + e.len > size) continue;  // blob of another size: reported by the reader
-    std::memcpy(data + e.offset, bytes_of(e), e.len);
+    const uint8_t* p = bytes_of(e);
+    if (p != nullptr) std::memcpy(data + e.offset, p, e.len);  // else: the flush fails (ref_lost_)
   }
   return true;
 }
@@ -168,6 +237,11 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   if (entries_.empty()) {
     clear();
     return SQLITE_OK;
+  }
+  if (ref_lost_) {  // before anything reaches SQLite
+    *err = vec0::string_printf("%sthe bytes of a pending vector write are gone", kInternal);
+    clear();
+    return SQLITE_INTERNAL;
   }
   // Net effect on _rowids, in order: a delete cancels a pending insert of the same rowid, and
   // otherwise deletes a row that SQLite has.
@@ -244,6 +318,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   }
   index();
   std::vector<uint8_t>& span = span_;  // kept across flushes: grown (and zeroed) only once
+  std::vector<const uint8_t*> ptrs;     // each write's bytes, per group
   for (const auto& group : by_blob_) {
     const int blob = group.first.first;
     const int64_t chunk = group.first.second;
@@ -251,14 +326,23 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     size_t lo = SIZE_MAX, hi = 0, written = 0;
     std::vector<std::pair<size_t, size_t>> iv;
     iv.reserve(ids.size());
+    ptrs.clear();
     for (size_t i : ids) {
       const Entry& e = entries_[i];
       lo = std::min<size_t>(lo, e.offset);
       hi = std::max<size_t>(hi, static_cast<size_t>(e.offset) + e.len);
       written += e.len;
       iv.emplace_back(e.offset, static_cast<size_t>(e.offset) + e.len);
+      ptrs.push_back(bytes_of(e));
+      if (ptrs.back() == nullptr) break;
     }
     const Target tg = where(blob);
+    if (ptrs.size() != ids.size() || ptrs.back() == nullptr) {
+      *err = vec0::string_printf("%sthe bytes of a pending %s write on %s.%s.%lld are gone", kInternal, tg.column,
+                                 schema.c_str(), tg.table.c_str(), static_cast<long long>(chunk));
+      rc = SQLITE_INTERNAL;
+      break;
+    }
     sqlite3_blob* b = nullptr;
     rc = sqlite3_blob_open(db, schema.c_str(), tg.table.c_str(), tg.column, chunk, 1, &b);
     if (rc != SQLITE_OK) {
@@ -268,15 +352,15 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     }
     const size_t spanlen = hi - lo;
     // Rows appended in order (each write right after the previous one, in the blob and in
-    // bulk_): one write straight from the log.
-    bool run = entries_[ids[0]].bulk;
+    // memory: bulk_, or the source's arena): one write straight from there.
+    bool run = true;
     for (size_t k = 1; run && k < ids.size(); k++) {
       const Entry& a = entries_[ids[k - 1]];
       const Entry& e = entries_[ids[k]];
-      run = e.bulk && e.offset == a.offset + a.len && e.pos == a.pos + a.len;
+      run = e.offset == a.offset + a.len && ptrs[k] == ptrs[k - 1] + a.len;
     }
     if (run) {
-      rc = sqlite3_blob_write(b, bytes_of(entries_[ids[0]]), static_cast<int>(spanlen), static_cast<int>(lo));
+      rc = sqlite3_blob_write(b, ptrs[0], static_cast<int>(spanlen), static_cast<int>(lo));
     } else if (spanlen <= kSpanSlack || spanlen <= 2 * written) {
       // Is the span fully covered by the writes? Then there is nothing to read first.
       std::sort(iv.begin(), iv.end());
@@ -288,16 +372,16 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
       if (span.size() < spanlen) span.resize(spanlen);
       if (reach < hi) rc = sqlite3_blob_read(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
       if (rc == SQLITE_OK) {
-        for (size_t i : ids) {
-          const Entry& e = entries_[i];
-          std::memcpy(span.data() + (e.offset - lo), bytes_of(e), e.len);
+        for (size_t k = 0; k < ids.size(); k++) {
+          const Entry& e = entries_[ids[k]];
+          std::memcpy(span.data() + (e.offset - lo), ptrs[k], e.len);
         }
         rc = sqlite3_blob_write(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
       }
     } else {
-      for (size_t i : ids) {
-        const Entry& e = entries_[i];
-        rc = sqlite3_blob_write(b, bytes_of(e), static_cast<int>(e.len), static_cast<int>(e.offset));
+      for (size_t k = 0; k < ids.size(); k++) {
+        const Entry& e = entries_[ids[k]];
+        rc = sqlite3_blob_write(b, ptrs[k], static_cast<int>(e.len), static_cast<int>(e.offset));
         if (rc != SQLITE_OK) break;
       }
     }

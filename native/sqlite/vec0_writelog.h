@@ -9,6 +9,9 @@
 //
 // FORMAT: an append-only list of entries, in the order the writes happened.
 //   write      (blob, chunk, offset, bytes)   bytes live in one shared byte buffer
+//   ref write  (blob, chunk, offset, len, key) the bytes are the owner's: the row `key` of the
+//                                             owner's cache (its arena) holds them, handed out
+//                                             by the source (set_source) when needed
 //   drop       (chunk)                        the chunk's rows were deleted (SQL, at once):
 //                                             earlier writes to it are discarded at flush
 //   row insert (rowid, chunk, offset, text id) a "_rowids" row to insert
@@ -25,6 +28,17 @@
 //
 // READS while writes are pending: overlay() applies the pending writes of one blob to a copy
 // read from SQLite, which is how the owner rebuilds its cache in the middle of a transaction.
+//
+// REF WRITES keep a vector's bytes out of the log: an INSERT or UPDATE already copies them into
+// the owner's arena, and the flush reads them from there (a run of rows appended to one chunk
+// lies in the arena in one piece too, and reaches SQLite in one blob write from it). The rule
+// that keeps this exact: the arena row of a key with a pending ref write must not change or go
+// while the ref is pending. So the owner calls materialize(key) before it overwrites or removes
+// the row of `key` (the log then copies the bytes it still needs into a buffer of its own),
+// and materialize_all() before it drops or rebuilds its cache; rollback_to() materializes
+// what it keeps, as the owner rebuilds its cache after it. A source that no longer has a row
+// a ref needs (a broken owner) makes flush() fail with an internal error rather than write
+// anything else.
 #pragma once
 
 #include <array>
@@ -36,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/idmap.h"
 #include "sqlite/ext.h"
 
 namespace vecsqlite {
@@ -50,6 +65,20 @@ class Vec0WriteLog {
   using Resolver = std::function<Target(int blob)>;
 
   void write(int blob, int64_t chunk, uint32_t offset, const void* bytes, uint32_t len);
+  // A write whose `len` bytes are the source's row `key` (see REF WRITES above). The writes
+  // of one key (one per blob) are logged one after another.
+  void write_ref(int blob, int64_t chunk, uint32_t offset, uint32_t len, int64_t key);
+  // Where ref writes get their bytes: the row of `key` for blob number `blob` (len bytes), or
+  // nullptr when the source has no such row.
+  using Source = std::function<const uint8_t*(int blob, int64_t key)>;
+  void set_source(Source s) { source_ = std::move(s); }
+  // The pending ref writes of `key` (of every blob) take a copy of their bytes now.
+  void materialize(int64_t key) {
+    if (!refs_.empty()) materialize_key(key);
+  }
+  // Every pending ref write takes a copy of its bytes now.
+  void materialize_all();
+  bool has_refs() const { return !refs_.empty(); }
   void drop_chunk(int64_t chunk);
 
   // "_rowids" rows. `text_id` is null for integer keys.
@@ -71,7 +100,8 @@ class Vec0WriteLog {
                                       bool any_insert, int64_t max_inserted)>;
 
   bool empty() const { return entries_.empty(); }
-  size_t pending_bytes() const { return data_.size() + bulk_.size(); }
+  // Bytes the flush would write (ref writes included), bounding how far the log runs ahead.
+  size_t pending_bytes() const { return data_.size() + bulk_.size() + kept_.size() + ref_bytes_; }
   // True when no savepoint is open, so a flush lands at the transaction level.
   bool at_transaction_level() const { return marks_.empty(); }
 
@@ -92,6 +122,8 @@ class Vec0WriteLog {
 
  private:
   static constexpr int kDrop = -1, kRowInsert = -2, kRowDelete = -3;
+  // Where an entry's bytes are.
+  enum Where : uint8_t { kInData, kInBulk, kInKept, kInSource };
   struct Entry {
     int blob;          // >= 0: a blob write; or kDrop / kRowInsert / kRowDelete
                        // (rows: `chunk` holds the rowid; an insert's data is the chunk id
@@ -99,18 +131,30 @@ class Vec0WriteLog {
     uint32_t len;
     int64_t chunk;
     uint32_t offset;
-    bool bulk;         // the bytes are in bulk_ (writes of kBulkBytes and more), else in data_
-    size_t pos;        // into data_ or bulk_
+    Where where;       // kInData: data_; kInBulk: bulk_ (writes of kBulkBytes and more);
+                       // kInKept: kept_ (a materialized ref); kInSource: a ref write
+    size_t pos;        // into data_ / bulk_ / kept_; for a ref write, the source key
   };
   // Vector-sized writes go to their own buffer, so that a run of rows appended to one chunk
   // lies there in one piece and reaches SQLite in one blob write, without being assembled.
   static constexpr uint32_t kBulkBytes = 64;
-  const uint8_t* bytes_of(const Entry& e) const { return (e.bulk ? bulk_ : data_).data() + e.pos; }
+  // The entry's bytes; nullptr for a ref write the source cannot serve.
+  const uint8_t* bytes_of(const Entry& e) const;
+  void materialize_key(int64_t key);
+  void materialize_entry(Entry& e);
+  void materialize_entries();  // every ref write, whatever refs_ holds
   void index() const;  // builds by_blob_ lazily
 
   std::vector<Entry> entries_;
   std::vector<uint8_t> data_;
   std::vector<uint8_t> bulk_;
+  // Materialized ref writes' bytes. Never cut by rollback_to (an entry that stays may have
+  // been materialized after the savepoint opened); emptied with the log.
+  std::vector<uint8_t> kept_;
+  Source source_;
+  IdMap<uint32_t> refs_;  // key -> its first pending ref write (entry index)
+  size_t ref_bytes_ = 0;  // bytes of the pending ref writes
+  bool ref_lost_ = false;  // a ref write found no bytes when it was materialized
   std::vector<std::pair<int, size_t>> marks_;  // (savepoint level, entries_.size() at open)
   std::vector<uint8_t> span_;                   // flush scratch: one blob region
   mutable bool indexed_ = false;

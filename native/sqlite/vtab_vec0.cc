@@ -691,6 +691,24 @@ int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int
 // ---- issue 6: partition groups, metadata and aux columns (in the included file) ----------
 #include "sqlite/vtab_vec0_columns.inc"  // NOLINT(build/include)
 
+// The write log's source of ref-write bytes: the arena row of `key` for a vector blob.
+const uint8_t* vector_row(Vec0Table* t, int blob, int64_t key) {
+  if (blob < kBlobVectors || blob >= kBlobMeta) return nullptr;
+  const Arena* a = arena_ptr(t->cache, key, static_cast<size_t>(blob - kBlobVectors));
+  return a != nullptr ? static_cast<const uint8_t*>(a->find(key)) : nullptr;
+}
+
+// Logs the vector writes of the row at (chunk, off) = `key`, by reference to its arena rows,
+// which the caller has just stored; `only` (may be null) limits them to the columns it marks.
+void log_vector_refs(Vec0Table* t, int64_t chunk, int off, int64_t key, const std::vector<bool>* only) {
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
+    if (only != nullptr && !(*only)[i]) continue;
+    const size_t nb = t->cfg.vcols[i].nbytes();
+    t->log.write_ref(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
+                     static_cast<uint32_t>(nb), key);
+  }
+}
+
 std::atomic<int64_t> g_cache_loads{0};
 
 // The vectors of column i of one chunk (`data`: its whole vectors blob) into the arenas, for
@@ -721,6 +739,7 @@ int read_max_rowid(Vec0Table* t, int64_t* out) {
 int load_cache(Vec0Table* t) {
   g_cache_loads++;
   Cache& c = t->cache;
+  t->log.materialize_all();  // the arenas the ref writes read from go now
   c = Cache();
   const int cs = t->cfg.chunk_size;
   const size_t vbytes = static_cast<size_t>(cs / 8);
@@ -1225,6 +1244,8 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
   t->db = db;
   t->schema = argv[1];
   t->name = argv[2];
+  Vec0Table* self = t.get();
+  t->log.set_source([self](int blob, int64_t key) { return vector_row(self, blob, key); });
   std::string err;
   if (parse_config(argc, argv, &t->cfg, &err) != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s", err.c_str());
@@ -1925,7 +1946,8 @@ int delete_row(Vec0Table* t, int64_t rowid) {
                    kZeros, static_cast<uint32_t>(nb));
     }
   }
-  // Cache.
+  // Cache (pending ref writes of the row take their copy before its arena rows go).
+  t->log.materialize(key);
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) arena_for(c, key, i).remove(key);
   if (empty) {
     c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
@@ -2041,16 +2063,14 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   t->log.write(kBlobValidity, chunk, static_cast<uint32_t>(off / 8), &byte, 1);
   const int64_t rid_le = rowid;
   t->log.write(kBlobRowids, chunk, static_cast<uint32_t>(off) * 8, &rid_le, 8);
-  for (size_t i = 0; i < vecs.size(); i++) {
-    const size_t nb = t->cfg.vcols[i].nbytes();
-    t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
-                 vecs[i].bytes(), static_cast<uint32_t>(nb));
-  }
   rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
   set_validity_byte(&c.validity_fp, chunk, &val, static_cast<size_t>(off / 8), byte);
   const int64_t key = pos_key(chunk, off);
+  // The vector bytes: copied once, into the arenas; the log's writes of them refer to the arena
+  // rows (vec0_writelog.h, REF WRITES).
   for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
+  log_vector_refs(t, chunk, off, key, nullptr);
   c.pos_of[rowid] = key;
   c.rowid_at[key] = rowid;
   if (t->cfg.text_pk) {
@@ -2200,13 +2220,11 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   t->note_chunk(chunk);
   rc = cols_update_row(t, chunk, off, rid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
-  for (size_t i = 0; i < nv; i++) {
-    if (!change[i]) continue;
-    const size_t nb = t->cfg.vcols[i].nbytes();
-    t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
-                 vecs[i].bytes(), static_cast<uint32_t>(nb));
-    arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
-  }
+  // The row's arena bytes change: pending ref writes of it take their copy first.
+  if (std::find(change.begin(), change.end(), true) != change.end()) t->log.materialize(key);
+  for (size_t i = 0; i < nv; i++)
+    if (change[i]) arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
+  log_vector_refs(t, chunk, off, key, &change);
   return SQLITE_OK;
 }
 
