@@ -1,4 +1,4 @@
-// Vec0WriteLog; see vec0_writelog.h for the format and the savepoint rules.
+// Vec0WriteLog; see vec0_writelog.h for the format, runs and the savepoint rules.
 #include "sqlite/vec0_writelog.h"
 
 #include <algorithm>
@@ -16,6 +16,13 @@ constexpr const char* kInternal = "Internal sqlite-vec error: ";
 constexpr size_t kSpanSlack = 64 * 1024;
 }  // namespace
 
+bool Vec0WriteLog::in_layout(int blob) const {
+  if (blob == layout_.validity_blob || blob == layout_.rowids_blob) return true;
+  for (const auto& v : layout_.vectors)
+    if (v.blob == blob) return true;
+  return false;
+}
+
 void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* bytes, uint32_t len) {
   const bool bulk = len >= kBulkBytes;
   std::vector<uint8_t>& buf = bulk ? bulk_ : data_;
@@ -23,67 +30,99 @@ void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* b
   buf.insert(buf.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + len);
   entries_.push_back(Entry{blob, len, chunk, offset, bulk ? kInBulk : kInData, pos});
   if (indexed_) group_of(blob, chunk).push_back(entries_.size() - 1);
+  if (run_open_ && in_layout(blob)) run_open_ = false;
 }
 
-void Vec0WriteLog::write_ref(int blob, int64_t chunk, uint32_t offset, uint32_t len, int64_t key) {
-  if (entries_.size() >= UINT32_MAX) {  // past what refs_ can point at: a copy instead
-    const uint8_t* p = source_ ? source_(blob, key) : nullptr;
-    if (p == nullptr) {
-      ref_lost_ = true;
+void Vec0WriteLog::append_row(int64_t rowid, int64_t chunk, uint32_t slot, const char* text_id, size_t text_len) {
+  const bool has_text = text_id != nullptr;
+  size_t vbytes = 0;
+  for (const auto& v : layout_.vectors) vbytes += v.bytes;
+  if (run_open_) {
+    const Entry& e = entries_[open_run_];
+    Run& r = runs_[e.pos];
+    if (e.chunk == chunk && e.offset + r.count == slot && r.has_text == has_text) {
+      run_rowids_.push_back(rowid);
+      if (has_text) {
+        run_text_spans_.emplace_back(run_text_.size(), text_len);
+        run_text_.append(text_id, text_len);
+      }
+      r.count++;
+      run_vector_bytes_ += vbytes;
       return;
     }
-    write(blob, chunk, offset, p, len);
-    return;
   }
-  refs_.emplace(key, static_cast<uint32_t>(entries_.size()));  // a key's first ref write of a run
-  entries_.push_back(Entry{blob, len, chunk, offset, kInSource, static_cast<size_t>(key)});
-  ref_bytes_ += len;
-  if (indexed_) group_of(blob, chunk).push_back(entries_.size() - 1);
+  runs_.push_back(Run{1, has_text, run_rowids_.size(), run_text_spans_.size(), 0});
+  run_rowids_.push_back(rowid);
+  if (has_text) {
+    run_text_spans_.emplace_back(run_text_.size(), text_len);
+    run_text_.append(text_id, text_len);
+  }
+  const size_t i = entries_.size();
+  entries_.push_back(Entry{kRun, 0, chunk, slot, kRunPending, runs_.size() - 1});
+  pending_runs_[chunk].push_back(i);
+  run_vector_bytes_ += vbytes;
+  run_open_ = true;
+  open_run_ = i;
+  if (indexed_) {
+    group_of(layout_.validity_blob, chunk).push_back(i);
+    group_of(layout_.rowids_blob, chunk).push_back(i);
+    for (const auto& v : layout_.vectors) group_of(v.blob, chunk).push_back(i);
+  }
 }
 
-const uint8_t* Vec0WriteLog::bytes_of(const Entry& e) const {
-  switch (e.where) {
-    case kInData: return data_.data() + e.pos;
-    case kInBulk: return bulk_.data() + e.pos;
-    case kInKept: return kept_.data() + e.pos;
-    case kInSource: return source_ ? source_(e.blob, static_cast<int64_t>(e.pos)) : nullptr;
-  }
-  return nullptr;
+std::string Vec0WriteLog::run_text(const Run& r, uint32_t k) const {
+  const auto& sp = run_text_spans_[r.text_pos + k];
+  return run_text_.substr(sp.first, sp.second);
 }
 
-void Vec0WriteLog::materialize_entry(Entry& e) {
-  const uint8_t* p = bytes_of(e);
-  const size_t at = kept_.size();
-  if (p != nullptr) {
-    kept_.insert(kept_.end(), p, p + e.len);
-  } else {
-    kept_.resize(at + e.len);  // zeros; the flush refuses to write them
-    ref_lost_ = true;
+void Vec0WriteLog::materialize_run(size_t i) {
+  Entry& e = entries_[i];
+  Run& r = runs_[e.pos];
+  r.kept_pos = kept_.size();
+  size_t vbytes = 0;
+  for (const auto& v : layout_.vectors) {
+    vbytes += v.bytes;
+    for (uint32_t k = 0; k < r.count; k++) {
+      const uint8_t* p = source_ ? source_(v.blob, layout_.key_of(e.chunk, static_cast<int>(e.offset + k))) : nullptr;
+      if (p != nullptr) {
+        kept_.insert(kept_.end(), p, p + v.bytes);
+      } else {
+        kept_.resize(kept_.size() + v.bytes);  // zeros; the flush refuses to write them
+        run_lost_ = true;
+      }
+    }
   }
-  ref_bytes_ -= e.len;
-  e.where = kInKept;
-  e.pos = at;
+  run_vector_bytes_ -= vbytes * r.count;
+  e.where = kRunKept;
+  if (run_open_ && open_run_ == i) run_open_ = false;  // its bytes are fixed now
 }
 
-void Vec0WriteLog::materialize_key(int64_t key) {
-  auto it = refs_.find(key);
-  if (it == refs_.end()) return;
-  size_t i = it->second;
-  refs_.erase(it);
-  for (; i < entries_.size() && entries_[i].where == kInSource && static_cast<int64_t>(entries_[i].pos) == key; i++)
-    materialize_entry(entries_[i]);
+void Vec0WriteLog::materialize_slot(int64_t chunk, int slot) {
+  auto it = pending_runs_.find(chunk);
+  if (it == pending_runs_.end()) return;
+  std::vector<size_t>& list = it->second;
+  for (size_t j = 0; j < list.size(); j++) {
+    const Entry& e = entries_[list[j]];
+    const uint32_t s = static_cast<uint32_t>(slot);
+    if (s < e.offset || s >= e.offset + runs_[e.pos].count) continue;
+    materialize_run(list[j]);
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(j));
+    break;  // a slot is in one pending run at most (its row must go before it is reused)
+  }
+  if (list.empty()) pending_runs_.erase(it);
 }
 
 void Vec0WriteLog::materialize_all() {
-  if (refs_.empty()) return;
+  if (pending_runs_.empty()) return;
   materialize_entries();
 }
 
 void Vec0WriteLog::materialize_entries() {
-  for (Entry& e : entries_)
-    if (e.where == kInSource) materialize_entry(e);
-  refs_.clear();
-  ref_bytes_ = 0;
+  for (size_t i = 0; i < entries_.size(); i++)
+    if (entries_[i].blob == kRun && entries_[i].where == kRunPending) materialize_run(i);
+  pending_runs_.clear();
+  run_vector_bytes_ = 0;
+  run_open_ = false;
 }
 
 std::vector<size_t>& Vec0WriteLog::group_of(int blob, int64_t chunk) const {
@@ -104,6 +143,7 @@ void Vec0WriteLog::forget_recent() const {
 void Vec0WriteLog::drop_chunk(int64_t chunk) {
   entries_.push_back(Entry{kDrop, 0, chunk, 0, kInData, data_.size()});
   indexed_ = false;
+  run_open_ = false;
 }
 
 void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const char* text_id, size_t text_len) {
@@ -113,11 +153,13 @@ void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const 
   data_[pos + 8] = text_id != nullptr ? 1 : 0;
   if (text_id != nullptr && text_len > 0) std::memcpy(data_.data() + pos + 9, text_id, text_len);
   entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), kInData, pos});
+  run_open_ = false;
 }
 
 void Vec0WriteLog::delete_rowid(int64_t rowid) {
   entries_.push_back(Entry{kRowDelete, 0, rowid, 0, kInData, data_.size()});
   row_deletes_ = true;
+  run_open_ = false;
 }
 
 void Vec0WriteLog::each_rowid_op(const std::function<void(bool, int64_t, const std::string*)>& fn) const {
@@ -129,6 +171,12 @@ void Vec0WriteLog::each_rowid_op(const std::function<void(bool, int64_t, const s
       const bool has_text = data_[e.pos + 8] != 0;
       if (has_text) text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
       fn(true, e.chunk, has_text ? &text : nullptr);
+    } else if (e.blob == kRun) {
+      const Run& r = runs_[e.pos];
+      for (uint32_t k = 0; k < r.count; k++) {
+        if (r.has_text) text = run_text(r, k);
+        fn(true, run_rowids_[r.rowid_pos + k], r.has_text ? &text : nullptr);
+      }
     }
   }
 }
@@ -136,6 +184,7 @@ void Vec0WriteLog::each_rowid_op(const std::function<void(bool, int64_t, const s
 void Vec0WriteLog::savepoint(int level) {
   while (!marks_.empty() && marks_.back().first >= level) marks_.pop_back();
   marks_.emplace_back(level, entries_.size());
+  run_open_ = false;  // rows after the mark must not join a run before it
 }
 
 void Vec0WriteLog::release(int level) {
@@ -151,12 +200,22 @@ void Vec0WriteLog::rollback_to(int level) {
     keep = marks_.back().second;  // the savepoint stays open after ROLLBACK TO
   }             // else: opened before `level`, so nothing was logged since `level` opened
   if (keep < entries_.size()) {
-    // data_ and bulk_ back to where the first dropped entry that used them began (positions
-    // grow with the entries in each); kept_ stays (see its declaration).
-    bool data_cut = false, bulk_cut = false;
-    for (size_t i = keep; i < entries_.size() && !(data_cut && bulk_cut); i++) {
+    // Each buffer back to where the first dropped entry that used it began (positions grow
+    // with the entries in each); kept_ stays (see its declaration).
+    bool data_cut = false, bulk_cut = false, runs_cut = false;
+    for (size_t i = keep; i < entries_.size() && !(data_cut && bulk_cut && runs_cut); i++) {
       const Entry& e = entries_[i];
-      if (e.where == kInBulk && !bulk_cut) {
+      if (e.blob == kRun) {
+        if (runs_cut) continue;
+        const Run& r = runs_[e.pos];
+        run_rowids_.resize(r.rowid_pos);
+        if (r.text_pos < run_text_spans_.size()) {
+          run_text_.resize(run_text_spans_[r.text_pos].first);
+          run_text_spans_.resize(r.text_pos);
+        }
+        runs_.resize(e.pos);
+        runs_cut = true;
+      } else if (e.where == kInBulk && !bulk_cut) {
         bulk_.resize(e.pos);
         bulk_cut = true;
       } else if (e.where == kInData && !data_cut) {
@@ -167,7 +226,7 @@ void Vec0WriteLog::rollback_to(int level) {
     entries_.resize(keep);
     indexed_ = false;
   }
-  // The owner rebuilds its cache now. The ref writes kept still have their bytes in it (nothing
+  // The owner rebuilds its cache now. The runs kept still have their bytes in it (nothing
   // that came after them changed those rows without materializing them first): copied now.
   materialize_entries();
 }
@@ -176,10 +235,15 @@ void Vec0WriteLog::clear() {
   entries_.clear();
   data_.clear();
   bulk_.clear();
+  runs_.clear();
+  run_rowids_.clear();
+  run_text_spans_.clear();
+  run_text_.clear();
   kept_.clear();
-  refs_.clear();
-  ref_bytes_ = 0;
-  ref_lost_ = false;
+  pending_runs_.clear();
+  run_vector_bytes_ = 0;
+  run_open_ = false;
+  run_lost_ = false;
   marks_.clear();
   by_blob_.clear();
   forget_recent();
@@ -200,11 +264,17 @@ void Vec0WriteLog::index() const {
     if (e.blob == kRowInsert || e.blob == kRowDelete) continue;
     if (e.blob == kDrop) {
       // A dropped chunk's earlier writes never reach SQLite.
-      for (auto it = by_blob_.lower_bound({INT32_MIN, 0}); it != by_blob_.end();) {
+      for (auto it = by_blob_.begin(); it != by_blob_.end();) {
         if (it->first.second == e.chunk) it = by_blob_.erase(it);
         else ++it;
       }
       forget_recent();
+      continue;
+    }
+    if (e.blob == kRun) {
+      group_of(layout_.validity_blob, e.chunk).push_back(i);
+      group_of(layout_.rowids_blob, e.chunk).push_back(i);
+      for (const auto& v : layout_.vectors) group_of(v.blob, e.chunk).push_back(i);
       continue;
     }
     group_of(e.blob, e.chunk).push_back(i);
@@ -218,16 +288,73 @@ bool Vec0WriteLog::touches(int blob, int64_t chunk) const {
   return by_blob_.count({blob, chunk}) != 0;
 }
 
+bool Vec0WriteLog::pieces_of(size_t i, int blob, std::vector<Piece>* out) const {
+  const Entry& e = entries_[i];
+  auto add = [out](uint32_t offset, uint32_t len, const uint8_t* ptr) {
+    if (!out->empty()) {
+      Piece& b = out->back();
+      if (!b.bits && b.offset + b.len == offset && b.ptr + b.len == ptr) {
+        b.len += len;
+        return;
+      }
+    }
+    out->push_back(Piece{offset, len, ptr, false});
+  };
+  if (e.blob != kRun) {
+    add(e.offset, e.len, bytes_of(e));
+    return true;
+  }
+  const Run& r = runs_[e.pos];
+  if (blob == layout_.validity_blob) {
+    out->push_back(Piece{e.offset, r.count, nullptr, true});
+    return true;
+  }
+  if (blob == layout_.rowids_blob) {
+    add(e.offset * 8, r.count * 8, reinterpret_cast<const uint8_t*>(run_rowids_.data() + r.rowid_pos));
+    return true;
+  }
+  size_t kept = r.kept_pos;
+  for (const auto& v : layout_.vectors) {
+    if (v.blob != blob) {
+      kept += static_cast<size_t>(v.bytes) * r.count;
+      continue;
+    }
+    if (e.where == kRunKept) {
+      add(e.offset * v.bytes, r.count * v.bytes, kept_.data() + kept);
+      return true;
+    }
+    for (uint32_t k = 0; k < r.count; k++) {
+      const uint8_t* p = source_ ? source_(blob, layout_.key_of(e.chunk, static_cast<int>(e.offset + k))) : nullptr;
+      if (p == nullptr) return false;
+      add((e.offset + k) * v.bytes, v.bytes, p);
+    }
+    return true;
+  }
+  return true;  // not a blob this run writes (not reached: groups hold runs only for theirs)
+}
+
+void Vec0WriteLog::apply_piece(const Piece& p, uint8_t* data, size_t lo) {
+  if (!p.bits) {
+    std::memcpy(data + (p.offset - lo), p.ptr, p.len);
+    return;
+  }
+  for (uint32_t b = p.offset; b < p.offset + p.len; b++) data[b / 8 - lo] |= static_cast<uint8_t>(1u << (b % 8));
+}
+
 bool Vec0WriteLog::overlay(int blob, int64_t chunk, uint8_t* data, size_t size) const {
   if (entries_.empty()) return false;
   index();
   auto it = by_blob_.find({blob, chunk});
   if (it == by_blob_.end()) return false;
+  std::vector<Piece> pieces;
   for (size_t i : it->second) {
-    const Entry& e = entries_[i];
-    if (static_cast<size_t>(e.offset) + e.len > size) continue;  // blob of another size: reported by the reader
-    const uint8_t* p = bytes_of(e);
-    if (p != nullptr) std::memcpy(data + e.offset, p, e.len);  // else: the flush fails (ref_lost_)
+    pieces.clear();
+    if (!pieces_of(i, blob, &pieces)) continue;  // the flush fails on it
+    for (const Piece& p : pieces) {
+      const size_t end = p.bits ? (static_cast<size_t>(p.offset) + p.len + 7) / 8 : static_cast<size_t>(p.offset) + p.len;
+      if (end > size) continue;  // blob of another size: reported by the reader
+      apply_piece(p, data, 0);
+    }
   }
   return true;
 }
@@ -238,7 +365,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     clear();
     return SQLITE_OK;
   }
-  if (ref_lost_) {  // before anything reaches SQLite
+  if (run_lost_) {  // before anything reaches SQLite
     *err = vec0::string_printf("%sthe bytes of a pending vector write are gone", kInternal);
     clear();
     return SQLITE_INTERNAL;
@@ -249,41 +376,71 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     bool sql_delete = false;
     bool insert = false;
     size_t entry = 0;
+    uint32_t sub = 0;  // the row within a run
   };
   std::unordered_map<int64_t, RowState> row_ops;
   std::vector<int64_t> row_order;
   bool any_insert = false;
   int64_t max_inserted = INT64_MIN;
+  // One _rowids row: entry i (a row insert, or row `sub` of a run).
+  auto row_of = [this](size_t i, uint32_t sub, int64_t rowid) {
+    const Entry& e = entries_[i];
+    RowidRow r;
+    r.rowid = rowid;
+    if (e.blob == kRun) {
+      const Run& run = runs_[e.pos];
+      r.chunk = e.chunk;
+      r.offset = static_cast<int>(e.offset + sub);
+      r.has_text = run.has_text;
+      if (r.has_text) r.text = run_text(run, sub);
+    } else {
+      std::memcpy(&r.chunk, data_.data() + e.pos, 8);
+      r.offset = static_cast<int>(e.offset);
+      r.has_text = data_[e.pos + 8] != 0;
+      if (r.has_text) r.text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
+    }
+    return r;
+  };
   std::vector<RowidRow> fast_inserts;  // no deletes logged: every insert is of a distinct rowid
-  if (!row_deletes_) fast_inserts.reserve(entries_.size() / 4 + 1);  // an insert logs 4 entries
+  if (!row_deletes_) fast_inserts.reserve(run_rowids_.size() + entries_.size() / 4 + 1);
   for (size_t i = 0; !row_deletes_ && i < entries_.size(); i++) {
     const Entry& e = entries_[i];
-    if (e.blob != kRowInsert) continue;
-    RowidRow r;
-    r.rowid = e.chunk;
-    std::memcpy(&r.chunk, data_.data() + e.pos, 8);
-    r.offset = static_cast<int>(e.offset);
-    r.has_text = data_[e.pos + 8] != 0;
-    if (r.has_text) r.text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
-    fast_inserts.push_back(std::move(r));
-    any_insert = true;
-    if (e.chunk > max_inserted) max_inserted = e.chunk;
+    if (e.blob == kRowInsert) {
+      fast_inserts.push_back(row_of(i, 0, e.chunk));
+      max_inserted = std::max(max_inserted, e.chunk);
+    } else if (e.blob == kRun) {
+      const Run& r = runs_[e.pos];
+      for (uint32_t k = 0; k < r.count; k++) {
+        const int64_t rowid = run_rowids_[r.rowid_pos + k];
+        fast_inserts.push_back(row_of(i, k, rowid));
+        max_inserted = std::max(max_inserted, rowid);
+      }
+    }
   }
+  any_insert = !fast_inserts.empty();
   for (size_t i = 0; row_deletes_ && i < entries_.size(); i++) {
     const Entry& e = entries_[i];
-    if (e.blob != kRowInsert && e.blob != kRowDelete) continue;
-    auto ins = row_ops.emplace(e.chunk, RowState());
-    if (ins.second) row_order.push_back(e.chunk);
-    RowState& st = ins.first->second;
-    if (e.blob == kRowInsert) {
+    auto note_insert = [&](int64_t rowid, uint32_t sub) {
+      auto ins = row_ops.emplace(rowid, RowState());
+      if (ins.second) row_order.push_back(rowid);
+      RowState& st = ins.first->second;
       st.insert = true;
       st.entry = i;
+      st.sub = sub;
       any_insert = true;
-      if (e.chunk > max_inserted) max_inserted = e.chunk;
-    } else if (st.insert) {
-      st.insert = false;
-    } else {
-      st.sql_delete = true;
+      max_inserted = std::max(max_inserted, rowid);
+    };
+    if (e.blob == kRowInsert) {
+      note_insert(e.chunk, 0);
+    } else if (e.blob == kRun) {
+      const Run& r = runs_[e.pos];
+      for (uint32_t k = 0; k < r.count; k++) note_insert(run_rowids_[r.rowid_pos + k], k);
+    } else if (e.blob == kRowDelete) {
+      auto ins = row_ops.emplace(e.chunk, RowState());
+      if (ins.second) row_order.push_back(e.chunk);
+      RowState& st = ins.first->second;
+      if (st.insert) st.insert = false;
+      else st.sql_delete = true;
     }
   }
   int rc = SQLITE_OK;
@@ -300,15 +457,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     for (int64_t rowid : row_order) {
       const RowState& st = row_ops[rowid];
       if (st.sql_delete) deletes.push_back(rowid);
-      if (!st.insert) continue;
-      const Entry& e = entries_[st.entry];
-      RowidRow r;
-      r.rowid = rowid;
-      std::memcpy(&r.chunk, data_.data() + e.pos, 8);
-      r.offset = static_cast<int>(e.offset);
-      r.has_text = data_[e.pos + 8] != 0;
-      if (r.has_text) r.text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
-      inserts.push_back(std::move(r));
+      if (st.insert) inserts.push_back(row_of(st.entry, st.sub, rowid));
     }
     rc = rows(deletes, inserts, any_insert, max_inserted);
     if (rc != SQLITE_OK) {
@@ -318,30 +467,31 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   }
   index();
   std::vector<uint8_t>& span = span_;  // kept across flushes: grown (and zeroed) only once
-  std::vector<const uint8_t*> ptrs;     // each write's bytes, per group
+  std::vector<Piece> pieces;
   for (const auto& group : by_blob_) {
     const int blob = group.first.first;
     const int64_t chunk = group.first.second;
-    const std::vector<size_t>& ids = group.second;
-    size_t lo = SIZE_MAX, hi = 0, written = 0;
-    std::vector<std::pair<size_t, size_t>> iv;
-    iv.reserve(ids.size());
-    ptrs.clear();
-    for (size_t i : ids) {
-      const Entry& e = entries_[i];
-      lo = std::min<size_t>(lo, e.offset);
-      hi = std::max<size_t>(hi, static_cast<size_t>(e.offset) + e.len);
-      written += e.len;
-      iv.emplace_back(e.offset, static_cast<size_t>(e.offset) + e.len);
-      ptrs.push_back(bytes_of(e));
-      if (ptrs.back() == nullptr) break;
-    }
     const Target tg = where(blob);
-    if (ptrs.size() != ids.size() || ptrs.back() == nullptr) {
+    // The group's pieces in log order, with the byte range they cover.
+    pieces.clear();
+    bool ok = true;
+    for (size_t i : group.second) ok = ok && pieces_of(i, blob, &pieces);
+    if (!ok || pieces.empty()) {
+      if (ok) continue;
       *err = vec0::string_printf("%sthe bytes of a pending %s write on %s.%s.%lld are gone", kInternal, tg.column,
                                  schema.c_str(), tg.table.c_str(), static_cast<long long>(chunk));
       rc = SQLITE_INTERNAL;
       break;
+    }
+    size_t lo = SIZE_MAX, hi = 0, written = 0;
+    bool any_bits = false;
+    for (const Piece& p : pieces) {
+      const size_t a = p.bits ? p.offset / 8 : p.offset;
+      const size_t b = p.bits ? (static_cast<size_t>(p.offset) + p.len + 7) / 8 : static_cast<size_t>(p.offset) + p.len;
+      lo = std::min(lo, a);
+      hi = std::max(hi, b);
+      written += b - a;
+      any_bits = any_bits || p.bits;
     }
     sqlite3_blob* b = nullptr;
     rc = sqlite3_blob_open(db, schema.c_str(), tg.table.c_str(), tg.column, chunk, 1, &b);
@@ -351,37 +501,49 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
       break;
     }
     const size_t spanlen = hi - lo;
-    // Rows appended in order (each write right after the previous one, in the blob and in
-    // memory: bulk_, or the source's arena): one write straight from there.
-    bool run = true;
-    for (size_t k = 1; run && k < ids.size(); k++) {
-      const Entry& a = entries_[ids[k - 1]];
-      const Entry& e = entries_[ids[k]];
-      run = e.offset == a.offset + a.len && ptrs[k] == ptrs[k - 1] + a.len;
-    }
-    if (run) {
-      rc = sqlite3_blob_write(b, ptrs[0], static_cast<int>(spanlen), static_cast<int>(lo));
+    if (pieces.size() == 1 && !any_bits) {
+      // Rows appended in order (contiguous in the blob and in memory: bulk_, the run's rowids,
+      // the arena): one write straight from there.
+      rc = sqlite3_blob_write(b, pieces[0].ptr, static_cast<int>(spanlen), static_cast<int>(lo));
     } else if (spanlen <= kSpanSlack || spanlen <= 2 * written) {
-      // Is the span fully covered by the writes? Then there is nothing to read first.
-      std::sort(iv.begin(), iv.end());
-      size_t reach = lo;
-      for (const auto& x : iv) {
-        if (x.first > reach) break;
-        reach = std::max(reach, x.second);
+      // Is the span fully covered by byte writes? Then there is nothing to read first (bits
+      // are set on what the blob holds, so they never cover).
+      bool covered = !any_bits;
+      if (covered) {
+        std::vector<std::pair<size_t, size_t>> iv;
+        iv.reserve(pieces.size());
+        bool sorted = true;
+        for (const Piece& p : pieces) {
+          if (!iv.empty() && p.offset < iv.back().first) sorted = false;
+          iv.emplace_back(p.offset, static_cast<size_t>(p.offset) + p.len);
+        }
+        if (!sorted) std::sort(iv.begin(), iv.end());
+        size_t reach = lo;
+        for (const auto& x : iv) {
+          if (x.first > reach) break;
+          reach = std::max(reach, x.second);
+        }
+        covered = reach >= hi;
       }
       if (span.size() < spanlen) span.resize(spanlen);
-      if (reach < hi) rc = sqlite3_blob_read(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
+      if (!covered) rc = sqlite3_blob_read(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
       if (rc == SQLITE_OK) {
-        for (size_t k = 0; k < ids.size(); k++) {
-          const Entry& e = entries_[ids[k]];
-          std::memcpy(span.data() + (e.offset - lo), ptrs[k], e.len);
-        }
+        for (const Piece& p : pieces) apply_piece(p, span.data(), lo);
         rc = sqlite3_blob_write(b, span.data(), static_cast<int>(spanlen), static_cast<int>(lo));
       }
     } else {
-      for (size_t k = 0; k < ids.size(); k++) {
-        const Entry& e = entries_[ids[k]];
-        rc = sqlite3_blob_write(b, ptrs[k], static_cast<int>(e.len), static_cast<int>(e.offset));
+      for (const Piece& p : pieces) {
+        if (!p.bits) {
+          rc = sqlite3_blob_write(b, p.ptr, static_cast<int>(p.len), static_cast<int>(p.offset));
+        } else {
+          const size_t a = p.offset / 8, z = (static_cast<size_t>(p.offset) + p.len + 7) / 8;
+          if (span.size() < z - a) span.resize(z - a);
+          rc = sqlite3_blob_read(b, span.data(), static_cast<int>(z - a), static_cast<int>(a));
+          if (rc == SQLITE_OK) {
+            apply_piece(p, span.data(), a);
+            rc = sqlite3_blob_write(b, span.data(), static_cast<int>(z - a), static_cast<int>(a));
+          }
+        }
         if (rc != SQLITE_OK) break;
       }
     }

@@ -9,16 +9,18 @@
 //
 // FORMAT: an append-only list of entries, in the order the writes happened.
 //   write      (blob, chunk, offset, bytes)   bytes live in one shared byte buffer
-//   ref write  (blob, chunk, offset, len, key) the bytes are the owner's: the row `key` of the
-//                                             owner's cache (its arena) holds them, handed out
-//                                             by the source (set_source) when needed
 //   drop       (chunk)                        the chunk's rows were deleted (SQL, at once):
 //                                             earlier writes to it are discarded at flush
 //   row insert (rowid, chunk, offset, text id) a "_rowids" row to insert
 //   row delete (rowid)                        a "_rowids" row to delete (cancels a pending
 //                                             insert of the same rowid)
-//   blob: 0 = _chunks.validity, 1 = _chunks.rowids, 2 + i = _vector_chunks<i>.vectors
-//   (owners may define further blob numbers: the log never interprets them).
+//   run        (chunk, first slot, rowids[n], text ids[n])
+//                                             n rows inserted into slots first .. first+n-1:
+//                                             each one a row insert, its validity bit set,
+//                                             its rowid in the rowids blob and its vectors,
+//                                             whose bytes are the owner's (below)
+//   blob numbers are the owner's; the layout (set_layout) names the validity and rowids blobs
+//   and the vector blobs, which runs write. The log interprets no other blob.
 //
 // SAVEPOINTS: SQLite tells the table when a savepoint (or a statement journal) opens, is
 // released or rolled back (xSavepoint / xRelease / xRollbackTo). The log records a mark
@@ -29,16 +31,20 @@
 // READS while writes are pending: overlay() applies the pending writes of one blob to a copy
 // read from SQLite, which is how the owner rebuilds its cache in the middle of a transaction.
 //
-// REF WRITES keep a vector's bytes out of the log: an INSERT or UPDATE already copies them into
-// the owner's arena, and the flush reads them from there (a run of rows appended to one chunk
-// lies in the arena in one piece too, and reaches SQLite in one blob write from it). The rule
-// that keeps this exact: the arena row of a key with a pending ref write must not change or go
-// while the ref is pending. So the owner calls materialize(key) before it overwrites or removes
-// the row of `key` (the log then copies the bytes it still needs into a buffer of its own),
-// and materialize_all() before it drops or rebuilds its cache; rollback_to() materializes
-// what it keeps, as the owner rebuilds its cache after it. A source that no longer has a row
-// a ref needs (a broken owner) makes flush() fail with an internal error rather than write
-// anything else.
+// RUNS. A bulk insert fills the slots of a chunk one after another; each row then costs the
+// log 8 bytes (its rowid), where separate entries for its _rowids row, validity byte, rowid
+// and vectors cost over 160. A row extends the last run when it takes the next slot of that
+// run's chunk and nothing the run's blobs or rows depend on was logged since (only writes to
+// blobs outside the layout may come between), and no savepoint opened since.
+//   A run keeps no vector bytes: an INSERT already copies them into the owner's arena, and
+// the flush reads them from there (rows appended in order lie in the arena in one piece too,
+// and reach SQLite in one blob write from it). The rule that keeps this exact: the arena rows
+// of a pending run must not change or go. So the owner calls materialize(chunk, slot) before
+// it overwrites or removes the rows of that slot (the log then copies the run's vector bytes
+// into a buffer of its own), and materialize_all() before it drops or rebuilds its cache;
+// rollback_to() materializes what it keeps, as the owner rebuilds its cache after it. A
+// source that no longer has a row a run needs (a broken owner) makes flush() fail with an
+// internal error rather than write anything else.
 #pragma once
 
 #include <array>
@@ -50,7 +56,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/idmap.h"
 #include "sqlite/ext.h"
 
 namespace vecsqlite {
@@ -65,20 +70,36 @@ class Vec0WriteLog {
   using Resolver = std::function<Target(int blob)>;
 
   void write(int blob, int64_t chunk, uint32_t offset, const void* bytes, uint32_t len);
-  // A write whose `len` bytes are the source's row `key` (see REF WRITES above). The writes
-  // of one key (one per blob) are logged one after another.
-  void write_ref(int blob, int64_t chunk, uint32_t offset, uint32_t len, int64_t key);
-  // Where ref writes get their bytes: the row of `key` for blob number `blob` (len bytes), or
-  // nullptr when the source has no such row.
+
+  // What a run writes (see RUNS above): bit `slot` of the validity blob, 8 bytes (the rowid,
+  // little-endian) at 8 * slot of the rowids blob, and for each vector blob `bytes` bytes at
+  // slot * bytes, which the source holds under key_of(chunk, slot).
+  struct Layout {
+    int validity_blob = 0;
+    int rowids_blob = 1;
+    struct VectorBlob {
+      int blob;
+      uint32_t bytes;
+    };
+    std::vector<VectorBlob> vectors;
+    std::function<int64_t(int64_t chunk, int slot)> key_of;
+  };
+  void set_layout(Layout l) { layout_ = std::move(l); }
+  // Where runs get their vector bytes: the row of `key` for vector blob `blob`, or nullptr
+  // when the source has no such row.
   using Source = std::function<const uint8_t*(int blob, int64_t key)>;
   void set_source(Source s) { source_ = std::move(s); }
-  // The pending ref writes of `key` (of every blob) take a copy of their bytes now.
-  void materialize(int64_t key) {
-    if (!refs_.empty()) materialize_key(key);
+  // A row inserted into (chunk, slot): its _rowids row (with `text_id` unless it is null), its
+  // validity bit, its rowid and the bytes of every vector blob, which the source must hold
+  // from now on until the row's run is materialized or written.
+  void append_row(int64_t rowid, int64_t chunk, uint32_t slot, const char* text_id, size_t text_len);
+  // The pending run holding (chunk, slot), if any, takes a copy of its vector bytes now.
+  void materialize(int64_t chunk, int slot) {
+    if (!pending_runs_.empty()) materialize_slot(chunk, slot);
   }
-  // Every pending ref write takes a copy of its bytes now.
+  // Every pending run takes a copy of its vector bytes now.
   void materialize_all();
-  bool has_refs() const { return !refs_.empty(); }
+  bool has_pending_runs() const { return !pending_runs_.empty(); }
   void drop_chunk(int64_t chunk);
 
   // "_rowids" rows. `text_id` is null for integer keys.
@@ -100,8 +121,10 @@ class Vec0WriteLog {
                                       bool any_insert, int64_t max_inserted)>;
 
   bool empty() const { return entries_.empty(); }
-  // Bytes the flush would write (ref writes included), bounding how far the log runs ahead.
-  size_t pending_bytes() const { return data_.size() + bulk_.size() + kept_.size() + ref_bytes_; }
+  // Bytes the flush would write (runs' vectors included), bounding how far the log runs ahead.
+  size_t pending_bytes() const {
+    return data_.size() + bulk_.size() + kept_.size() + 8 * run_rowids_.size() + run_text_.size() + run_vector_bytes_;
+  }
   // True when no savepoint is open, so a flush lands at the transaction level.
   bool at_transaction_level() const { return marks_.empty(); }
 
@@ -121,40 +144,71 @@ class Vec0WriteLog {
   int flush(sqlite3* db, const std::string& schema, const Resolver& where, const RowidSink& rows, std::string* err);
 
  private:
-  static constexpr int kDrop = -1, kRowInsert = -2, kRowDelete = -3;
+  static constexpr int kDrop = -1, kRowInsert = -2, kRowDelete = -3, kRun = -4;
   // Where an entry's bytes are.
-  enum Where : uint8_t { kInData, kInBulk, kInKept, kInSource };
+  enum Where : uint8_t { kInData, kInBulk, kRunPending, kRunKept };
   struct Entry {
-    int blob;          // >= 0: a blob write; or kDrop / kRowInsert / kRowDelete
+    int blob;          // >= 0: a blob write; or kDrop / kRowInsert / kRowDelete / kRun
                        // (rows: `chunk` holds the rowid; an insert's data is the chunk id
-                       // (8 bytes), a has-text byte, then the text id; slot in `offset`)
+                       // (8 bytes), a has-text byte, then the text id; slot in `offset`;
+                       // a run: its chunk, first slot in `offset`, runs_[pos])
     uint32_t len;
     int64_t chunk;
     uint32_t offset;
     Where where;       // kInData: data_; kInBulk: bulk_ (writes of kBulkBytes and more);
-                       // kInKept: kept_ (a materialized ref); kInSource: a ref write
-    size_t pos;        // into data_ / bulk_ / kept_; for a ref write, the source key
+                       // kRunPending: a run reading its vectors from the source;
+                       // kRunKept: a run whose vectors are in kept_
+    size_t pos;        // into data_ / bulk_, or runs_
+  };
+  struct Run {
+    uint32_t count;    // rows
+    bool has_text;
+    size_t rowid_pos;  // run_rowids_[rowid_pos .. + count)
+    size_t text_pos;   // run_text_spans_[text_pos .. + count) when has_text
+    size_t kept_pos;   // kRunKept: kept_ from here, vector blob by vector blob, count rows each
   };
   // Vector-sized writes go to their own buffer, so that a run of rows appended to one chunk
   // lies there in one piece and reaches SQLite in one blob write, without being assembled.
   static constexpr uint32_t kBulkBytes = 64;
-  // The entry's bytes; nullptr for a ref write the source cannot serve.
-  const uint8_t* bytes_of(const Entry& e) const;
-  void materialize_key(int64_t key);
-  void materialize_entry(Entry& e);
-  void materialize_entries();  // every ref write, whatever refs_ holds
+  const uint8_t* bytes_of(const Entry& e) const { return (e.where == kInBulk ? bulk_ : data_).data() + e.pos; }
+  // One stretch of a blob that an entry writes: bytes (ptr), or (bits) the validity bits
+  // offset .. offset + len - 1 set.
+  struct Piece {
+    uint32_t offset;
+    uint32_t len;
+    const uint8_t* ptr;
+    bool bits;
+  };
+  // The pieces entry `i` writes into `blob`, appended to *out (adjacent ones merged); false
+  // when a pending run's source lacks a row.
+  bool pieces_of(size_t i, int blob, std::vector<Piece>* out) const;
+  static void apply_piece(const Piece& p, uint8_t* data, size_t lo);  // data = blob bytes from lo
+  bool in_layout(int blob) const;
+  std::string run_text(const Run& r, uint32_t k) const;
+  void materialize_slot(int64_t chunk, int slot);
+  void materialize_run(size_t entry);
+  void materialize_entries();  // every pending run, whatever pending_runs_ holds
   void index() const;  // builds by_blob_ lazily
 
   std::vector<Entry> entries_;
   std::vector<uint8_t> data_;
   std::vector<uint8_t> bulk_;
-  // Materialized ref writes' bytes. Never cut by rollback_to (an entry that stays may have
-  // been materialized after the savepoint opened); emptied with the log.
+  // Runs: their rowids and text ids (spans into run_text_), in run order.
+  std::vector<Run> runs_;
+  std::vector<int64_t> run_rowids_;
+  std::vector<std::pair<size_t, size_t>> run_text_spans_;
+  std::string run_text_;
+  // Materialized runs' vector bytes. Never cut by rollback_to (a run that stays may have been
+  // materialized after the savepoint opened); emptied with the log.
   std::vector<uint8_t> kept_;
+  Layout layout_;
   Source source_;
-  IdMap<uint32_t> refs_;  // key -> its first pending ref write (entry index)
-  size_t ref_bytes_ = 0;  // bytes of the pending ref writes
-  bool ref_lost_ = false;  // a ref write found no bytes when it was materialized
+  // Pending runs by chunk (entry indexes), for materialize(chunk, slot).
+  std::map<int64_t, std::vector<size_t>> pending_runs_;
+  size_t run_vector_bytes_ = 0;  // vector bytes of the pending runs
+  bool run_open_ = false;        // the last run may be extended (see RUNS above)
+  size_t open_run_ = 0;          // its entry index
+  bool run_lost_ = false;        // a run found no bytes for a row when it was materialized
   std::vector<std::pair<int, size_t>> marks_;  // (savepoint level, entries_.size() at open)
   std::vector<uint8_t> span_;                   // flush scratch: one blob region
   mutable bool indexed_ = false;

@@ -698,15 +698,15 @@ const uint8_t* vector_row(Vec0Table* t, int blob, int64_t key) {
   return a != nullptr ? static_cast<const uint8_t*>(a->find(key)) : nullptr;
 }
 
-// Logs the vector writes of the row at (chunk, off) = `key`, by reference to its arena rows,
-// which the caller has just stored; `only` (may be null) limits them to the columns it marks.
-void log_vector_refs(Vec0Table* t, int64_t chunk, int off, int64_t key, const std::vector<bool>* only) {
-  for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
-    if (only != nullptr && !(*only)[i]) continue;
-    const size_t nb = t->cfg.vcols[i].nbytes();
-    t->log.write_ref(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
-                     static_cast<uint32_t>(nb), key);
-  }
+// The write log's run layout (vec0_writelog.h, RUNS): validity, rowids and the vector blobs.
+Vec0WriteLog::Layout log_layout(const Config& cfg) {
+  Vec0WriteLog::Layout l;
+  l.validity_blob = kBlobValidity;
+  l.rowids_blob = kBlobRowids;
+  for (size_t i = 0; i < cfg.vcols.size(); i++)
+    l.vectors.push_back({kBlobVectors + static_cast<int>(i), static_cast<uint32_t>(cfg.vcols[i].nbytes())});
+  l.key_of = [](int64_t chunk, int slot) { return pos_key(chunk, slot); };
+  return l;
 }
 
 std::atomic<int64_t> g_cache_loads{0};
@@ -739,7 +739,7 @@ int read_max_rowid(Vec0Table* t, int64_t* out) {
 int load_cache(Vec0Table* t) {
   g_cache_loads++;
   Cache& c = t->cache;
-  t->log.materialize_all();  // the arenas the ref writes read from go now
+  t->log.materialize_all();  // the arenas pending runs read from go now
   c = Cache();
   const int cs = t->cfg.chunk_size;
   const size_t vbytes = static_cast<size_t>(cs / 8);
@@ -1251,6 +1251,7 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
     *pzErr = sqlite3_mprintf("%s", err.c_str());
     return SQLITE_ERROR;
   }
+  t->log.set_layout(log_layout(t->cfg));
   int rc = sqlite3_declare_vtab(db, declare_sql(t->cfg).c_str());
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%scould not declare virtual table, '%s'", kCtorPrefix, sqlite3_errmsg(db));
@@ -1946,8 +1947,8 @@ int delete_row(Vec0Table* t, int64_t rowid) {
                    kZeros, static_cast<uint32_t>(nb));
     }
   }
-  // Cache (pending ref writes of the row take their copy before its arena rows go).
-  t->log.materialize(key);
+  // Cache (a pending run holding the row takes its copy before the arena rows go).
+  t->log.materialize(chunk, off);
   for (size_t i = 0; i < t->cfg.vcols.size(); i++) arena_for(c, key, i).remove(key);
   if (empty) {
     c.validity_fp ^= chunk_fp(chunk, val.data(), val.size());
@@ -2051,26 +2052,22 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     cols_register_chunk(t, chunk, rcols.part);
   }
   t->note_chunk(chunk);
-  if (t->cfg.text_pk) {
-    t->log.insert_rowid(rowid, chunk, off, reinterpret_cast<const char*>(sqlite3_value_text(idv)),
-                        static_cast<size_t>(sqlite3_value_bytes(idv)));
-  } else {
-    t->log.insert_rowid(rowid, chunk, off, nullptr, 0);
-  }
   if (rowid > c.max_rowid) c.max_rowid = rowid;
+  // The vector bytes are copied once, into the arenas; the log's run refers to them there
+  // (vec0_writelog.h, RUNS), with the row's _rowids row, validity bit and rowid.
+  const int64_t key = pos_key(chunk, off);
+  for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
+  if (t->cfg.text_pk) {
+    t->log.append_row(rowid, chunk, static_cast<uint32_t>(off), reinterpret_cast<const char*>(sqlite3_value_text(idv)),
+                      static_cast<size_t>(sqlite3_value_bytes(idv)));
+  } else {
+    t->log.append_row(rowid, chunk, static_cast<uint32_t>(off), nullptr, 0);
+  }
   std::vector<uint8_t>& val = vit->second;
-  uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
-  t->log.write(kBlobValidity, chunk, static_cast<uint32_t>(off / 8), &byte, 1);
-  const int64_t rid_le = rowid;
-  t->log.write(kBlobRowids, chunk, static_cast<uint32_t>(off) * 8, &rid_le, 8);
+  const uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
   rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
   set_validity_byte(&c.validity_fp, chunk, &val, static_cast<size_t>(off / 8), byte);
-  const int64_t key = pos_key(chunk, off);
-  // The vector bytes: copied once, into the arenas; the log's writes of them refer to the arena
-  // rows (vec0_writelog.h, REF WRITES).
-  for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
-  log_vector_refs(t, chunk, off, key, nullptr);
   c.pos_of[rowid] = key;
   c.rowid_at[key] = rowid;
   if (t->cfg.text_pk) {
@@ -2220,11 +2217,15 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
   t->note_chunk(chunk);
   rc = cols_update_row(t, chunk, off, rid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
-  // The row's arena bytes change: pending ref writes of it take their copy first.
-  if (std::find(change.begin(), change.end(), true) != change.end()) t->log.materialize(key);
-  for (size_t i = 0; i < nv; i++)
-    if (change[i]) arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
-  log_vector_refs(t, chunk, off, key, &change);
+  // The row's arena bytes change: a pending run holding it takes its copy first.
+  if (std::find(change.begin(), change.end(), true) != change.end()) t->log.materialize(chunk, off);
+  for (size_t i = 0; i < nv; i++) {
+    if (!change[i]) continue;
+    const size_t nb = t->cfg.vcols[i].nbytes();
+    t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
+                 vecs[i].bytes(), static_cast<uint32_t>(nb));
+    arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
+  }
   return SQLITE_OK;
 }
 
