@@ -462,6 +462,100 @@ struct Group {
   std::vector<Arena> arenas;  // per vector column, ids = position keys
   std::set<int64_t> chunks;   // chunk ids of this tuple (the latest is the insert target)
 };
+// Position key -> rowid: per chunk, a dense array indexed by slot (what the chunk's rowids blob
+// holds) with a presence bitmap, so that an insert is two stores and a lookup two loads after
+// finding the chunk (the last one found is remembered: inserts and scans go chunk by chunk).
+// Chunks in id order, so a full scan reads them in the original's order.
+class RowidSlots {
+ public:
+  RowidSlots() = default;
+  RowidSlots(const RowidSlots& o) : chunks_(o.chunks_), n_(o.n_) {}
+  RowidSlots(RowidSlots&& o) noexcept : chunks_(std::move(o.chunks_)), n_(o.n_) { o.forget(); }
+  RowidSlots& operator=(RowidSlots o) noexcept {
+    chunks_.swap(o.chunks_);
+    std::swap(n_, o.n_);
+    forget();
+    o.forget();
+    return *this;
+  }
+  size_t size() const { return n_; }
+  bool find(int64_t key, int64_t* rowid) const {
+    const Slots* c = chunk(pos_chunk(key));
+    const size_t s = static_cast<size_t>(pos_offset(key));
+    if (c == nullptr || s >= c->ids.size() || !(c->live[s / 64] >> (s % 64) & 1)) return false;
+    *rowid = c->ids[s];
+    return true;
+  }
+  void set(int64_t key, int64_t rowid) {
+    const int64_t id = pos_chunk(key);
+    Slots* c = chunk(id);
+    if (c == nullptr) {
+      c = &chunks_[id];
+      last_id_ = id;
+      last_ = c;
+    }
+    const size_t s = static_cast<size_t>(pos_offset(key));
+    if (s >= c->ids.size()) {
+      const size_t n = (std::max(s + 1, 2 * c->ids.size()) + 63) / 64 * 64;
+      c->ids.resize(n);
+      c->live.resize(n / 64);
+    }
+    uint64_t& w = c->live[s / 64];
+    if (!(w >> (s % 64) & 1)) n_++;
+    w |= uint64_t{1} << (s % 64);
+    c->ids[s] = rowid;
+  }
+  bool erase(int64_t key) {
+    Slots* c = chunk(pos_chunk(key));
+    const size_t s = static_cast<size_t>(pos_offset(key));
+    if (c == nullptr || s >= c->ids.size() || !(c->live[s / 64] >> (s % 64) & 1)) return false;
+    c->live[s / 64] &= ~(uint64_t{1} << (s % 64));
+    n_--;
+    return true;
+  }
+  // Forgets a chunk (its rows are gone).
+  void drop_chunk(int64_t id) {
+    auto it = chunks_.find(id);
+    if (it == chunks_.end()) return;
+    for (uint64_t w : it->second.live) n_ -= static_cast<size_t>(__builtin_popcountll(w));
+    if (last_ == &it->second) forget();
+    chunks_.erase(it);
+  }
+  // Every (key, rowid), chunk by chunk, slot by slot.
+  template <typename F>
+  void each(F f) const {
+    for (const auto& kv : chunks_)
+      for (size_t w = 0; w < kv.second.live.size(); w++)
+        for (uint64_t bits = kv.second.live[w]; bits != 0; bits &= bits - 1) {
+          const size_t s = 64 * w + static_cast<size_t>(__builtin_ctzll(bits));
+          f(pos_key(kv.first, static_cast<int>(s)), kv.second.ids[s]);
+        }
+  }
+
+ private:
+  struct Slots {
+    std::vector<int64_t> ids;
+    std::vector<uint64_t> live;
+  };
+  // The chunk's slots, or nullptr (the lookup cache is the only state a const lookup changes).
+  Slots* chunk(int64_t id) const {
+    if (last_ != nullptr && last_id_ == id) return last_;
+    auto it = chunks_.find(id);
+    if (it == chunks_.end()) return nullptr;
+    last_id_ = id;
+    last_ = &it->second;
+    return last_;
+  }
+  void forget() {
+    last_ = nullptr;
+    last_id_ = INT64_MIN;
+  }
+  mutable std::map<int64_t, Slots> chunks_;  // map nodes stay put: last_ stays valid until copied
+  size_t n_ = 0;
+  mutable int64_t last_id_ = INT64_MIN;
+  mutable Slots* last_ = nullptr;
+};
+
 // Per chunk: its group and the decoded metadata columns (columnar, indexed by slot).
 struct ChunkCols {
   int group = 0;
@@ -479,7 +573,7 @@ struct Cache {
   std::map<std::vector<vec0cols::Value>, int, TupleLess> group_of;
   std::unordered_map<int64_t, ChunkCols> chunk_cols;  // chunk_id -> group, metadata
   IdMap<int64_t> pos_of;     // rowid -> position key
-  IdMap<int64_t> rowid_at;   // position key -> rowid
+  RowidSlots rowid_at;       // position key -> rowid
   std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
   std::unordered_map<std::string, int64_t> rowid_of_text;  // text id -> rowid
   std::map<int64_t, std::vector<uint8_t>> validity;        // chunk_id -> validity bitmap
@@ -804,7 +898,6 @@ int load_cache(Vec0Table* t) {
   // pages faulted in on a helper thread while this one reads the vector blobs (on a VM, the
   // kernel zeroing those pages is a third of a cold load).
   c.pos_of.reserve(n_rows);
-  c.rowid_at.reserve(n_rows);
   std::unordered_map<Arena*, size_t> arena_rows;
   for (const auto& cr : chunk_rows) {
     size_t used = 0;
@@ -814,7 +907,7 @@ int load_cache(Vec0Table* t) {
       if (id == -1 && !(val[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
       const int64_t key = pos_key(cr.first, j);
       c.pos_of[id] = key;
-      c.rowid_at[key] = id;
+      c.rowid_at.set(key, id);
       used++;
     }
     if (used == 0) continue;
@@ -1074,18 +1167,18 @@ int refresh_chunks(Vec0Table* t, const std::set<int64_t>& chunks) {
         Arena* a = arena_ptr(c, key, i);
         if (a != nullptr) a->remove(key);
       }
-      auto r = c.rowid_at.find(key);
-      if (r == c.rowid_at.end()) continue;
-      auto pit = c.pos_of.find(r->second);
+      int64_t rid;
+      if (!c.rowid_at.find(key, &rid)) continue;
+      auto pit = c.pos_of.find(rid);
       if (pit != c.pos_of.end() && pit->second == key) {
         c.pos_of.erase(pit);
-        auto ti = c.text_of.find(r->second);
+        auto ti = c.text_of.find(rid);
         if (ti != c.text_of.end()) {
           c.rowid_of_text.erase(ti->second);
           c.text_of.erase(ti);
         }
       }
-      c.rowid_at.erase(r);
+      c.rowid_at.erase(key);
     }
     c.validity_fp ^= chunk_fp(chunk, vit->second.data(), vit->second.size());
     c.validity.erase(vit);
@@ -1141,7 +1234,7 @@ int refresh_chunks(Vec0Table* t, const std::set<int64_t>& chunks) {
       const int64_t id = ids[static_cast<size_t>(j)];
       const int64_t key = pos_key(chunk, j);
       if (!c.pos_of.emplace(id, key).second) return done(SQLITE_ERROR);  // also in an unchanged chunk
-      c.rowid_at[key] = id;
+      c.rowid_at.set(key, id);
       if (stext != nullptr) {
         sqlite3_reset(stext);
         sqlite3_bind_int64(stext, 1, id);
@@ -1779,13 +1872,9 @@ int filter(Vec0Table* t, Vec0Cursor* cur, int idxNum, const char* idxStr, int ar
     if (lookup_rowid(t, argv[0], &rid)) cur->keys.push_back(t->cache.pos_of[rid]);
     return SQLITE_OK;
   }
-  cur->keys.reserve(t->cache.rowid_at.size());
-  for (const auto& kvp : t->cache.rowid_at) cur->keys.push_back(kvp.first);
   // Chunk order, then slot order (the original's ORDER BY chunk_id, chunk_offset).
-  std::sort(cur->keys.begin(), cur->keys.end(), [](int64_t a, int64_t b) {
-    const int64_t ca = pos_chunk(a), cb = pos_chunk(b);
-    return ca != cb ? ca < cb : pos_offset(a) < pos_offset(b);
-  });
+  cur->keys.reserve(t->cache.rowid_at.size());
+  t->cache.rowid_at.each([cur](int64_t key, int64_t) { cur->keys.push_back(key); });
   return SQLITE_OK;
 }
 
@@ -1820,15 +1909,15 @@ int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
     if (c->knn) sqlite3_result_int64(ctx, c->k);
     return SQLITE_OK;
   }
-  auto it = t->cache.rowid_at.find(key);
-  if (it == t->cache.rowid_at.end()) return SQLITE_OK;  // deleted meanwhile
+  int64_t rowid;
+  if (!t->cache.rowid_at.find(key, &rowid)) return SQLITE_OK;  // deleted meanwhile
   if (col == 0) {
     if (t->cfg.text_pk) {
-      auto ti = t->cache.text_of.find(it->second);
+      auto ti = t->cache.text_of.find(rowid);
       if (ti != t->cache.text_of.end())
         sqlite3_result_text(ctx, ti->second.data(), static_cast<int>(ti->second.size()), SQLITE_TRANSIENT);
     } else {
-      sqlite3_result_int64(ctx, it->second);
+      sqlite3_result_int64(ctx, rowid);
     }
     return SQLITE_OK;
   }
@@ -1836,7 +1925,7 @@ int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
   if (ref == nullptr) return SQLITE_OK;
   if (ref->kind != ColKind::vector) {  // issue 6
     if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;  // UPDATE leaves it: sqlite3_value_nochange
-    return cols_column(t, &c->aux_key, &c->aux_vals, ctx, *ref, key, it->second);
+    return cols_column(t, &c->aux_key, &c->aux_vals, ctx, *ref, key, rowid);
   }
   // An UPDATE that does not set this vector leaves it alone (sqlite3_value_nochange): re-reading
   // an int8/bit vector without its subtype made `SET other = ...` fail the type check.
@@ -1860,12 +1949,12 @@ int xColumn(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
 int xRowid(sqlite3_vtab_cursor* p, sqlite3_int64* out) {
   Vec0Cursor* c = reinterpret_cast<Vec0Cursor*>(p);
   Vec0Table* t = table_of(p);
-  auto it = c->at < c->keys.size() ? t->cache.rowid_at.find(c->keys[c->at]) : t->cache.rowid_at.end();
-  if (it == t->cache.rowid_at.end()) {
+  int64_t rowid;
+  if (c->at >= c->keys.size() || !t->cache.rowid_at.find(c->keys[c->at], &rowid)) {
     set_err(t, string_printf("%srow is no longer present", kInternal));
     return SQLITE_ERROR;
   }
-  *out = it->second;
+  *out = rowid;
   return SQLITE_OK;
 }
 
@@ -2069,7 +2158,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   if (rc != SQLITE_OK) return rc;
   set_validity_byte(&c.validity_fp, chunk, &val, static_cast<size_t>(off / 8), byte);
   c.pos_of[rowid] = key;
-  c.rowid_at[key] = rowid;
+  c.rowid_at.set(key, rowid);
   if (t->cfg.text_pk) {
     std::string s(reinterpret_cast<const char*>(sqlite3_value_text(idv)), static_cast<size_t>(sqlite3_value_bytes(idv)));
     c.rowid_of_text[s] = rowid;
