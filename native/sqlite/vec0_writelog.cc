@@ -323,6 +323,12 @@ bool Vec0WriteLog::pieces_of(size_t i, int blob, std::vector<Piece>* out) const 
       add(e.offset * v.bytes, r.count * v.bytes, kept_.data() + kept);
       return true;
     }
+    if (span_source_) {
+      if (const uint8_t* p = span_source_(blob, e.chunk, static_cast<int>(e.offset), r.count)) {
+        add(e.offset * v.bytes, r.count * v.bytes, p);
+        return true;
+      }
+    }
     for (uint32_t k = 0; k < r.count; k++) {
       const uint8_t* p = source_ ? source_(blob, layout_.key_of(e.chunk, static_cast<int>(e.offset + k))) : nullptr;
       if (p == nullptr) return false;

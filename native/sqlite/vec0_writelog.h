@@ -89,6 +89,10 @@ class Vec0WriteLog {
   // when the source has no such row.
   using Source = std::function<const uint8_t*(int blob, int64_t key)>;
   void set_source(Source s) { source_ = std::move(s); }
+  // Optional: the rows of `count` consecutive slots from `slot` on, when the source holds them
+  // back to back (one pointer to all of them), else nullptr (the log then asks row by row).
+  using SpanSource = std::function<const uint8_t*(int blob, int64_t chunk, int slot, uint32_t count)>;
+  void set_span_source(SpanSource s) { span_source_ = std::move(s); }
   // A row inserted into (chunk, slot): its _rowids row (with `text_id` unless it is null), its
   // validity bit, its rowid and the bytes of every vector blob, which the source must hold
   // from now on until the row's run is materialized or written.
@@ -203,6 +207,7 @@ class Vec0WriteLog {
   std::vector<uint8_t> kept_;
   Layout layout_;
   Source source_;
+  SpanSource span_source_;
   // Pending runs by chunk (entry indexes), for materialize(chunk, slot).
   std::map<int64_t, std::vector<size_t>> pending_runs_;
   size_t run_vector_bytes_ = 0;  // vector bytes of the pending runs

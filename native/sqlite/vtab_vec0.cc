@@ -461,6 +461,15 @@ struct Group {
   std::vector<vec0cols::Value> tuple;
   std::vector<Arena> arenas;  // per vector column, ids = position keys
   std::set<int64_t> chunks;   // chunk ids of this tuple (the latest is the insert target)
+  // Where the next insert looks first: slot hint_next of chunk hint_chunk, whose cached validity
+  // bitmap is *hint_val. Every slot below it is taken: a delete in the chunk drops the hint.
+  int64_t hint_chunk = -1;
+  int hint_next = 0;
+  std::vector<uint8_t>* hint_val = nullptr;
+  void drop_hint() {
+    hint_chunk = -1;
+    hint_val = nullptr;
+  }
 };
 // Position key -> rowid: per chunk, a dense array indexed by slot (what the chunk's rowids blob
 // holds) with a presence bitmap, so that an insert is two stores and a lookup two loads after
@@ -610,6 +619,8 @@ struct Vec0Table {
   std::string sql_insert_rowid, sql_delete_rowid;
   // Blob writes of the open write transaction not yet in the chunk tables (vec0_writelog.h).
   Vec0WriteLog log;
+  std::vector<vec0::Vector> insert_vecs;  // an INSERT's parsed vectors (valid during the xUpdate)
+  int update_depth = 0;                   // xUpdate calls in progress (nested: triggers)
   bool wrote = false;  // this transaction changed the table: xSync stores a new write token
   // Between xBegin and commit/rollback no other connection can commit (this one holds the
   // write lock), so data_version is checked once per write transaction.
@@ -701,8 +712,8 @@ int prepare(Vec0Table* t, const std::string& sql, sqlite3_stmt** st);
 int step_done(Vec0Table* t, sqlite3_stmt* st);
 
 // Applies the log's net _rowids changes: deletes, then inserts in statements of up to
-// kRowsPerInsert rows.
-constexpr size_t kRowsPerInsert = 64;
+// kRowsPerInsert rows (fewer where the library allows fewer than 4 parameters a row).
+constexpr size_t kRowsPerInsert = 256;
 int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::vector<Vec0WriteLog::RowidRow>& inserts,
                  bool any_insert, int64_t max_inserted) {
   sqlite3_stmt* st = nullptr;
@@ -714,8 +725,10 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
     rc = step_done(t, st);
     if (rc != SQLITE_OK) return rc;
   }
+  const size_t per = std::max<size_t>(
+      1, std::min<size_t>(kRowsPerInsert, static_cast<size_t>(sqlite3_limit(t->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1)) / 4));
   for (size_t i = 0; i < inserts.size();) {
-    const size_t n = std::min(kRowsPerInsert, inserts.size() - i);
+    const size_t n = std::min(per, inserts.size() - i);
     std::string sql = t->sql_insert_rowid;
     for (size_t j = 1; j < n; j++) sql += ", (?, ?, ?, ?)";
     rc = prepare(t, sql, &st);
@@ -790,6 +803,19 @@ const uint8_t* vector_row(Vec0Table* t, int blob, int64_t key) {
   if (blob < kBlobVectors || blob >= kBlobMeta) return nullptr;
   const Arena* a = arena_ptr(t->cache, key, static_cast<size_t>(blob - kBlobVectors));
   return a != nullptr ? static_cast<const uint8_t*>(a->find(key)) : nullptr;
+}
+
+// The same for `count` consecutive slots from `slot` on, when their arena rows lie back to back.
+const uint8_t* vector_rows(Vec0Table* t, int blob, int64_t chunk, int slot, uint32_t count) {
+  if (blob < kBlobVectors || blob >= kBlobMeta || count == 0) return nullptr;
+  const int64_t first = pos_key(chunk, slot);
+  const Arena* a = arena_ptr(t->cache, first, static_cast<size_t>(blob - kBlobVectors));
+  size_t s0 = 0;
+  if (a == nullptr || !a->slot_of(first, &s0) || s0 + count > a->size()) return nullptr;
+  const int64_t* ids = a->ids() + s0;
+  for (uint32_t k = 1; k < count; k++)
+    if (ids[k] != pos_key(chunk, slot + static_cast<int>(k))) return nullptr;
+  return static_cast<const uint8_t*>(a->row_at(s0));
 }
 
 // The write log's run layout (vec0_writelog.h, RUNS): validity, rowids and the vector blobs.
@@ -1155,6 +1181,7 @@ int write_change_log(Vec0Table* t, int64_t token) {
 // reloads it whole.
 int refresh_chunks(Vec0Table* t, const std::set<int64_t>& chunks) {
   Cache& c = t->cache;
+  for (Group& g : c.groups) g.drop_hint();  // bitmaps change or go
   const int cs = t->cfg.chunk_size;
   const size_t nv = t->cfg.vcols.size();
   for (int64_t chunk : chunks) {
@@ -1339,6 +1366,9 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
   t->name = argv[2];
   Vec0Table* self = t.get();
   t->log.set_source([self](int blob, int64_t key) { return vector_row(self, blob, key); });
+  t->log.set_span_source([self](int blob, int64_t chunk, int slot, uint32_t count) {
+    return vector_rows(self, blob, chunk, slot, count);
+  });
   std::string err;
   if (parse_config(argc, argv, &t->cfg, &err) != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s", err.c_str());
@@ -2005,6 +2035,7 @@ int delete_row(Vec0Table* t, int64_t rowid) {
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
   t->mutated = true;
+  if (ChunkCols* cc = chunk_cols_of(c, chunk)) c.groups[static_cast<size_t>(cc->group)].drop_hint();  // a slot frees
   t->note_chunk(chunk);
   t->log.delete_rowid(rowid);
   int rc = SQLITE_OK;
@@ -2067,27 +2098,35 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   int64_t chunk = 0;
   int off = -1;
   const int group = group_for(t, rcols.part);
-  const std::set<int64_t>& gchunks = c.groups[static_cast<size_t>(group)].chunks;
-  auto vit = c.validity.end();  // the target chunk's cached validity bitmap
-  if (!gchunks.empty()) {
-    auto last = c.validity.find(*gchunks.rbegin());
-    const size_t nbits = last != c.validity.end() ? last->second.size() : 0;
-    size_t b = 0;
-    for (; b + 8 <= nbits; b += 8) {  // full stretches 8 bytes at a time
-      uint64_t x;
-      std::memcpy(&x, last->second.data() + b, 8);
-      if (x != ~uint64_t{0}) break;
-    }
-    for (; b < nbits; b++) {
-      const unsigned byte = last->second[b];
-      if (byte != 0xff) {
-        off = static_cast<int>(b * 8) + __builtin_ctz(~byte);
-        break;
+  Group& g = c.groups[static_cast<size_t>(group)];
+  std::vector<uint8_t>* valp = nullptr;  // the target chunk's cached validity bitmap
+  if (!g.chunks.empty()) {
+    const int64_t latest = *g.chunks.rbegin();
+    if (g.hint_val != nullptr && g.hint_chunk == latest && g.hint_next < cs &&
+        !((*g.hint_val)[static_cast<size_t>(g.hint_next / 8)] & (1u << (g.hint_next % 8)))) {
+      chunk = latest;  // the slot after the last insert, with none free below it
+      off = g.hint_next;
+      valp = g.hint_val;
+    } else {
+      auto last = c.validity.find(latest);
+      const size_t nbits = last != c.validity.end() ? last->second.size() : 0;
+      size_t b = 0;
+      for (; b + 8 <= nbits; b += 8) {  // full stretches 8 bytes at a time
+        uint64_t x;
+        std::memcpy(&x, last->second.data() + b, 8);
+        if (x != ~uint64_t{0}) break;
       }
-    }
-    if (off >= 0) {
-      chunk = last->first;
-      vit = last;
+      for (; b < nbits; b++) {
+        const unsigned byte = last->second[b];
+        if (byte != 0xff) {
+          off = static_cast<int>(b * 8) + __builtin_ctz(~byte);
+          break;
+        }
+      }
+      if (off >= 0) {
+        chunk = last->first;
+        valp = &last->second;
+      }
     }
   }
   // The rowid: the caller's integer id, or the next AUTOINCREMENT value of _rowids (what the
@@ -2136,9 +2175,15 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
     }
     rc = cols_new_chunk(t, chunk);  // issue 6
     if (rc != SQLITE_OK) return rc;
-    vit = c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0)).first;
-    c.validity_fp ^= chunk_fp(chunk, vit->second.data(), vit->second.size());
+    valp = &c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0)).first->second;
+    c.validity_fp ^= chunk_fp(chunk, valp->data(), valp->size());
     cols_register_chunk(t, chunk, rcols.part);
+  }
+  {
+    Group& gg = c.groups[static_cast<size_t>(group)];  // (cols_register_chunk may add groups)
+    gg.hint_chunk = chunk;
+    gg.hint_next = off + 1;
+    gg.hint_val = valp;
   }
   t->note_chunk(chunk);
   if (rowid > c.max_rowid) c.max_rowid = rowid;
@@ -2152,7 +2197,7 @@ int insert_row(Vec0Table* t, sqlite3_value* idv, const std::vector<vec0::Vector>
   } else {
     t->log.append_row(rowid, chunk, static_cast<uint32_t>(off), nullptr, 0);
   }
-  std::vector<uint8_t>& val = vit->second;
+  std::vector<uint8_t>& val = *valp;
   const uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] | (1u << (off % 8)));
   rc = cols_insert_row(t, chunk, off, rowid, rcols);  // issue 6
   if (rc != SQLITE_OK) return rc;
@@ -2242,7 +2287,11 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
       exists = t->cache.pos_of.count(rowid) != 0;
       existing = rowid;
     }
-    std::vector<vec0::Vector> vecs(nv);
+    // Reused, so that a row costs no allocation, unless this xUpdate runs inside another one of
+    // the same table (a trigger on a shadow table).
+    std::vector<vec0::Vector> nested;
+    std::vector<vec0::Vector>& vecs = t->update_depth > 1 ? nested : t->insert_vecs;
+    vecs.resize(nv);
     for (size_t i = 0; i < nv; i++) {
       rc = check_vector(t, i, argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))], false, &vecs[i]);
       if (rc != SQLITE_OK) return rc;
@@ -2332,6 +2381,11 @@ struct KeepLastRowid {
 int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
   int rc;
+  struct Depth {
+    int& d;
+    explicit Depth(int& x) : d(++x) {}
+    ~Depth() { d--; }
+  } depth(t->update_depth);
   try {
     t->mutated = false;
     rc = update(t, argc, argv, pRowid);

@@ -33,6 +33,7 @@ sqlite3* open_with_extension() {
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -117,6 +118,21 @@ void run(sqlite3* db, uint64_t seed) {
   log.set_source([&m](int blob, int64_t key) -> const uint8_t* {
     auto it = m.arena.find({blob, key});
     return it != m.arena.end() ? it->second.data() : nullptr;
+  });
+  // Rows of consecutive slots in one piece: assembled here (kept until the next flush), or,
+  // every other call, nullptr (the log then asks row by row).
+  std::deque<std::vector<uint8_t>> spans;
+  uint64_t span_calls = 0;
+  log.set_span_source([&](int blob, int64_t chunk, int slot, uint32_t count) -> const uint8_t* {
+    if (span_calls++ % 2 == 0) return nullptr;
+    std::vector<uint8_t> buf;
+    for (uint32_t k = 0; k < count; k++) {
+      auto it = m.arena.find({blob, key_of(chunk, slot + static_cast<int>(k))});
+      if (it == m.arena.end()) return nullptr;
+      buf.insert(buf.end(), it->second.begin(), it->second.end());
+    }
+    spans.push_back(std::move(buf));
+    return spans.back().data();
   });
   struct Mark {
     int level;
