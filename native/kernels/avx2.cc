@@ -490,6 +490,7 @@ void hamming_u1_block_avx2(const uint8_t* q, const uint8_t* base, size_t nbytes,
 
 #include "kernels/sketch_encode_avx2.inc"
 #include "kernels/sketch_keep.inc"
+#include "kernels/finite.inc"
 
 const KernelTable kTable = {
     Isa::avx2,
@@ -502,6 +503,7 @@ const KernelTable kTable = {
     dot_i16i8_block_avx2,
     sketch_encode_f32_avx2,
     sketch_keep_block_portable,
+    finite_f32_portable,
 };
 
 }  // namespace

@@ -567,6 +567,7 @@ void sketch_encode_f32_avx512(const float* x, size_t dim, int8_t* codes, SketchC
   out->codes_sq = cc;
 }
 #include "kernels/sketch_keep.inc"
+#include "kernels/finite.inc"
 
 const KernelTable kTable = {
     Isa::avx512,
@@ -579,6 +580,7 @@ const KernelTable kTable = {
     dot_i16i8_block_avx512,
     sketch_encode_f32_avx512,
     sketch_keep_block_portable,
+    finite_f32_portable,
 };
 
 }  // namespace

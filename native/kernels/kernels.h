@@ -136,6 +136,10 @@ struct KernelTable {
   // which the bound's slack covers).
   void (*sketch_keep_block)(const SketchBound& b, const int32_t* dots, const SketchRowInfo* rows, size_t count,
                             uint8_t* keep);
+
+  // ---- validation ----
+  // True when no element of x[0..n) is NaN or infinite.
+  bool (*finite_f32)(const float* x, size_t n);
 };
 constexpr int kSketchQueryMax = 2047;
 constexpr size_t kSketchMaxDim = 8192;

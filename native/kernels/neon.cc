@@ -362,6 +362,7 @@ void hamming_u1_block_neon(const uint8_t* q, const uint8_t* base, size_t nbytes,
 
 #include "kernels/sketch_encode.inc"
 #include "kernels/sketch_keep.inc"
+#include "kernels/finite.inc"
 
 const KernelTable kTable = {
     Isa::neon,
@@ -374,6 +375,7 @@ const KernelTable kTable = {
     dot_i16i8_block_neon,
     sketch_encode_f32_portable,
     sketch_keep_block_portable,
+    finite_f32_portable,
 };
 
 }  // namespace

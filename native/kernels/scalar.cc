@@ -116,6 +116,7 @@ void hamming_u1_block_scalar(const uint8_t* q, const uint8_t* base, size_t nbyte
 
 #include "kernels/sketch_encode.inc"
 #include "kernels/sketch_keep.inc"
+#include "kernels/finite.inc"
 
 const KernelTable kTable = {
     Isa::scalar,
@@ -128,6 +129,7 @@ const KernelTable kTable = {
     dot_i16i8_block_scalar,
     sketch_encode_f32_portable,
     sketch_keep_block_portable,
+    finite_f32_portable,
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/kernels.h"
+
 namespace vecsqlite {
 namespace vec0 {
 
@@ -182,15 +184,9 @@ int parse_json_i8(const char* s, long len, Vector* out, std::string* err) {
 // Rejects NaN / ±Inf elements (upstream HEAD behaviour, see the header).
 int check_finite(const Vector& v, std::string* err) {
   const float* f = v.f32();
-  // One branch-free pass (the compiler vectorizes it: every insert and query vector goes
-  // through here), then the slow loop only to name the first bad element.
-  uint32_t bad = 0;
-  for (size_t i = 0; i < v.dims(); i++) {
-    uint32_t b;
-    std::memcpy(&b, f + i, 4);
-    bad |= static_cast<uint32_t>((b & 0x7f800000u) == 0x7f800000u);
-  }
-  if (bad == 0) return SQLITE_OK;
+  // One pass with the active ISA's kernel (every insert and query vector goes through here),
+  // then the slow loop only to name the first bad element.
+  if (kernels().finite_f32(f, v.dims())) return SQLITE_OK;
   for (size_t i = 0; i < v.dims(); i++) {
     if (!std::isfinite(f[i])) {
       *err = string_printf(msg::kNonFinite, int(i), std::isnan(f[i]) ? "NaN" : "Inf");

@@ -22,6 +22,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -231,6 +233,31 @@ void test_i16i8(const KernelTable& t, size_t n, int mode) {
 // Rows drawn so that about half of them are excluded, plus rows with an unbounded error, a zero
 // norm and a zero scale. A row whose long double margin is within 1e-9 (relative) of the limit
 // is not judged (double rounding may decide it either way; the bound's slack covers that).
+// finite_f32 against std::isfinite: random finite values, then one NaN / +Inf / -Inf / the
+// largest finite float / a denormal at each position of short and long arrays.
+void test_finite(const KernelTable& t) {
+  std::mt19937 rng(91);
+  std::uniform_real_distribution<float> u(-1e30f, 1e30f);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::denorm_min(), -0.0f};
+  for (size_t n : {size_t(0), size_t(1), size_t(7), size_t(8), size_t(9), size_t(17), size_t(128), size_t(769)}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = u(rng);
+    check(t.finite_f32(x.data(), n), "%s finite_f32 n=%zu all finite", isa_name(t.isa), n);
+    for (size_t at = 0; at < n; at += (n > 64 ? 13 : 1)) {
+      for (float sp : specials) {
+        const float keep = x[at];
+        x[at] = sp;
+        const bool want = std::isfinite(sp);
+        check(t.finite_f32(x.data(), n) == want, "%s finite_f32 n=%zu value %g at %zu", isa_name(t.isa), n,
+              static_cast<double>(sp), at);
+        x[at] = keep;
+      }
+    }
+  }
+}
+
 void test_sketch_keep(const KernelTable& t, bool cosine) {
   const char* isa = isa_name(t.isa);
   auto unit = [] { return double(next_u64() % 1000001) / 1e6; };
@@ -618,6 +645,7 @@ int main() {
     test_i16i8(*t, kSketchMaxDim, 1);
     test_sketch_keep(*t, false);
     test_sketch_keep(*t, true);
+    test_finite(*t);
     // Extreme int8 values at lengths that cross the int32 drain interval.
     for (size_t n : {size_t(8192), size_t(8193), size_t(16384 + 17), size_t(70000)}) {
       test_i8(*t, n, 1, 1);
