@@ -5,7 +5,9 @@
 //   node bench/vec0_insert.js [--rows 300000] [--dims 128] [--kind float|int8|bit] [--reps 5]
 // Reports the first run of each (memory the process never used before: on a freshly booted VM
 // its first touch dominates) and the median of the later runs (memory the process freed and
-// reuses), in µs per row and as ratios to 0.1.9.
+// reuses), in µs per row and as ratios to 0.1.9; and, since the speed of these VMs drifts over
+// seconds, the median of the paired ratios (each later run of 0.1.9 over the vecsqlite run just
+// before it).
 'use strict';
 const { vs, sqliteVec, opt, now, pct, makeData } = require('./common');
 const Database = require('better-sqlite3');
@@ -58,4 +60,7 @@ for (const [name, v] of Object.entries(us)) {
   const warm = pct(v.slice(1), 0.5);
   console.log(`  ${name.padEnd(18)} first ${v[0].toFixed(2).padStart(6)} (${(refFirst / v[0]).toFixed(2)}x)   later median ${warm.toFixed(2).padStart(6)} (${(refWarm / warm).toFixed(2)}x)`);
 }
-console.log(JSON.stringify({ bench: 'vec0_insert', rows: n, dims, kind, us_per_row: us }));
+const ours = us.vecsqlite;
+const paired = ref.slice(1).map((r, i) => r / ours[i + 1]);
+console.log(`  paired later runs: 0.1.9 / vecsqlite median ${pct(paired, 0.5).toFixed(2)}x (${paired.map((x) => x.toFixed(2)).join(' ')})`);
+console.log(JSON.stringify({ bench: 'vec0_insert', rows: n, dims, kind, us_per_row: us, paired_ratio_median: pct(paired, 0.5) }));
