@@ -15,6 +15,9 @@
 #include <string>
 #include <thread>
 #include <utility>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -339,6 +342,30 @@ void Arena::grow(size_t rows) {
   cap_rows_ = want;
 }
 
+namespace {
+// A new row goes to the end of the block, which a bulk insert fills faster than any cache
+// holds it and which nothing reads until a scan (or the write log's flush, 16 MiB later).
+// Rows of kStreamBytes and more are written with non-temporal stores: no read of the lines
+// before they are written and no eviction of what the insert is working on. The fence makes
+// them ordered with later stores, as ordinary stores are, before the row can be published to
+// another thread. Measured on the AVX-512 VM, warm 100k-row inserts (minimum of 18 runs):
+// 3 KiB rows 2.87 -> 2.69 us a row; 512 B and 768 B rows got 8-10% slower (the fence then
+// costs more than the stores save), so they keep memcpy.
+constexpr size_t kStreamBytes = 2048;
+void store_new_row(uint8_t* dst, const void* row, size_t n) {
+#if defined(__SSE2__)
+  if (n >= kStreamBytes && reinterpret_cast<uintptr_t>(dst) % 16 == 0 && n % 16 == 0) {
+    const uint8_t* src = static_cast<const uint8_t*>(row);
+    for (size_t i = 0; i < n; i += 16)
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    _mm_sfence();
+    return;
+  }
+#endif
+  std::memcpy(dst, row, n);
+}
+}  // namespace
+
 void Arena::upsert(int64_t id, const void* row) {
   const size_t slot = ids_.size();
   auto ins = slots_.emplace(id, slot);  // one lookup for both cases
@@ -359,7 +386,7 @@ void Arena::upsert(int64_t id, const void* row) {
     slots_.erase(id);
     throw;
   }
-  std::memcpy(data_ + slot * row_bytes_, row, row_bytes_);
+  store_new_row(data_ + slot * row_bytes_, row, row_bytes_);
   if (sketch_) {
     codes_.resize(codes_.size() + dim_);  // room reserved above: cannot throw
     smeta_.resize(smeta_.size() + 1);
