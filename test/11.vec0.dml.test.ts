@@ -171,4 +171,24 @@ describe('vec0 DML', () => {
     db.prepare('delete from t where a match ? and k = 2').run(f32blob([10]));
     expect(db.prepare('select rowid from t').all().map((r: any) => r.rowid)).toEqual([4, 5, 6, 7, 8]);
   });
+
+  test("a write from inside the same table's write (a trigger on a shadow table, unsafe mode) is refused", () => {
+    // The INSERT's new chunk row fires the trigger, which would write the table again from
+    // inside the first write's xUpdate: a clear error, and the transaction leaves nothing behind.
+    const db = openDb();
+    db.unsafeMode(true);
+    db.exec('create virtual table t using vec0(v float[2], chunk_size=8)');
+    db.prepare('insert into t(rowid, v) values (?, ?)').run(1, f32blob([1, -1]));
+    db.exec("create trigger tr after insert on t_chunks begin insert into t(rowid, v) values (1000 + new.rowid, '[100, 100]'); end");
+    const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+    expect(msg(() => db.transaction(() => {
+      for (let i = 2; i <= 20; i++) ins.run(i, f32blob([i, -i]));
+    })())).toBe('vec0 table t cannot be written from inside its own write (a trigger on one of its shadow tables?)');
+    expect(db.prepare('select rowid from t').all()).toEqual([{ rowid: 1 }]);
+    expect(db.prepare('select count(*) as c from t_rowids').get()).toEqual({ c: 1 });
+    db.exec('drop trigger tr');
+    for (let i = 2; i <= 20; i++) ins.run(i, f32blob([i, -i]));
+    expect(db.prepare("select rowid from t where v match '[3, -3]' and k = 1").all()).toEqual([{ rowid: 3 }]);
+    expect(db.prepare('select count(*) as c from t_rowids').get()).toEqual({ c: 20 });
+  });
 });

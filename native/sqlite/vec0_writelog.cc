@@ -391,19 +391,25 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   // One _rowids row: entry i (a row insert, or row `sub` of a run).
   auto row_of = [this](size_t i, uint32_t sub, int64_t rowid) {
     const Entry& e = entries_[i];
-    RowidRow r;
-    r.rowid = rowid;
+    RowidRow r{rowid, 0, 0, false, nullptr, 0};
     if (e.blob == kRun) {
       const Run& run = runs_[e.pos];
       r.chunk = e.chunk;
       r.offset = static_cast<int>(e.offset + sub);
       r.has_text = run.has_text;
-      if (r.has_text) r.text = run_text(run, sub);
+      if (r.has_text) {
+        const auto& sp = run_text_spans_[run.text_pos + sub];
+        r.text = run_text_.data() + sp.first;
+        r.text_len = sp.second;
+      }
     } else {
       std::memcpy(&r.chunk, data_.data() + e.pos, 8);
       r.offset = static_cast<int>(e.offset);
       r.has_text = data_[e.pos + 8] != 0;
-      if (r.has_text) r.text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
+      if (r.has_text) {
+        r.text = reinterpret_cast<const char*>(data_.data() + e.pos + 9);
+        r.text_len = e.len - 9;
+      }
     }
     return r;
   };

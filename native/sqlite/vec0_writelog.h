@@ -112,7 +112,8 @@ class Vec0WriteLog {
     int64_t chunk;
     int offset;
     bool has_text;
-    std::string text;
+    const char* text;  // has_text: text_len bytes in the log's buffers, valid during the sink call
+    size_t text_len;
   };
   void insert_rowid(int64_t rowid, int64_t chunk, int offset, const char* text_id, size_t text_len);
   void delete_rowid(int64_t rowid);

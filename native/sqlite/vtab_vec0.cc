@@ -620,7 +620,10 @@ struct Vec0Table {
   // Blob writes of the open write transaction not yet in the chunk tables (vec0_writelog.h).
   Vec0WriteLog log;
   std::vector<vec0::Vector> insert_vecs;  // an INSERT's parsed vectors (valid during the xUpdate)
-  int update_depth = 0;                   // xUpdate calls in progress (nested: triggers)
+  int update_depth = 0;                   // xUpdate calls in progress (see xUpdate)
+  // The _rowids insert of ins_rowids_rows rows (apply_rowids), prepared on first use.
+  sqlite3_stmt* ins_rowids = nullptr;
+  size_t ins_rowids_rows = 0;
   bool wrote = false;  // this transaction changed the table: xSync stores a new write token
   // Between xBegin and commit/rollback no other connection can commit (this one holds the
   // write lock), so data_version is checked once per write transaction.
@@ -647,6 +650,8 @@ struct Vec0Table {
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
     stmts.clear();
+    sqlite3_finalize(ins_rowids);
+    ins_rowids = nullptr;
   }
   ~Vec0Table() { finalize_all(); }
   // column layout: 0 = rowid/pk, 1..n = user columns (cfg.order), n+1 = distance, n+2 = k
@@ -729,15 +734,33 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
       1, std::min<size_t>(kRowsPerInsert, static_cast<size_t>(sqlite3_limit(t->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1)) / 4));
   for (size_t i = 0; i < inserts.size();) {
     const size_t n = std::min(per, inserts.size() - i);
-    std::string sql = t->sql_insert_rowid;
-    for (size_t j = 1; j < n; j++) sql += ", (?, ?, ?, ?)";
-    rc = prepare(t, sql, &st);
-    if (rc != SQLITE_OK) return rc;
+    if (n == per && t->ins_rowids != nullptr && t->ins_rowids_rows == per) {
+      st = t->ins_rowids;  // the full-size statement, kept apart: no SQL text to build and look up
+    } else {
+      std::string sql = t->sql_insert_rowid;
+      for (size_t j = 1; j < n; j++) sql += ", (?, ?, ?, ?)";
+      if (n == per) {
+        if (t->ins_rowids != nullptr) sqlite3_finalize(t->ins_rowids);
+        t->ins_rowids = nullptr;
+        rc = sqlite3_prepare_v3(t->db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &t->ins_rowids, nullptr);
+        if (rc != SQLITE_OK) {
+          set_err(t, sqlite3_errmsg(t->db));
+          return rc;
+        }
+        t->ins_rowids_rows = per;
+        st = t->ins_rowids;
+      } else {
+        rc = prepare(t, sql, &st);
+        if (rc != SQLITE_OK) return rc;
+      }
+    }
+    // Every parameter is bound each time (the id as NULL for integer keys): no clearing needed.
     for (size_t j = 0; j < n; j++) {
       const Vec0WriteLog::RowidRow& r = inserts[i + j];
       const int p = static_cast<int>(4 * j);
       sqlite3_bind_int64(st, p + 1, r.rowid);
-      if (r.has_text) sqlite3_bind_text(st, p + 2, r.text.data(), static_cast<int>(r.text.size()), SQLITE_STATIC);
+      if (r.has_text) sqlite3_bind_text(st, p + 2, r.text, static_cast<int>(r.text_len), SQLITE_STATIC);
+      else sqlite3_bind_null(st, p + 2);
       sqlite3_bind_int64(st, p + 3, r.chunk);
       sqlite3_bind_int(st, p + 4, r.offset);
     }
@@ -773,6 +796,7 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
 
 int flush_log(Vec0Table* t) {
   std::string err;
+
   const int rc = t->log.flush(
       t->db, t->schema,
       [t](int blob) -> Vec0WriteLog::Target {
@@ -2287,10 +2311,7 @@ int update(Vec0Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) 
       exists = t->cache.pos_of.count(rowid) != 0;
       existing = rowid;
     }
-    // Reused, so that a row costs no allocation, unless this xUpdate runs inside another one of
-    // the same table (a trigger on a shadow table).
-    std::vector<vec0::Vector> nested;
-    std::vector<vec0::Vector>& vecs = t->update_depth > 1 ? nested : t->insert_vecs;
+    std::vector<vec0::Vector>& vecs = t->insert_vecs;  // reused: no allocation per row
     vecs.resize(nv);
     for (size_t i = 0; i < nv; i++) {
       rc = check_vector(t, i, argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))], false, &vecs[i]);
@@ -2386,6 +2407,14 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
     explicit Depth(int& x) : d(++x) {}
     ~Depth() { d--; }
   } depth(t->update_depth);
+  if (t->update_depth > 1) {
+    // A write from inside this table's own write: a trigger on one of its shadow tables (which
+    // SQLite allows only outside defensive mode) fired by the shadow-table writes of an INSERT.
+    // The outer write is half done; refusing keeps the table whole (0.1.9 fails there too).
+    set_err(t, string_printf("vec0 table %s cannot be written from inside its own write (a trigger on one of its shadow tables?)",
+                             t->name.c_str()));
+    return SQLITE_ERROR;
+  }
   try {
     t->mutated = false;
     rc = update(t, argc, argv, pRowid);
