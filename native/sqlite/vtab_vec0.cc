@@ -45,12 +45,16 @@
 //
 // WRITES: xUpdate validates everything, updates the cache at once and puts the shadow-table
 // changes of the row into a write log (vec0_writelog.h): validity / rowids / vector bytes and
-// the _rowids row. The log reaches the tables at xSync (each touched chunk blob written once,
-// _rowids rows in multi-row INSERTs), or earlier once it holds 16 MiB while no savepoint is
-// open. Chunk creation and deletion, metadata slots, long text and aux rows are written at once
-// (they live in tables the log does not touch). ROLLBACK TO truncates the log at the
-// savepoint's mark; ROLLBACK drops it; both mark the cache stale when the transaction changed
-// the table, and a reload in the middle of a transaction overlays what the log still holds.
+// the _rowids row. An INSERT appends to the log's current run (consecutive slots of a chunk:
+// 8 bytes a row), whose vector bytes the flush reads from the arena; an UPDATE or DELETE first
+// has the run holding its slot copy them (materialize), and so does a cache reload. The log
+// reaches the tables at xSync (each touched chunk blob written once, _rowids rows in multi-row
+// INSERTs), or earlier once it holds 16 MiB while no savepoint is open. Chunk creation and
+// deletion, metadata slots, long text and aux rows are written at once (they live in tables
+// the log does not touch). ROLLBACK TO truncates the log at the savepoint's mark; ROLLBACK
+// drops it; both mark the cache stale when the transaction changed the table, and a reload in
+// the middle of a transaction overlays what the log still holds. A write from inside the
+// table's own write (a trigger on a shadow table) is refused.
 // Inside an open write transaction, plain SQL reads of _chunks, _rowids and _vector_chunksNN
 // may not show that transaction's latest vec0 writes yet.
 //
