@@ -280,6 +280,38 @@ void run(sqlite3* db, uint64_t seed) {
   }
 }
 
+// A log whose source is a map (key * 10 + blob -> row), with rows 1..n appended to slots
+// 0..n-1 of chunk 1 (one run). Not movable: the source refers to `rows`.
+struct MapLog {
+  std::map<int64_t, std::vector<uint8_t>> rows;
+  vecsqlite::Vec0WriteLog log;
+  explicit MapLog(int n) {
+    log.set_layout(layout());
+    log.set_source([this](int blob, int64_t key) -> const uint8_t* {
+      auto it = rows.find(key * 10 + blob);
+      return it != rows.end() ? it->second.data() : nullptr;
+    });
+    for (int s = 0; s < n; s++) {
+      rows[key_of(1, s) * 10 + 2] = std::vector<uint8_t>(12, 1);
+      rows[key_of(1, s) * 10 + 3] = std::vector<uint8_t>(20, 2);
+      log.append_row(s + 1, 1, static_cast<uint32_t>(s), nullptr, 0);
+    }
+  }
+  MapLog(const MapLog&) = delete;
+  void lose(int slot, int blob) { rows.erase(key_of(1, slot) * 10 + blob); }
+};
+
+// Flushes into the tables t<blob>(b); *sink_called tells whether _rowids rows were handed out.
+int flush_plain(sqlite3* db, vecsqlite::Vec0WriteLog& log, std::string* msg, bool* sink_called) {
+  return log.flush(
+      db, "main", [](int blob) { return vecsqlite::Vec0WriteLog::Target{"t" + std::to_string(blob), "b"}; },
+      [sink_called](const std::vector<int64_t>&, const std::vector<vecsqlite::Vec0WriteLog::RowidRow>&, bool, int64_t) {
+        *sink_called = true;
+        return SQLITE_OK;
+      },
+      msg);
+}
+
 }  // namespace
 
 int main() {
@@ -293,22 +325,12 @@ int main() {
   // Rows appended to consecutive slots join one run: the pending bytes grow by the row's rowid
   // and vectors only.
   {
-    std::map<int64_t, std::vector<uint8_t>> rows;
-    vecsqlite::Vec0WriteLog log;
-    log.set_layout(layout());
-    log.set_source([&rows](int blob, int64_t key) -> const uint8_t* {
-      auto it = rows.find(key * 10 + blob);
-      return it != rows.end() ? it->second.data() : nullptr;
-    });
-    for (int s = 0; s < 4; s++) {
-      rows[key_of(1, s) * 10 + 2] = std::vector<uint8_t>(12, 1);
-      rows[key_of(1, s) * 10 + 3] = std::vector<uint8_t>(20, 2);
-      log.append_row(s + 1, 1, static_cast<uint32_t>(s), nullptr, 0);
-    }
+    MapLog m(4);
+    vecsqlite::Vec0WriteLog& log = m.log;
     check(log.pending_bytes() == 4 * (8 + 12 + 20), "a run of 4 rows: %zu pending bytes", log.pending_bytes());
     // A broken owner: a pending run's row gone without materialize(). The flush fails before
     // writing anything.
-    rows.erase(key_of(1, 2) * 10 + 3);
+    m.lose(2, 3);
     log.materialize_all();
     sqlite3_exec(db, "delete from t0; delete from t1; delete from t2; delete from t3", nullptr, nullptr, nullptr);
     sqlite3_exec(db, "insert into t0(rowid, b) values (1, zeroblob(2)); insert into t1(rowid, b) values (1, zeroblob(128));"
@@ -316,13 +338,7 @@ int main() {
                  nullptr, nullptr, nullptr);
     std::string msg;
     bool sink_called = false;
-    const int rc = log.flush(
-        db, "main", [](int blob) { return vecsqlite::Vec0WriteLog::Target{"t" + std::to_string(blob), "b"}; },
-        [&sink_called](const std::vector<int64_t>&, const std::vector<vecsqlite::Vec0WriteLog::RowidRow>&, bool, int64_t) {
-          sink_called = true;
-          return SQLITE_OK;
-        },
-        &msg);
+    const int rc = flush_plain(db, log, &msg, &sink_called);
     check(rc == SQLITE_INTERNAL, "lost run bytes: the flush fails (rc %d)", rc);
     check(msg == "Internal sqlite-vec error: the bytes of a pending vector write are gone", "message: %s", msg.c_str());
     check(!sink_called, "no _rowids rows written");
@@ -354,26 +370,11 @@ int main() {
   }
   // A pending run whose source lost a row (no materialize_all first) also fails the flush.
   {
-    std::map<int64_t, std::vector<uint8_t>> rows;
-    vecsqlite::Vec0WriteLog log;
-    log.set_layout(layout());
-    log.set_source([&rows](int blob, int64_t key) -> const uint8_t* {
-      auto it = rows.find(key * 10 + blob);
-      return it != rows.end() ? it->second.data() : nullptr;
-    });
-    for (int s = 0; s < 3; s++) {
-      rows[key_of(1, s) * 10 + 2] = std::vector<uint8_t>(12, 1);
-      rows[key_of(1, s) * 10 + 3] = std::vector<uint8_t>(20, 2);
-      log.append_row(s + 1, 1, static_cast<uint32_t>(s), nullptr, 0);
-    }
-    rows.erase(key_of(1, 1) * 10 + 2);
+    MapLog m(3);
+    m.lose(1, 2);
     std::string msg;
-    const int rc = log.flush(
-        db, "main", [](int blob) { return vecsqlite::Vec0WriteLog::Target{"t" + std::to_string(blob), "b"}; },
-        [](const std::vector<int64_t>&, const std::vector<vecsqlite::Vec0WriteLog::RowidRow>&, bool, int64_t) {
-          return SQLITE_OK;
-        },
-        &msg);
+    bool sink_called = false;
+    const int rc = flush_plain(db, m.log, &msg, &sink_called);
     check(rc == SQLITE_INTERNAL, "lost run row at flush: rc %d", rc);
     check(msg == "Internal sqlite-vec error: the bytes of a pending b write on main.t2.1 are gone", "message: %s",
           msg.c_str());
