@@ -800,7 +800,6 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
 
 int flush_log(Vec0Table* t) {
   std::string err;
-
   const int rc = t->log.flush(
       t->db, t->schema,
       [t](int blob) -> Vec0WriteLog::Target {
@@ -826,7 +825,7 @@ int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int
 // ---- issue 6: partition groups, metadata and aux columns (in the included file) ----------
 #include "sqlite/vtab_vec0_columns.inc"  // NOLINT(build/include)
 
-// The write log's source of ref-write bytes: the arena row of `key` for a vector blob.
+// Where the write log's runs find their vector bytes: the arena row of `key` for a vector blob.
 const uint8_t* vector_row(Vec0Table* t, int blob, int64_t key) {
   if (blob < kBlobVectors || blob >= kBlobMeta) return nullptr;
   const Arena* a = arena_ptr(t->cache, key, static_cast<size_t>(blob - kBlobVectors));
