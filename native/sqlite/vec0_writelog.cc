@@ -35,8 +35,7 @@ void Vec0WriteLog::write(int blob, int64_t chunk, uint32_t offset, const void* b
 
 void Vec0WriteLog::append_row(int64_t rowid, int64_t chunk, uint32_t slot, const char* text_id, size_t text_len) {
   const bool has_text = text_id != nullptr;
-  size_t vbytes = 0;
-  for (const auto& v : layout_.vectors) vbytes += v.bytes;
+  const size_t vbytes = row_vector_bytes_;
   if (run_open_) {
     const Entry& e = entries_[open_run_];
     Run& r = runs_[e.pos];
@@ -79,9 +78,7 @@ void Vec0WriteLog::materialize_run(size_t i) {
   Entry& e = entries_[i];
   Run& r = runs_[e.pos];
   r.kept_pos = kept_.size();
-  size_t vbytes = 0;
   for (const auto& v : layout_.vectors) {
-    vbytes += v.bytes;
     for (uint32_t k = 0; k < r.count; k++) {
       const uint8_t* p = source_ ? source_(v.blob, layout_.key_of(e.chunk, static_cast<int>(e.offset + k))) : nullptr;
       if (p != nullptr) {
@@ -92,7 +89,7 @@ void Vec0WriteLog::materialize_run(size_t i) {
       }
     }
   }
-  run_vector_bytes_ -= vbytes * r.count;
+  run_vector_bytes_ -= row_vector_bytes_ * r.count;
   e.where = kRunKept;
   if (run_open_ && open_run_ == i) run_open_ = false;  // its bytes are fixed now
 }

@@ -84,7 +84,11 @@ class Vec0WriteLog {
     std::vector<VectorBlob> vectors;
     std::function<int64_t(int64_t chunk, int slot)> key_of;
   };
-  void set_layout(Layout l) { layout_ = std::move(l); }
+  void set_layout(Layout l) {
+    layout_ = std::move(l);
+    row_vector_bytes_ = 0;
+    for (const auto& v : layout_.vectors) row_vector_bytes_ += v.bytes;
+  }
   // Where runs get their vector bytes: the row of `key` for vector blob `blob`, or nullptr
   // when the source has no such row.
   using Source = std::function<const uint8_t*(int blob, int64_t key)>;
@@ -211,6 +215,7 @@ class Vec0WriteLog {
   SpanSource span_source_;
   // Pending runs by chunk (entry indexes), for materialize(chunk, slot).
   std::map<int64_t, std::vector<size_t>> pending_runs_;
+  size_t row_vector_bytes_ = 0;  // the layout's vector bytes per row
   size_t run_vector_bytes_ = 0;  // vector bytes of the pending runs
   bool run_open_ = false;        // the last run may be extended (see RUNS above)
   size_t open_run_ = 0;          // its entry index
