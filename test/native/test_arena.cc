@@ -43,21 +43,28 @@ void same(const Arena& a, const std::map<int64_t, std::vector<float>>& model, co
   check(bad == 0, "%s: %zu stray ids", when, bad);
 }
 
+// `steps` random upserts (new ids and overwrites) and removes (one in `remove_every`) of ids
+// below `ids`, applied to the arena and to the model alike.
+void random_writes(Arena* a, std::map<int64_t, std::vector<float>>* model, int steps, uint64_t ids, uint64_t remove_every) {
+  std::vector<float> row(a->dim());
+  for (int step = 0; step < steps; step++) {
+    const int64_t id = static_cast<int64_t>(rnd() % ids);
+    if (rnd() % remove_every == 0) {
+      check(a->remove(id) == (model->erase(id) == 1), "dim %zu: remove %lld", a->dim(), static_cast<long long>(id));
+    } else {
+      for (float& x : row) x = rndf();
+      a->upsert(id, row.data());
+      (*model)[id] = row;
+    }
+  }
+}
+
 void test_storage() {
   const size_t dim = 64;  // 256-byte rows: the 4 MiB mapping starts at 16384 rows
   Arena a(Dtype::f32, dim);
   std::map<int64_t, std::vector<float>> model;
   std::vector<float> row(dim);
-  for (int step = 0; step < 60000; step++) {
-    const int64_t id = static_cast<int64_t>(rnd() % 40000);
-    if (rnd() % 5 == 0) {
-      check(a.remove(id) == (model.erase(id) == 1), "remove %lld", static_cast<long long>(id));
-    } else {
-      for (float& x : row) x = rndf();
-      a.upsert(id, row.data());
-      model[id] = row;
-    }
-  }
+  random_writes(&a, &model, 60000, 40000, 5);
   same(a, model, "after random upserts/removes");
   check(a.memory_bytes() >= a.size() * a.row_bytes(), "memory_bytes covers the rows");
   Arena copy(a);
@@ -96,17 +103,7 @@ void test_storage() {
 void test_wide_rows(size_t dim) {
   Arena a(Dtype::f32, dim);
   std::map<int64_t, std::vector<float>> model;
-  std::vector<float> row(dim);
-  for (int step = 0; step < 6000; step++) {
-    const int64_t id = static_cast<int64_t>(rnd() % 3000);
-    if (rnd() % 6 == 0) {
-      check(a.remove(id) == (model.erase(id) == 1), "wide %zu: remove %lld", dim, static_cast<long long>(id));
-    } else {
-      for (float& x : row) x = rndf();
-      a.upsert(id, row.data());
-      model[id] = row;
-    }
-  }
+  random_writes(&a, &model, 6000, 3000, 6);
   size_t bad = 0;
   for (const auto& kv : model) {
     const void* got = a.find(kv.first);
