@@ -143,16 +143,6 @@ void Vec0WriteLog::drop_chunk(int64_t chunk) {
   run_open_ = false;
 }
 
-void Vec0WriteLog::insert_rowid(int64_t rowid, int64_t chunk, int offset, const char* text_id, size_t text_len) {
-  const size_t pos = data_.size();
-  data_.resize(pos + 9 + (text_id != nullptr ? text_len : 0));
-  std::memcpy(data_.data() + pos, &chunk, 8);
-  data_[pos + 8] = text_id != nullptr ? 1 : 0;
-  if (text_id != nullptr && text_len > 0) std::memcpy(data_.data() + pos + 9, text_id, text_len);
-  entries_.push_back(Entry{kRowInsert, static_cast<uint32_t>(data_.size() - pos), rowid, static_cast<uint32_t>(offset), kInData, pos});
-  run_open_ = false;
-}
-
 void Vec0WriteLog::delete_rowid(int64_t rowid) {
   entries_.push_back(Entry{kRowDelete, 0, rowid, 0, kInData, data_.size()});
   row_deletes_ = true;
@@ -164,10 +154,6 @@ void Vec0WriteLog::each_rowid_op(const std::function<void(bool, int64_t, const s
   for (const Entry& e : entries_) {
     if (e.blob == kRowDelete) {
       fn(false, e.chunk, nullptr);
-    } else if (e.blob == kRowInsert) {
-      const bool has_text = data_[e.pos + 8] != 0;
-      if (has_text) text.assign(reinterpret_cast<const char*>(data_.data() + e.pos + 9), e.len - 9);
-      fn(true, e.chunk, has_text ? &text : nullptr);
     } else if (e.blob == kRun) {
       const Run& r = runs_[e.pos];
       for (uint32_t k = 0; k < r.count; k++) {
@@ -258,7 +244,7 @@ void Vec0WriteLog::index() const {
   forget_recent();
   for (size_t i = 0; i < entries_.size(); i++) {
     const Entry& e = entries_[i];
-    if (e.blob == kRowInsert || e.blob == kRowDelete) continue;
+    if (e.blob == kRowDelete) continue;
     if (e.blob == kDrop) {
       // A dropped chunk's earlier writes never reach SQLite.
       for (auto it = by_blob_.begin(); it != by_blob_.end();) {
@@ -385,39 +371,23 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
   std::vector<int64_t> row_order;
   bool any_insert = false;
   int64_t max_inserted = INT64_MIN;
-  // One _rowids row: entry i (a row insert, or row `sub` of a run).
+  // One _rowids row: row `sub` of the run in entry i.
   auto row_of = [this](size_t i, uint32_t sub, int64_t rowid) {
     const Entry& e = entries_[i];
-    RowidRow r{rowid, 0, 0, false, nullptr, 0};
-    if (e.blob == kRun) {
-      const Run& run = runs_[e.pos];
-      r.chunk = e.chunk;
-      r.offset = static_cast<int>(e.offset + sub);
-      r.has_text = run.has_text;
-      if (r.has_text) {
-        const auto& sp = run_text_spans_[run.text_pos + sub];
-        r.text = run_text_.data() + sp.first;
-        r.text_len = sp.second;
-      }
-    } else {
-      std::memcpy(&r.chunk, data_.data() + e.pos, 8);
-      r.offset = static_cast<int>(e.offset);
-      r.has_text = data_[e.pos + 8] != 0;
-      if (r.has_text) {
-        r.text = reinterpret_cast<const char*>(data_.data() + e.pos + 9);
-        r.text_len = e.len - 9;
-      }
+    const Run& run = runs_[e.pos];
+    RowidRow r{rowid, e.chunk, static_cast<int>(e.offset + sub), run.has_text, nullptr, 0};
+    if (r.has_text) {
+      const auto& sp = run_text_spans_[run.text_pos + sub];
+      r.text = run_text_.data() + sp.first;
+      r.text_len = sp.second;
     }
     return r;
   };
   std::vector<RowidRow> fast_inserts;  // no deletes logged: every insert is of a distinct rowid
-  if (!row_deletes_) fast_inserts.reserve(run_rowids_.size() + entries_.size() / 4 + 1);
+  if (!row_deletes_) fast_inserts.reserve(run_rowids_.size());
   for (size_t i = 0; !row_deletes_ && i < entries_.size(); i++) {
     const Entry& e = entries_[i];
-    if (e.blob == kRowInsert) {
-      fast_inserts.push_back(row_of(i, 0, e.chunk));
-      max_inserted = std::max(max_inserted, e.chunk);
-    } else if (e.blob == kRun) {
+    if (e.blob == kRun) {
       const Run& r = runs_[e.pos];
       for (uint32_t k = 0; k < r.count; k++) {
         const int64_t rowid = run_rowids_[r.rowid_pos + k];
@@ -439,9 +409,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
       any_insert = true;
       max_inserted = std::max(max_inserted, rowid);
     };
-    if (e.blob == kRowInsert) {
-      note_insert(e.chunk, 0);
-    } else if (e.blob == kRun) {
+    if (e.blob == kRun) {
       const Run& r = runs_[e.pos];
       for (uint32_t k = 0; k < r.count; k++) note_insert(run_rowids_[r.rowid_pos + k], k);
     } else if (e.blob == kRowDelete) {

@@ -11,12 +11,11 @@
 //   write      (blob, chunk, offset, bytes)   bytes live in one shared byte buffer
 //   drop       (chunk)                        the chunk's rows were deleted (SQL, at once):
 //                                             earlier writes to it are discarded at flush
-//   row insert (rowid, chunk, offset, text id) a "_rowids" row to insert
 //   row delete (rowid)                        a "_rowids" row to delete (cancels a pending
 //                                             insert of the same rowid)
 //   run        (chunk, first slot, rowids[n], text ids[n])
 //                                             n rows inserted into slots first .. first+n-1:
-//                                             each one a row insert, its validity bit set,
+//                                             each one a _rowids row, its validity bit set,
 //                                             its rowid in the rowids blob and its vectors,
 //                                             whose bytes are the owner's (below)
 //   blob numbers are the owner's; the layout (set_layout) names the validity and rowids blobs
@@ -110,7 +109,7 @@ class Vec0WriteLog {
   bool has_pending_runs() const { return !pending_runs_.empty(); }
   void drop_chunk(int64_t chunk);
 
-  // "_rowids" rows. `text_id` is null for integer keys.
+  // "_rowids" rows as the flush hands them to the sink (text ids only for text keys).
   struct RowidRow {
     int64_t rowid;
     int64_t chunk;
@@ -119,7 +118,6 @@ class Vec0WriteLog {
     const char* text;  // has_text: text_len bytes in the log's buffers, valid during the sink call
     size_t text_len;
   };
-  void insert_rowid(int64_t rowid, int64_t chunk, int offset, const char* text_id, size_t text_len);
   void delete_rowid(int64_t rowid);
   // Visits the pending row operations in order: (insert?, rowid, text id or null).
   void each_rowid_op(const std::function<void(bool insert, int64_t rowid, const std::string* text)>& fn) const;
@@ -153,14 +151,13 @@ class Vec0WriteLog {
   int flush(sqlite3* db, const std::string& schema, const Resolver& where, const RowidSink& rows, std::string* err);
 
  private:
-  static constexpr int kDrop = -1, kRowInsert = -2, kRowDelete = -3, kRun = -4;
+  static constexpr int kDrop = -1, kRowDelete = -3, kRun = -4;
   // Where an entry's bytes are.
   enum Where : uint8_t { kInData, kInBulk, kRunPending, kRunKept };
   struct Entry {
-    int blob;          // >= 0: a blob write; or kDrop / kRowInsert / kRowDelete / kRun
-                       // (rows: `chunk` holds the rowid; an insert's data is the chunk id
-                       // (8 bytes), a has-text byte, then the text id; slot in `offset`;
-                       // a run: its chunk, first slot in `offset`, runs_[pos])
+    int blob;          // >= 0: a blob write; or kDrop / kRowDelete / kRun
+                       // (a row delete: `chunk` holds the rowid; a run: its chunk, first
+                       // slot in `offset`, runs_[pos])
     uint32_t len;
     int64_t chunk;
     uint32_t offset;
