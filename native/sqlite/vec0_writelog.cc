@@ -80,7 +80,7 @@ void Vec0WriteLog::materialize_run(size_t i) {
   r.kept_pos = kept_.size();
   for (const auto& v : layout_.vectors) {
     for (uint32_t k = 0; k < r.count; k++) {
-      const uint8_t* p = source_ ? source_(v.blob, layout_.key_of(e.chunk, static_cast<int>(e.offset + k))) : nullptr;
+      const uint8_t* p = source_ ? source_(v.blob, e.chunk, static_cast<int>(e.offset + k), 1) : nullptr;
       if (p != nullptr) {
         kept_.insert(kept_.end(), p, p + v.bytes);
       } else {
@@ -306,14 +306,14 @@ bool Vec0WriteLog::pieces_of(size_t i, int blob, std::vector<Piece>* out) const 
       add(e.offset * v.bytes, r.count * v.bytes, kept_.data() + kept);
       return true;
     }
-    if (span_source_) {
-      if (const uint8_t* p = span_source_(blob, e.chunk, static_cast<int>(e.offset), r.count)) {
-        add(e.offset * v.bytes, r.count * v.bytes, p);
-        return true;
-      }
+    if (!source_) return false;
+    if (const uint8_t* p = source_(blob, e.chunk, static_cast<int>(e.offset), r.count)) {
+      add(e.offset * v.bytes, r.count * v.bytes, p);
+      return true;
     }
-    for (uint32_t k = 0; k < r.count; k++) {
-      const uint8_t* p = source_ ? source_(blob, layout_.key_of(e.chunk, static_cast<int>(e.offset + k))) : nullptr;
+    if (r.count == 1) return false;  // the source has no such row
+    for (uint32_t k = 0; k < r.count; k++) {  // not in one piece: slot by slot
+      const uint8_t* p = source_(blob, e.chunk, static_cast<int>(e.offset + k), 1);
       if (p == nullptr) return false;
       add((e.offset + k) * v.bytes, v.bytes, p);
     }

@@ -72,7 +72,7 @@ class Vec0WriteLog {
 
   // What a run writes (see RUNS above): bit `slot` of the validity blob, 8 bytes (the rowid,
   // little-endian) at 8 * slot of the rowids blob, and for each vector blob `bytes` bytes at
-  // slot * bytes, which the source holds under key_of(chunk, slot).
+  // slot * bytes, which the source holds.
   struct Layout {
     int validity_blob = 0;
     int rowids_blob = 1;
@@ -81,21 +81,18 @@ class Vec0WriteLog {
       uint32_t bytes;
     };
     std::vector<VectorBlob> vectors;
-    std::function<int64_t(int64_t chunk, int slot)> key_of;
   };
   void set_layout(Layout l) {
     layout_ = std::move(l);
     row_vector_bytes_ = 0;
     for (const auto& v : layout_.vectors) row_vector_bytes_ += v.bytes;
   }
-  // Where runs get their vector bytes: the row of `key` for vector blob `blob`, or nullptr
-  // when the source has no such row.
-  using Source = std::function<const uint8_t*(int blob, int64_t key)>;
+  // Where runs get their vector bytes: the rows of vector blob `blob` for the `count` slots
+  // of `chunk` from `slot` on, back to back, or nullptr when the source cannot hand them out
+  // in one piece. For count 1, nullptr means the source has no such row; for more, the log
+  // then asks slot by slot.
+  using Source = std::function<const uint8_t*(int blob, int64_t chunk, int slot, uint32_t count)>;
   void set_source(Source s) { source_ = std::move(s); }
-  // Optional: the rows of `count` consecutive slots from `slot` on, when the source holds them
-  // back to back (one pointer to all of them), else nullptr (the log then asks row by row).
-  using SpanSource = std::function<const uint8_t*(int blob, int64_t chunk, int slot, uint32_t count)>;
-  void set_span_source(SpanSource s) { span_source_ = std::move(s); }
   // A row inserted into (chunk, slot): its _rowids row (with `text_id` unless it is null), its
   // validity bit, its rowid and the bytes of every vector blob, which the source must hold
   // from now on until the row's run is materialized or written.
@@ -209,7 +206,6 @@ class Vec0WriteLog {
   std::vector<uint8_t> kept_;
   Layout layout_;
   Source source_;
-  SpanSource span_source_;
   // Pending runs by chunk (entry indexes), for materialize(chunk, slot).
   std::map<int64_t, std::vector<size_t>> pending_runs_;
   size_t row_vector_bytes_ = 0;  // the layout's vector bytes per row

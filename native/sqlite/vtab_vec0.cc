@@ -874,14 +874,8 @@ int write_meta_bytes(Vec0Table* t, size_t i, int64_t chunk, const void* buf, int
 // ---- issue 6: partition groups, metadata and aux columns (in the included file) ----------
 #include "sqlite/vtab_vec0_columns.inc"  // NOLINT(build/include)
 
-// Where the write log's runs find their vector bytes: the arena row of `key` for a vector blob.
-const uint8_t* vector_row(Vec0Table* t, int blob, int64_t key) {
-  if (blob < kBlobVectors || blob >= kBlobMeta) return nullptr;
-  const Arena* a = arena_ptr(t->cache, key, static_cast<size_t>(blob - kBlobVectors));
-  return a != nullptr ? static_cast<const uint8_t*>(a->find(key)) : nullptr;
-}
-
-// The same for `count` consecutive slots from `slot` on, when their arena rows lie back to back.
+// Where the write log's runs find their vector bytes (Vec0WriteLog::Source): the arena rows of
+// `count` consecutive slots from `slot` on, when they lie back to back.
 const uint8_t* vector_rows(Vec0Table* t, int blob, int64_t chunk, int slot, uint32_t count) {
   if (blob < kBlobVectors || blob >= kBlobMeta || count == 0) return nullptr;
   const int64_t first = pos_key(chunk, slot);
@@ -901,7 +895,6 @@ Vec0WriteLog::Layout log_layout(const Config& cfg) {
   l.rowids_blob = kBlobRowids;
   for (size_t i = 0; i < cfg.vcols.size(); i++)
     l.vectors.push_back({kBlobVectors + static_cast<int>(i), static_cast<uint32_t>(cfg.vcols[i].nbytes())});
-  l.key_of = [](int64_t chunk, int slot) { return pos_key(chunk, slot); };
   return l;
 }
 
@@ -1441,8 +1434,7 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
   t->schema = argv[1];
   t->name = argv[2];
   Vec0Table* self = t.get();
-  t->log.set_source([self](int blob, int64_t key) { return vector_row(self, blob, key); });
-  t->log.set_span_source([self](int blob, int64_t chunk, int slot, uint32_t count) {
+  t->log.set_source([self](int blob, int64_t chunk, int slot, uint32_t count) {
     return vector_rows(self, blob, chunk, slot, count);
   });
   std::string err;

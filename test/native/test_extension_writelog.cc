@@ -93,7 +93,6 @@ vecsqlite::Vec0WriteLog::Layout layout() {
   l.validity_blob = 0;
   l.rowids_blob = 1;
   l.vectors = {{2, 12}, {3, 20}};
-  l.key_of = key_of;
   return l;
 }
 
@@ -115,15 +114,15 @@ void run(sqlite3* db, uint64_t seed) {
 
   vecsqlite::Vec0WriteLog log;
   log.set_layout(layout());
-  log.set_source([&m](int blob, int64_t key) -> const uint8_t* {
-    auto it = m.arena.find({blob, key});
-    return it != m.arena.end() ? it->second.data() : nullptr;
-  });
-  // Rows of consecutive slots in one piece: assembled here (kept until the next flush), or,
-  // every other call, nullptr (the log then asks row by row).
+  // One row: its arena bytes. Rows of consecutive slots in one piece: assembled here (kept
+  // until the run is done with), or, every other call, nullptr (the log then asks row by row).
   std::deque<std::vector<uint8_t>> spans;
   uint64_t span_calls = 0;
-  log.set_span_source([&](int blob, int64_t chunk, int slot, uint32_t count) -> const uint8_t* {
+  log.set_source([&](int blob, int64_t chunk, int slot, uint32_t count) -> const uint8_t* {
+    if (count == 1) {
+      auto it = m.arena.find({blob, key_of(chunk, slot)});
+      return it != m.arena.end() ? it->second.data() : nullptr;
+    }
     if (span_calls++ % 2 == 0) return nullptr;
     std::vector<uint8_t> buf;
     for (uint32_t k = 0; k < count; k++) {
@@ -287,8 +286,9 @@ struct MapLog {
   vecsqlite::Vec0WriteLog log;
   explicit MapLog(int n) {
     log.set_layout(layout());
-    log.set_source([this](int blob, int64_t key) -> const uint8_t* {
-      auto it = rows.find(key * 10 + blob);
+    log.set_source([this](int blob, int64_t chunk, int slot, uint32_t count) -> const uint8_t* {
+      if (count != 1) return nullptr;  // row by row
+      auto it = rows.find(key_of(chunk, slot) * 10 + blob);
       return it != rows.end() ? it->second.data() : nullptr;
     });
     for (int s = 0; s < n; s++) {
@@ -353,7 +353,9 @@ int main() {
     std::vector<uint8_t> v2(12, 7), v3(20, 8);
     vecsqlite::Vec0WriteLog log;
     log.set_layout(layout());
-    log.set_source([&](int blob, int64_t) -> const uint8_t* { return blob == 2 ? v2.data() : v3.data(); });
+    log.set_source([&](int blob, int64_t, int, uint32_t count) -> const uint8_t* {
+      return count != 1 ? nullptr : blob == 2 ? v2.data() : v3.data();
+    });
     log.append_row(1, 1, 0, nullptr, 0);
     log.append_row(2, 1, 1, nullptr, 0);
     const uint8_t cleared = 0x01;
