@@ -731,6 +731,23 @@ constexpr size_t kLogFlushBytes = 16u << 20;
 int prepare(Vec0Table* t, const std::string& sql, sqlite3_stmt** st);
 int step_done(Vec0Table* t, sqlite3_stmt* st);
 
+// max(0, largest rowid in _rowids, its sqlite_sequence value): see Cache::max_rowid. One less
+// than the rowid SQLite gives a _rowids row inserted without one.
+int read_max_rowid(Vec0Table* t, int64_t* out) {
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, t->sql_next_rowid, &st);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(st, 0);
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
 // Applies the log's net _rowids changes: deletes, then inserts in statements of up to
 // kRowsPerInsert rows (fewer where the library allows fewer than 4 parameters a row).
 constexpr size_t kRowsPerInsert = 256;
@@ -756,14 +773,11 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
   int64_t next = 0;
   bool know_next = false;
   if (inserts.size() >= kAutoRowidsMin) {
-    rc = prepare(t, t->sql_next_rowid, &st);
+    int64_t m = 0;
+    rc = read_max_rowid(t, &m);
     if (rc != SQLITE_OK) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      const int64_t m = sqlite3_column_int64(st, 0);
-      know_next = m < INT64_MAX - static_cast<int64_t>(inserts.size());
-      next = m + 1;
-    }
-    sqlite3_reset(st);
+    know_next = m < INT64_MAX - static_cast<int64_t>(inserts.size());
+    next = m + 1;
   }
   for (size_t i = 0; i < inserts.size();) {
     const size_t n = std::min(per, inserts.size() - i);
@@ -911,18 +925,6 @@ void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<u
   }
 }
 
-// max(0, largest rowid in _rowids, its sqlite_sequence value): see Cache::max_rowid.
-int read_max_rowid(Vec0Table* t, int64_t* out) {
-  const std::string sql = string_printf("SELECT max(0, coalesce((SELECT max(rowid) FROM \"%w\".\"%w\"), 0), "
-                                        "coalesce((SELECT seq FROM \"%w\".sqlite_sequence WHERE name = '%q'), 0))",
-                                        t->schema.c_str(), t->n_rowids.c_str(), t->schema.c_str(), t->n_rowids.c_str());
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
-  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
-  else rc = rc == SQLITE_OK ? SQLITE_ERROR : rc;
-  sqlite3_finalize(st);
-  return rc;
-}
 
 // Rebuilds the cache from the chunk tables (they are the source of truth).
 int load_cache(Vec0Table* t) {
