@@ -29,6 +29,11 @@ function rowsFor(ds) {
   return Math.max(1000, Math.round(ds.n * scale));
 }
 
+// The SQL a row or query vector is bound through: int8 and bit blobs need their type said.
+function bindOf(ds) {
+  return ds.kind === 'int8' ? 'vec_int8(?)' : ds.kind === 'bit' ? 'vec_bit(?)' : '?';
+}
+
 // Creates the table `t` for `which` on a new connection; returns it with its insert statement.
 function table(ds, which) {
   const db = open(which === 'plain' ? 'vecsqlite' : which);
@@ -36,10 +41,9 @@ function table(ds, which) {
     db.exec('create table t(id integer primary key, v blob)');
     return { db, ins: db.prepare('insert into t(id, v) values (?, ?)') };
   }
-  const wrap = ds.kind === 'int8' ? 'vec_int8(?)' : ds.kind === 'bit' ? 'vec_bit(?)' : '?';
   const col = `v ${ds.kind}[${ds.dims}]${ds.metric ? ` distance_metric=${ds.metric}` : ''}`;
   db.exec(`create virtual table t using vec0(${col})`);
-  return { db, ins: db.prepare(`insert into t(rowid, v) values (?, ${wrap})`) };
+  return { db, ins: db.prepare(`insert into t(rowid, v) values (?, ${bindOf(ds)})`) };
 }
 
 // Ids and row Buffers made before the timed loops: the insert rates measure the statements,
@@ -86,7 +90,7 @@ function runDataset(ds, bw) {
   const fresh = freshInserts(ds);
   const input = insertInputs(ds, n);
   const queries = makeData(ds.kind, ds.dims, Math.max(nq, nqRef), 2);
-  const wrap = ds.kind === 'int8' ? 'vec_int8(?)' : ds.kind === 'bit' ? 'vec_bit(?)' : '?';
+  const wrap = bindOf(ds);
   const out = { name: ds.name, rows: n, dims: ds.dims, kind: ds.kind, roof_ms: (input.data.bytes / bw) * 1000, impl: {} };
   for (const which of IMPLS) {
     fill(ds, which, input).db.close();
