@@ -211,6 +211,24 @@ describe('vec0 write log: transactions and savepoints against sqlite-vec 0.1.9',
     }
   });
 
+  test('the largest rowid (2^63 - 1) in the table, then a bulk insert of small ids', () => {
+    // The flush looks for inserts it can append without their rowids from max(rowid) + 1 on;
+    // with max(rowid) = 2^63 - 1 there is no such id, and every row goes in with its own.
+    const ours = openDb();
+    const ref = openRef();
+    for (const db of [ours, ref]) {
+      db.exec('create virtual table t using vec0(v float[2], chunk_size=8)');
+      db.prepare('insert into t(rowid, v) values (?, ?)').run(9223372036854775807n, '[9,9]');
+      const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+      db.transaction(() => {
+        for (let i = 1; i <= 300; i++) ins.run(BigInt(i), `[${i},0]`);
+      })();
+    }
+    expect(shadowDump(ours)).toEqual(shadowDump(ref));
+    expect(ours.prepare('select count(*) from t').pluck().get()).toBe(301);
+    ours.close();
+    ref.close();
+  });
   test('text ids deleted and inserted again in one transaction', () => {
     const ours = openDb();
     const ref = openRef();

@@ -103,6 +103,9 @@ class Vec0WriteLog {
   }
   // Every pending run takes a copy of its vector bytes now.
   void materialize_all();
+  // The owner could not keep the log whole (a copy ran out of memory): from now on flush()
+  // fails before writing anything, until clear().
+  void mark_lost() { run_lost_ = true; }
   bool has_pending_runs() const { return !pending_runs_.empty(); }
   void drop_chunk(int64_t chunk);
 

@@ -777,7 +777,7 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
     rc = read_max_rowid(t, &m);
     if (rc != SQLITE_OK) return rc;
     know_next = m < INT64_MAX - static_cast<int64_t>(inserts.size());
-    next = m + 1;
+    if (know_next) next = m + 1;  // (m may be INT64_MAX: no overflow)
   }
   for (size_t i = 0; i < inserts.size();) {
     const size_t n = std::min(per, inserts.size() - i);
@@ -835,7 +835,7 @@ int apply_rowids(Vec0Table* t, const std::vector<int64_t>& deletes, const std::v
       next += static_cast<int64_t>(n);
     } else if (know_next && batch_max >= next) {
       know_next = batch_max < INT64_MAX - static_cast<int64_t>(inserts.size());
-      next = batch_max + 1;
+      if (know_next) next = batch_max + 1;
     }
     i += n;
   }
@@ -2546,10 +2546,18 @@ int xRelease(sqlite3_vtab* p, int level) {
 }
 int xRollbackTo(sqlite3_vtab* p, int level) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
-  t->log.rollback_to(level);
+  int rc = SQLITE_OK;
+  try {
+    t->log.rollback_to(level);  // copies the kept runs' vector bytes: may run out of memory
+  } catch (...) {
+    // The log may now miss bytes of rows it still has to write: it refuses to flush, so this
+    // transaction cannot commit them; the cache is rebuilt from the tables either way.
+    t->log.mark_lost();
+    rc = SQLITE_NOMEM;
+  }
   // Reloaded from the rolled-back tables plus what the log still holds.
   if (t->txn_mutated) t->cache.valid = false;
-  return SQLITE_OK;
+  return rc;
 }
 
 int xRename(sqlite3_vtab* p, const char* zNew) {

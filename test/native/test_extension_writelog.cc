@@ -381,6 +381,23 @@ int main() {
     check(msg == "Internal sqlite-vec error: the bytes of a pending b write on main.t2.1 are gone", "message: %s",
           msg.c_str());
   }
+  // An owner that could not keep the log whole (xRollbackTo out of memory) marks it lost: the
+  // flush then fails before writing anything, even with every source row present; clear()
+  // starts a whole log again.
+  {
+    MapLog m(2);
+    m.log.mark_lost();
+    std::string msg;
+    bool sink_called = false;
+    int rc = flush_plain(db, m.log, &msg, &sink_called);
+    check(rc == SQLITE_INTERNAL, "marked lost: the flush fails (rc %d)", rc);
+    check(msg == "Internal sqlite-vec error: the bytes of a pending vector write are gone", "message: %s", msg.c_str());
+    check(!sink_called, "marked lost: no _rowids rows written");
+    m.log.clear();
+    msg.clear();
+    rc = flush_plain(db, m.log, &msg, &sink_called);
+    check(rc == SQLITE_OK && m.log.empty(), "after clear(): an empty flush succeeds (rc %d, %s)", rc, msg.c_str());
+  }
   sqlite3_close(db);
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
