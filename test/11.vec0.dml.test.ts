@@ -191,4 +191,111 @@ describe('vec0 DML', () => {
     expect(db.prepare("select rowid from t where v match '[3, -3]' and k = 1").all()).toEqual([{ rowid: 3 }]);
     expect(db.prepare('select count(*) as c from t_rowids').get()).toEqual({ c: 20 });
   });
+
+  describe('a write that fails part-way inside a transaction never reaches the file', () => {
+    // The failure comes after the row went into the arena and the write log: an auxiliary
+    // column's shadow row is refused by a trigger (unsafe mode). SQLite undoes a failed
+    // single-row statement only where it took a statement savepoint, which it does not here.
+    const BROKEN =
+      'vec0 table t: a write to it failed part-way in this transaction; roll the transaction back (or back to a savepoint from before that write)';
+    const setup = (file: string): DB => {
+      const db = new Database(file);
+      db.loadExtension(require('../lib').getLoadablePath());
+      db.unsafeMode(true);
+      db.exec('create virtual table if not exists t using vec0(v float[2], +label text, chunk_size=8)');
+      db.exec("create trigger if not exists tr before insert on t_auxiliary when new.value00 = 'bad' begin select raise(abort, 'aux refused'); end");
+      return db;
+    };
+    const contents = (db: DB) => ({
+      rows: db.prepare('select rowid, label, vec_to_json(v) as v from t order by rowid').all(),
+      rowids: db.prepare('select rowid from t_rowids order by rowid').pluck().all(),
+      aux: db.prepare('select rowid, value00 from t_auxiliary order by rowid').all(),
+      validity: db.prepare('select hex(validity) as h from t_chunks').pluck().all(),
+    });
+    const ins = (db: DB, id: number, label: string) => () =>
+      db.prepare('insert into t(rowid, v, label) values (?, ?, ?)').run(id, `[${id},${id}]`, label);
+    let dir: string;
+    beforeAll(() => {
+      dir = tempDir('vec0-broken');
+    });
+
+    test('COMMIT is refused and rolls back; a new connection finds the table empty', () => {
+      const file = path.join(dir, 'a.db');
+      const db = setup(file);
+      db.exec('begin');
+      ins(db, 1, 'ok')();
+      expect(msg(ins(db, 2, 'bad'))).toBe('aux refused');
+      expect(msg(() => db.exec('commit'))).toBe(BROKEN);
+      expect(db.inTransaction).toBe(false);
+      db.close();
+      const again = setup(file);
+      expect(contents(again)).toEqual({ rows: [], rowids: [], aux: [], validity: [] });
+      // Without the failure, the same transaction commits.
+      again.exec('begin');
+      ins(again, 1, 'ok')();
+      again.exec('commit');
+      expect(contents(again).rowids).toEqual([1]);
+      again.close();
+    });
+
+    test('a validation error (checked before anything is written) does not block the COMMIT', () => {
+      const db = setup(path.join(dir, 'b.db'));
+      db.exec('begin');
+      ins(db, 1, 'ok')();
+      expect(msg(() => db.prepare('insert into t(rowid, v, label) values (2, ?, ?)').run('[1,2,3]', 'x'))).toMatch(/Dimension mismatch/);
+      db.exec('commit');
+      expect(contents(db).rowids).toEqual([1]);
+      db.close();
+    });
+
+    test('ROLLBACK TO a savepoint from before the failed write undoes it; COMMIT then keeps the rest', () => {
+      const file = path.join(dir, 'c.db');
+      const db = setup(file);
+      db.exec('begin');
+      ins(db, 1, 'ok')();
+      db.exec('savepoint s');
+      ins(db, 3, 'ok')();
+      expect(msg(ins(db, 2, 'bad'))).toBe('aux refused');
+      db.exec('rollback to s');
+      ins(db, 4, 'ok')();
+      db.exec('commit');
+      db.close();
+      const again = setup(file);
+      expect(contents(again)).toEqual({
+        rows: [{ rowid: 1, label: 'ok', v: '[1.000000,1.000000]' }, { rowid: 4, label: 'ok', v: '[4.000000,4.000000]' }],
+        rowids: [1, 4],
+        aux: [{ rowid: 1, value00: 'ok' }, { rowid: 4, value00: 'ok' }],
+        validity: ['03'],
+      });
+      again.close();
+    });
+
+    test('a savepoint opened after the failed write, rolled back or released, does not undo it', () => {
+      const db = setup(path.join(dir, 'd.db'));
+      db.exec('begin');
+      ins(db, 1, 'ok')();
+      db.exec('savepoint a');
+      expect(msg(ins(db, 2, 'bad'))).toBe('aux refused');
+      db.exec('release a');  // merges the failed write into the transaction itself
+      db.exec('savepoint b');
+      db.exec('rollback to b');
+      expect(msg(() => db.exec('commit'))).toBe(BROKEN);
+      db.close();
+    });
+
+    test('a multi-row statement failing part-way is undone by its statement savepoint; COMMIT succeeds', () => {
+      const db = setup(path.join(dir, 'e.db'));
+      db.exec('begin');
+      ins(db, 1, 'ok')();
+      expect(msg(() => db.exec("insert into t(rowid, v, label) values (5, '[5,5]', 'ok'), (6, '[6,6]', 'bad')"))).toBe('aux refused');
+      db.exec('commit');
+      expect(contents(db)).toEqual({
+        rows: [{ rowid: 1, label: 'ok', v: '[1.000000,1.000000]' }],
+        rowids: [1],
+        aux: [{ rowid: 1, value00: 'ok' }],
+        validity: ['01'],
+      });
+      db.close();
+    });
+  });
 });

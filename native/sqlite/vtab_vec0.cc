@@ -638,6 +638,14 @@ struct Vec0Table {
   bool in_write_txn = false, txn_checked = false;
   bool mutated = false;  // the current xUpdate has started changing tables, log or cache
   bool txn_mutated = false;  // some xUpdate of this transaction did
+  // A write that failed after it began changing the table leaves shadow rows or log entries
+  // behind that only a rollback removes: SQLite undoes a failed statement only when it took a
+  // statement savepoint (multi-row statements), not for a single-row INSERT / UPDATE / DELETE
+  // inside a transaction. Until a rollback reaches back past it (a ROLLBACK, or ROLLBACK TO a
+  // savepoint opened before it, levels < broken_below), xSync refuses to commit.
+  bool broken = false;
+  int broken_below = 0;
+  int open_levels = 0;  // savepoint levels SQLite has opened on this table (xSavepoint / xRelease)
   // For the change log (vec0_changelog.h): the chunks this transaction's writes touched, and
   // the table's marker and validity fingerprint when it first wrote (txn_pre_ok: known).
   std::set<int64_t> txn_chunks;
@@ -2479,7 +2487,11 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
   // A write that failed after it began changing the table (not a validation error, which
   // comes first) may have left shadow rows that SQLite now rolls back: reload then.
   if (t->mutated) t->txn_mutated = true;
-  if (rc != SQLITE_OK && t->mutated) t->cache.valid = false;
+  if (rc != SQLITE_OK && t->mutated) {
+    t->cache.valid = false;
+    t->broken_below = t->broken ? std::min(t->broken_below, t->open_levels) : t->open_levels;
+    t->broken = true;
+  }
   return rc;
 }
 
@@ -2495,11 +2507,19 @@ int xBegin(sqlite3_vtab* p) {
   t->in_write_txn = true;
   t->txn_checked = false;
   t->txn_mutated = false;
+  t->broken = false;
+  t->open_levels = 0;
   t->reset_txn_changes();
   return SQLITE_OK;
 }
 int xSync(sqlite3_vtab* p) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  if (t->broken) {
+    set_err(t, string_printf("vec0 table %s: a write to it failed part-way in this transaction; "
+                             "roll the transaction back (or back to a savepoint from before that write)",
+                             t->name.c_str()));
+    return SQLITE_ERROR;
+  }
   KeepLastRowid keep(t->db);
   try {
     int rc = flush_log(t);
@@ -2521,6 +2541,8 @@ int xCommit(sqlite3_vtab* p) {
   t->log.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
+  t->broken = false;
+  t->open_levels = 0;
   t->reset_txn_changes();
   return SQLITE_OK;
 }
@@ -2533,19 +2555,29 @@ int xRollback(sqlite3_vtab* p) {
   // single statement that failed validation).
   if (t->txn_mutated) t->cache.valid = false;
   t->txn_mutated = false;
+  t->broken = false;
+  t->open_levels = 0;
   t->reset_txn_changes();
   return SQLITE_OK;
 }
 int xSavepoint(sqlite3_vtab* p, int level) {
-  reinterpret_cast<Vec0Table*>(p)->log.savepoint(level);
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->log.savepoint(level);
+  t->open_levels = level + 1;
   return SQLITE_OK;
 }
 int xRelease(sqlite3_vtab* p, int level) {
-  reinterpret_cast<Vec0Table*>(p)->log.release(level);
+  Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  t->log.release(level);
+  // Levels from `level` on are gone; one opened later was opened after a failed write.
+  t->open_levels = level;
+  t->broken_below = std::min(t->broken_below, level);
   return SQLITE_OK;
 }
 int xRollbackTo(sqlite3_vtab* p, int level) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
+  if (level < t->broken_below) t->broken = false;  // the failed write is undone too
+  t->open_levels = level + 1;
   int rc = SQLITE_OK;
   try {
     t->log.rollback_to(level);  // copies the kept runs' vector bytes: may run out of memory
