@@ -457,6 +457,43 @@ describe('vec0 per-table change marker', () => {
     a.close();
   });
 
+  test('ROLLBACK TO keeps the cache when nothing in the table changed since the savepoint, and reloads it when something did', () => {
+    const { a, b } = pair();
+    b.close();
+    const sp = a.prepare('savepoint s');
+    const back = a.prepare('rollback to s');
+    a.exec('begin');
+    a.prepare('insert into t(rowid, v) values (?, ?)').run(11, '[-0.5,-0.5]');
+    expect(knn(a)).toEqual([11, 1, 2]);
+    const l0 = loads(a);
+    // A savepoint around writes to another table only.
+    sp.run();
+    a.prepare('insert into other(x) values (1)').run();
+    back.run();
+    expect(knn(a)).toEqual([11, 1, 2]);
+    expect(loads(a)).toBe(l0);
+    // A multi-row statement whose first row fails validation (a statement savepoint, rolled
+    // back, and nothing written).
+    expect(msg(() => a.exec("insert into t(rowid, v) values (12, '[1,2,3]'), (13, '[0,0]')"))).toMatch(/^Dimension mismatch/);
+    expect(knn(a)).toEqual([11, 1, 2]);
+    expect(loads(a)).toBe(l0);
+    // A multi-row statement that wrote its first row before the second failed: undone, and
+    // the cache is rebuilt without that row.
+    expect(msg(() => a.exec("insert into t(rowid, v) values (14, '[0,0]'), (15, '[1,2,3]')"))).toMatch(/^Dimension mismatch/);
+    expect(knn(a)).toEqual([11, 1, 2]);
+    expect(loads(a)).toBe(l0 + 1);
+    // Savepoint, a write to t, ROLLBACK TO: the row is gone again.
+    sp.run();
+    a.prepare('insert into t(rowid, v) values (?, ?)').run(16, '[0,0]');
+    expect(knn(a)).toEqual([16, 11, 1]);
+    back.run();
+    expect(knn(a)).toEqual([11, 1, 2]);
+    a.exec('release s');
+    a.exec('commit');
+    expect(a.prepare('select rowid from t_rowids order by rowid').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    a.close();
+  });
+
   test('a delete by sqlite-vec 0.1.9 in another connection is noticed (validity fingerprint)', () => {
     const { a, b, file } = pair();
     b.close();

@@ -174,7 +174,7 @@ void Vec0WriteLog::release(int level) {
   while (!marks_.empty() && marks_.back().first >= level) marks_.pop_back();
 }
 
-void Vec0WriteLog::rollback_to(int level) {
+bool Vec0WriteLog::rollback_to(int level) {
   while (!marks_.empty() && marks_.back().first > level) marks_.pop_back();
   size_t keep = entries_.size();
   if (marks_.empty()) {
@@ -208,10 +208,13 @@ void Vec0WriteLog::rollback_to(int level) {
     }
     entries_.resize(keep);
     indexed_ = false;
+  } else {
+    return false;  // nothing was logged since `level` opened: nothing changes
   }
   // The owner rebuilds its cache now. The runs kept still have their bytes in it (nothing
   // that came after them changed those rows without materializing them first): copied now.
   materialize_entries();
+  return true;
 }
 
 void Vec0WriteLog::clear() {

@@ -41,7 +41,9 @@
 // of a pending run must not change or go. So the owner calls materialize(chunk, slot) before
 // it overwrites or removes the rows of that slot (the log then copies the run's vector bytes
 // into a buffer of its own), and materialize_all() before it drops or rebuilds its cache;
-// rollback_to() materializes what it keeps, as the owner rebuilds its cache after it. A
+// rollback_to() that drops entries materializes what it keeps, as the owner rebuilds its
+// cache after it; one that drops nothing changes nothing (an owner that rebuilds its cache
+// anyway calls materialize_all() first, as always). A
 // source that no longer has a row a run needs (a broken owner) makes flush() fail with an
 // internal error rather than write anything else.
 #pragma once
@@ -137,7 +139,8 @@ class Vec0WriteLog {
 
   void savepoint(int level);
   void release(int level);
-  void rollback_to(int level);
+  // Drops what was logged since savepoint `level` opened; false when that was nothing.
+  bool rollback_to(int level);
   void clear();
 
   // Applies the pending writes for (blob, chunk) to `data` (the blob's `size` bytes as SQLite

@@ -646,6 +646,12 @@ struct Vec0Table {
   bool broken = false;
   int broken_below = 0;
   int open_levels = 0;  // savepoint levels SQLite has opened on this table (xSavepoint / xRelease)
+  // xUpdate calls that changed something, and their count when each open savepoint level
+  // began (kUnknownLevel: SQLite opened that level before this table joined the transaction).
+  // A ROLLBACK TO a level nothing changed since keeps the cache (xRollbackTo).
+  uint64_t mutations = 0;
+  std::vector<uint64_t> level_mutations;
+  static constexpr uint64_t kUnknownLevel = UINT64_MAX;
   // For the change log (vec0_changelog.h): the chunks this transaction's writes touched, and
   // the table's marker and validity fingerprint when it first wrote (txn_pre_ok: known).
   std::set<int64_t> txn_chunks;
@@ -2486,7 +2492,10 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
   }
   // A write that failed after it began changing the table (not a validation error, which
   // comes first) may have left shadow rows that SQLite now rolls back: reload then.
-  if (t->mutated) t->txn_mutated = true;
+  if (t->mutated) {
+    t->txn_mutated = true;
+    t->mutations++;
+  }
   if (rc != SQLITE_OK && t->mutated) {
     t->cache.valid = false;
     t->broken_below = t->broken ? std::min(t->broken_below, t->open_levels) : t->open_levels;
@@ -2509,6 +2518,7 @@ int xBegin(sqlite3_vtab* p) {
   t->txn_mutated = false;
   t->broken = false;
   t->open_levels = 0;
+  t->level_mutations.clear();
   t->reset_txn_changes();
   return SQLITE_OK;
 }
@@ -2543,6 +2553,7 @@ int xCommit(sqlite3_vtab* p) {
   t->in_write_txn = t->txn_checked = false;
   t->broken = false;
   t->open_levels = 0;
+  t->level_mutations.clear();
   t->reset_txn_changes();
   return SQLITE_OK;
 }
@@ -2557,6 +2568,7 @@ int xRollback(sqlite3_vtab* p) {
   t->txn_mutated = false;
   t->broken = false;
   t->open_levels = 0;
+  t->level_mutations.clear();
   t->reset_txn_changes();
   return SQLITE_OK;
 }
@@ -2564,6 +2576,8 @@ int xSavepoint(sqlite3_vtab* p, int level) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
   t->log.savepoint(level);
   t->open_levels = level + 1;
+  t->level_mutations.resize(static_cast<size_t>(level) + 1, Vec0Table::kUnknownLevel);
+  t->level_mutations[static_cast<size_t>(level)] = t->mutations;
   return SQLITE_OK;
 }
 int xRelease(sqlite3_vtab* p, int level) {
@@ -2572,23 +2586,32 @@ int xRelease(sqlite3_vtab* p, int level) {
   // Levels from `level` on are gone; one opened later was opened after a failed write.
   t->open_levels = level;
   t->broken_below = std::min(t->broken_below, level);
+  if (t->level_mutations.size() > static_cast<size_t>(level)) t->level_mutations.resize(static_cast<size_t>(level));
   return SQLITE_OK;
 }
 int xRollbackTo(sqlite3_vtab* p, int level) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
   if (level < t->broken_below) t->broken = false;  // the failed write is undone too
   t->open_levels = level + 1;
+  const size_t lv = static_cast<size_t>(level);
+  // Nothing this table holds changed since `level` began (a failed statement that wrote
+  // nothing, a savepoint of the application's around other tables): log and cache stay.
+  const bool unchanged = lv < t->level_mutations.size() && t->level_mutations[lv] == t->mutations;
   int rc = SQLITE_OK;
   try {
-    t->log.rollback_to(level);  // copies the kept runs' vector bytes: may run out of memory
+    t->log.rollback_to(level);  // copies the kept runs' vector bytes when it drops any
   } catch (...) {
     // The log may now miss bytes of rows it still has to write: it refuses to flush, so this
     // transaction cannot commit them; the cache is rebuilt from the tables either way.
     t->log.mark_lost();
     rc = SQLITE_NOMEM;
   }
-  // Reloaded from the rolled-back tables plus what the log still holds.
-  if (t->txn_mutated) t->cache.valid = false;
+  t->level_mutations.resize(lv + 1, Vec0Table::kUnknownLevel);  // later levels are gone
+  if (!unchanged || rc != SQLITE_OK) {
+    // Reloaded from the rolled-back tables plus what the log still holds.
+    if (t->txn_mutated) t->cache.valid = false;
+    t->level_mutations[lv] = t->mutations;  // the state is that of the savepoint again
+  }
   return rc;
 }
 

@@ -230,17 +230,24 @@ void run(sqlite3* db, uint64_t seed) {
       marks.resize(i);
     } else if (op < 81 && !marks.empty()) {
       const size_t i = rng() % marks.size();
-      log.rollback_to(marks[i].level);
-      // The owner rebuilds its cache from SQLite plus the log; until then its old rows are
-      // garbage as far as the log is concerned.
-      for (auto& kv : m.arena) std::fill(kv.second.begin(), kv.second.end(), 0xEE);
+      const bool changed = m.truth != marks[i].state.truth || m.rows != marks[i].state.rows;
+      const bool cut = log.rollback_to(marks[i].level);
+      // A model that changed since the mark logged something since it: the log drops it.
+      if (changed && !cut) {
+        check(false, "seed %llu step %d: rollback_to dropped nothing after changes", static_cast<unsigned long long>(seed), step);
+        return;
+      }
+      // When it dropped something, the owner rebuilds its cache from SQLite plus the log;
+      // until then its old rows are garbage as far as the log is concerned. When it dropped
+      // nothing, the owner keeps its cache as it is.
+      if (cut) for (auto& kv : m.arena) std::fill(kv.second.begin(), kv.second.end(), 0xEE);
       const int64_t next = m.next_rowid;
       m = marks[i].state;
       m.next_rowid = next;  // rowids are not reused, as AUTOINCREMENT does not
       State scribbled = m;
-      for (auto& kv : scribbled.arena) std::fill(kv.second.begin(), kv.second.end(), 0xEE);
+      if (cut) for (auto& kv : scribbled.arena) std::fill(kv.second.begin(), kv.second.end(), 0xEE);
       std::swap(m.arena, scribbled.arena);
-      if (!compare("after rollback_to, arena scribbled", step)) return;
+      if (!compare(cut ? "after rollback_to, arena scribbled" : "after rollback_to that dropped nothing", step)) return;
       std::swap(m.arena, scribbled.arena);
       level = marks[i].level;
       marks.resize(i + 1);
