@@ -2574,9 +2574,13 @@ int xRollback(sqlite3_vtab* p) {
 }
 int xSavepoint(sqlite3_vtab* p, int level) {
   Vec0Table* t = reinterpret_cast<Vec0Table*>(p);
-  t->log.savepoint(level);
+  try {
+    t->log.savepoint(level);
+    t->level_mutations.resize(static_cast<size_t>(level) + 1, Vec0Table::kUnknownLevel);
+  } catch (...) {
+    return SQLITE_NOMEM;
+  }
   t->open_levels = level + 1;
-  t->level_mutations.resize(static_cast<size_t>(level) + 1, Vec0Table::kUnknownLevel);
   t->level_mutations[static_cast<size_t>(level)] = t->mutations;
   return SQLITE_OK;
 }
@@ -2600,18 +2604,17 @@ int xRollbackTo(sqlite3_vtab* p, int level) {
   int rc = SQLITE_OK;
   try {
     t->log.rollback_to(level);  // copies the kept runs' vector bytes when it drops any
+    t->level_mutations.resize(lv + 1, Vec0Table::kUnknownLevel);  // later levels are gone
+    if (!unchanged) t->level_mutations[lv] = t->mutations;  // the state is the savepoint's again
   } catch (...) {
     // The log may now miss bytes of rows it still has to write: it refuses to flush, so this
     // transaction cannot commit them; the cache is rebuilt from the tables either way.
     t->log.mark_lost();
+    t->level_mutations.clear();  // every level unknown: the next ROLLBACK TO reloads
     rc = SQLITE_NOMEM;
   }
-  t->level_mutations.resize(lv + 1, Vec0Table::kUnknownLevel);  // later levels are gone
-  if (!unchanged || rc != SQLITE_OK) {
-    // Reloaded from the rolled-back tables plus what the log still holds.
-    if (t->txn_mutated) t->cache.valid = false;
-    t->level_mutations[lv] = t->mutations;  // the state is that of the savepoint again
-  }
+  // Reloaded from the rolled-back tables plus what the log still holds.
+  if ((!unchanged || rc != SQLITE_OK) && t->txn_mutated) t->cache.valid = false;
   return rc;
 }
 
