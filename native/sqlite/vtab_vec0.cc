@@ -664,10 +664,14 @@ struct Vec0Table {
     txn_chunks.insert(chunk);
     last_noted = chunk;
   }
+  // At each transaction boundary (xBegin, xCommit, xRollback).
   void reset_txn_changes() {
     txn_chunks.clear();
     last_noted = -1;
     txn_pre_taken = txn_pre_ok = false;
+    broken = false;
+    open_levels = 0;
+    level_mutations.clear();
   }
   void finalize_all() {
     for (auto& kv : stmts) sqlite3_finalize(kv.second);
@@ -2491,7 +2495,8 @@ int xUpdate(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRow
     t->mutated = true;  // wherever it stopped
   }
   // A write that failed after it began changing the table (not a validation error, which
-  // comes first) may have left shadow rows that SQLite now rolls back: reload then.
+  // comes first) may have left shadow rows and log entries: the cache is reloaded, and the
+  // transaction cannot commit until a rollback undoes them (see `broken`).
   if (t->mutated) {
     t->txn_mutated = true;
     t->mutations++;
@@ -2516,9 +2521,6 @@ int xBegin(sqlite3_vtab* p) {
   t->in_write_txn = true;
   t->txn_checked = false;
   t->txn_mutated = false;
-  t->broken = false;
-  t->open_levels = 0;
-  t->level_mutations.clear();
   t->reset_txn_changes();
   return SQLITE_OK;
 }
@@ -2551,9 +2553,6 @@ int xCommit(sqlite3_vtab* p) {
   t->log.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
-  t->broken = false;
-  t->open_levels = 0;
-  t->level_mutations.clear();
   t->reset_txn_changes();
   return SQLITE_OK;
 }
@@ -2566,9 +2565,6 @@ int xRollback(sqlite3_vtab* p) {
   // single statement that failed validation).
   if (t->txn_mutated) t->cache.valid = false;
   t->txn_mutated = false;
-  t->broken = false;
-  t->open_levels = 0;
-  t->level_mutations.clear();
   t->reset_txn_changes();
   return SQLITE_OK;
 }
