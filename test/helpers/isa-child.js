@@ -1,4 +1,4 @@
-// Child process for 40.dispatch: computes a fixed battery of distances with whatever ISA
+// Child process for 50.dispatch: computes a fixed battery of distances with whatever ISA
 // VECSQLITE_ISA selects and prints {isa, values} as JSON (or {error} if the ISA is unavailable).
 'use strict';
 const path = require('path');

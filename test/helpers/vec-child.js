@@ -1,4 +1,4 @@
-// Child process / worker for 30.vec.concurrency: opens a vec database file and either
+// Child process / worker for 42.vec.concurrency: opens a vec database file and either
 //   mode=burst   writes rows forever in small transactions (the parent SIGKILLs it), or
 //   mode=worker  (worker_threads) runs queries and writes, posting the results.
 'use strict';

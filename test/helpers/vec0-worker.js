@@ -1,4 +1,4 @@
-// Worker thread for 16.vec0.threads: one connection to a vec0 table in a WAL file.
+// Worker thread for 23.vec0.threads: one connection to a vec0 table in a WAL file.
 //   role=writer  small IMMEDIATE transactions of inserts, vector updates and deletes
 //   role=reader  read transactions that check each KNN against a brute force over the chunk
 //                tables (the source of truth) in the same snapshot, until the parent says the

@@ -45,7 +45,7 @@ describe('vec0 corrupted shadow tables', () => {
   // A plain SQLite connection (no extension: shadow tables are writable there) corrupts the
   // file; a vec0 connection opened afterwards loads the tables and reports. (A connection that
   // already holds the table in memory reloads only when data_version and the table's change
-  // marker say so: see test/16.vec0.writes.test.ts.)
+  // marker say so: see test/21.vec0.writes.test.ts.)
   function setup(corruption: string): DB {
     const file = path.join(tempDir(), 'c.db');
     const first = openDb(file);

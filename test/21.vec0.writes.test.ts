@@ -414,7 +414,7 @@ describe('vec0 per-table change marker', () => {
     b.prepare('insert into t(rowid, v) values (?, ?)').run(50, '[0.5,0.5]');
     expect(knn(a)).toEqual([50, 1, 2]);
     // b's commit is in the change log: a re-reads the one chunk it touched, not the table
-    // (test/16.vec0.refresh.test.ts covers the change log itself).
+    // (test/22.vec0.refresh.test.ts covers the change log itself).
     expect(loads(a)).toBe(l0);
     expect(stats(a).vec0_refreshes).toBe(r0 + 1);
     b.exec('update t set v = \'[0.1,0.1]\' where rowid = 3');

@@ -3,7 +3,7 @@
 // DELETE and filtered KNN queries run on both; ids, distances (f32 rounding), order, every column
 // value and the shadow-table bytes must agree. Only inputs that 0.1.9 accepts and that both define
 // the same way are generated (no NULL metadata or partition values, no partition IN lists: those
-// are vecsqlite fixes tested in 16/17).
+// are vecsqlite fixes tested in 17.vec0.partition and 18.vec0.metadata).
 import * as path from 'path';
 import { openDb, rng, tempDir, DB, openRef } from './helpers/db';
 
