@@ -11,7 +11,7 @@ import { haveMysql, openTestMysql, type TestMysql } from './helpers/mysql';
 import { localRows, normalise, workload, writeSql } from './helpers/upstream';
 
 const root = path.join(__dirname, '..');
-const cli = path.join(root, 'lib', 'cli.js');
+const cli = path.join(root, 'lib', 'cli', 'index.js');
 
 describe('vecsqlite sync under SIGKILL', () => {
   let my: TestMysql | null = null;

@@ -1,27 +1,17 @@
-#!/usr/bin/env node
 /**
- * The `vecsqlite` command line. Commands:
- *   vecsqlite sync   replicate a vecsync change log (MySQL / MariaDB or SQLite) into a SQLite file
+ * `vecsqlite sync`: replicates a vecsync change log (MySQL / MariaDB or SQLite) into a local
+ * SQLite file through vecsync's Replicator, optionally following it.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import Database from 'better-sqlite3';
-import { load, version } from './index';
-import { MysqlLogSource, Replicator, SqliteLogSource, type LogSource, type TableMapping } from './vecsync';
+import { load } from '../index';
+import { MysqlLogSource, Replicator, SqliteLogSource, type LogSource, type TableMapping } from '../vecsync';
+import { collect, positiveInt } from './options';
 
 function parseMapping(value: string, previous: TableMapping[] = []): TableMapping[] {
   const i = value.lastIndexOf(':');
   if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`expected <upstream>:<local>, e.g. shadow_vec_docs:_vec_docs, received "${value}"`);
   return [...previous, { upstream: value.slice(0, i), local: value.slice(i + 1) }];
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, received "${value}"`);
-  return n;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 async function openSource(url: string, logTable: string, seqTable: string): Promise<{ source: LogSource; close(): void }> {
@@ -82,10 +72,9 @@ async function sync(opts: {
   }
 }
 
-export function buildCli(): Command {
-  const program = new Command('vecsqlite').version(version).description('vecsqlite command line');
-  program
-    .command('sync')
+/** The `sync` command, to be added to the `vecsqlite` program. */
+export function syncCommand(): Command {
+  return new Command('sync')
     .description('replicate a vecsync change log into a local SQLite file')
     .requiredOption('-s, --source <url>', 'upstream: mysql://user:pass@host:port/db, or a SQLite file path')
     .requiredOption('-t, --target <file>', 'local SQLite file to write')
@@ -101,12 +90,4 @@ export function buildCli(): Command {
     .action(async (opts) => {
       await sync(opts);
     });
-  return program;
-}
-
-if (require.main === module) {
-  buildCli().parseAsync(process.argv).catch((e: Error) => {
-    console.error(`vecsqlite: ${e.message}`);
-    process.exitCode = 1;
-  });
 }
