@@ -3,14 +3,14 @@
  *
  * Reads the 778 all-MiniLM-L6-v2 vectors (384 dims) and texts shipped by the devDependency
  * `@sap-ux/fiori-docs-embeddings` from node_modules (nothing is downloaded or committed), loads
- * them into `.demo/fiori.sqlite` through a `vec` table (data table `_vec_fiori_docs`, dataset
- * per documentation category), then prints the nearest documents of a few documents with their
- * titles, cosine scores and query times.
+ * them into `.demo/fiori.sqlite` (under the current directory) through a `vec` table (data table
+ * `_vec_fiori_docs`, all in one dataset, 'fiori'), then prints the nearest documents of a few
+ * documents with their titles, cosine scores and query times.
  */
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
-import { isa, load, version } from './index';
+import { isa, load, version } from 'vecsqlite';
 
 interface FioriRecord {
   id: string;
