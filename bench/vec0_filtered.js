@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// vec0 filtered-search benchmark (issue 6): vecsqlite against npm sqlite-vec 0.1.9, same data,
+// vec0 filtered-search benchmark: vecsqlite against npm sqlite-vec 0.1.9, same data,
 // same process.
 //   node bench/vec0_filtered.js [--scale 0.1] [--queries 30] [--ref-queries 10] [--k 10]
 // One table of 1M x 128 float32 rows (times --scale) with

@@ -1,5 +1,5 @@
 /**
- * vecutil: text-first helpers over a `vec` table (dataset-vec-design.md §10.1), for
+ * vecutil: text-first helpers over a `vec` table, for
  * better-sqlite3 connections with vecsqlite loaded. Unlike the original, table names are
  * quoted (never interpolated raw), scores come from `match_score` (no recomputation, no N+1
  * queries) and the id column is read from the table instead of being hard-coded.

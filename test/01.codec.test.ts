@@ -1,4 +1,4 @@
-// encodeEmbedding / decodeEmbedding against the reference's test vectors (dataset-vec-design §2).
+// encodeEmbedding / decodeEmbedding against the reference's test vectors.
 import { decodeEmbedding, encodeEmbedding, VecsqliteError } from '../src';
 
 describe('encodeEmbedding', () => {

@@ -12,7 +12,7 @@ const createError = (db: DB, args: string): string | null => {
 };
 
 describe('vec0 CREATE', () => {
-  // Messages from vec0-design.md §5.1/§5.8, checked literally and against 0.1.9 itself.
+  // The reference's messages, checked literally and against 0.1.9 itself.
   const cases: [string, string | null][] = [
     ['a float[2]', null],
     ['a float32[2]', null],
@@ -89,7 +89,7 @@ describe('vec0 CREATE', () => {
     expect(createError(openDb(), cols.split(', ').slice(0, 16).join(', '))).toBeNull();
   });
 
-  test('partition keys, metadata and auxiliary columns: shadow DDL and order identical to 0.1.9 (issue 6)', () => {
+  test('partition keys, metadata and auxiliary columns: shadow DDL and order identical to 0.1.9', () => {
     const spec =
       'create virtual table v using vec0(p text partition key, n integer, +x text, a float[2], s text, q int partition key, +y blob, f float, b boolean, chunk_size=8)';
     const ours = openDb();

@@ -43,7 +43,7 @@ describe('vec0 DML', () => {
     expect(db.prepare('delete from t where rowid = 12345').run().changes).toBe(0);
   });
 
-  test('validation messages (reference §5.6)', () => {
+  test('validation messages (as the reference)', () => {
     const db = openDb();
     db.exec('create virtual table t1 using vec0(aaa float[4])');
     db.exec('create virtual table txt_pk using vec0(id text primary key, aaa float[4])');

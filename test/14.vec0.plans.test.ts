@@ -1,4 +1,4 @@
-// vec0 query plans: idxNum:idxStr in EXPLAIN QUERY PLAN exactly as the reference (§5.3), and the
+// vec0 query plans: idxNum:idxStr in EXPLAIN QUERY PLAN exactly as the reference, and the
 // xBestIndex errors, each checked literally and against sqlite-vec 0.1.9.
 import Database from 'better-sqlite3';
 import { openDb, DB } from './helpers/db';

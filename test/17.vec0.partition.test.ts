@@ -1,4 +1,4 @@
-// vec0 partition keys (issue 6): chunks per partition tuple, pushed-down comparisons, type
+// vec0 partition keys: chunks per partition tuple, pushed-down comparisons, type
 // checks, UPDATE refusal, and the vecsqlite fixes: `part IN (...)` returns the k nearest across
 // the listed partitions (0.1.9: k per value), whole-number JS numbers for INTEGER keys, NULL
 // keys share chunks (0.1.9: one chunk per row).

@@ -1,4 +1,4 @@
-// vec0 metadata columns (issue 6): type checks with the original's messages, byte layouts,
+// vec0 metadata columns: type checks with the original's messages, byte layouts,
 // KNN filters (checked against a brute-force oracle, including filters that leave fewer than k
 // rows), illegal operators, UPDATE/DELETE with long texts, and the vecsqlite fixes: NULLs stored
 // and filtered with IS NULL / IS NOT NULL, whole-number REALs accepted for INTEGER columns.

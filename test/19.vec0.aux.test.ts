@@ -1,4 +1,4 @@
-// vec0 auxiliary columns (issue 6): `_auxiliary` storage keyed by the internal rowid, values in
+// vec0 auxiliary columns: `_auxiliary` storage keyed by the internal rowid, values in
 // KNN / point / full-scan rows, type checks (INSERT as 0.1.9, and UPDATE too: a vecsqlite fix),
 // the KNN WHERE refusal, DELETE, and old-release `_info` keys.
 import Database from 'better-sqlite3';

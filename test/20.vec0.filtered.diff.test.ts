@@ -1,4 +1,4 @@
-// Differential test (issue 6): vecsqlite's vec0 against the original (npm sqlite-vec 0.1.9) over
+// Differential test: vecsqlite's vec0 against the original (npm sqlite-vec 0.1.9) over
 // random schemas with partition keys, metadata and auxiliary columns. Random INSERT / UPDATE /
 // DELETE and filtered KNN queries run on both; ids, distances (f32 rounding), order, every column
 // value and the shadow-table bytes must agree. Only inputs that 0.1.9 accepts and that both define

@@ -1,4 +1,4 @@
-// The vec_* function family (vec0-design.md §2-§3): every function, every error string, pinned
+// The vec_* function family: every function, every error string, pinned
 // and hand-computed values, subtypes. Expected floats are recomputed here with Math.fround so the
 // original's sequential float32 rounding is checked exactly.
 import Database from 'better-sqlite3';
@@ -127,7 +127,7 @@ describe('constructors and subtypes', () => {
   });
 });
 
-describe('parsing errors (vec0-design.md §2)', () => {
+describe('parsing errors', () => {
   test.each([
     ['NULL', 'Input must have type BLOB (compact format) or TEXT (JSON), found NULL'],
     ['1', 'Input must have type BLOB (compact format) or TEXT (JSON), found INTEGER'],

@@ -1,4 +1,4 @@
-// vec_each(vector): the eponymous table function of vec0-design.md §4.
+// vec_each(vector): the eponymous table function, one row per element: types, bit order, joins, errors.
 import Database from 'better-sqlite3';
 import { f32blob, openDb } from './helpers/db';
 import { load } from '../src';

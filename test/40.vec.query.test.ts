@@ -1,4 +1,4 @@
-// The `vec` table: create, query contract, errors (dataset-vec-design.md §4), checked against a
+// The `vec` table: create, query contract, errors, checked against a
 // brute-force JS oracle and hand-computed values.
 import { f32blob, openDb, randomF32, rng, DB } from './helpers/db';
 import { encodeEmbedding } from '../src';

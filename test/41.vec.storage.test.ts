@@ -1,5 +1,5 @@
 // vector_storage persistence (legacy read, VSQ1 write, corrupt blobs), triggers, vec_invalidate,
-// incremental updates observed through vec_stats() (dataset-vec-design.md §3.2, §5, §11 #18-20).
+// incremental updates observed through vec_stats().
 import { f32blob, openDb, randomF32, rng, tempDir, DB } from './helpers/db';
 import { encodeEmbedding } from '../src';
 import * as path from 'path';
@@ -17,7 +17,7 @@ const match = (db: DB, ds: string, q: number[], table = 'vec_iv') =>
 const blobCount = (db: DB, ds: string) =>
   db.prepare("SELECT count(*) FROM vector_storage WHERE shadow_table_name = 'main._vec_vec_iv' AND dataset_id = ? AND \"index\" IS NOT NULL").pluck().get(ds);
 
-// Legacy brute-force blob written by hand from the format in §5.5.
+// Legacy brute-force blob written by hand from the reference's format.
 function legacyBlob(dim: number, items: [string, number[]][]): Buffer {
   const parts: Buffer[] = [];
   const h = Buffer.alloc(8); h.writeUInt32LE(dim, 0); h.writeUInt32LE(items.length, 4); parts.push(h);

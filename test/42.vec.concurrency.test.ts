@@ -1,5 +1,5 @@
 // Other connections, processes and worker threads see committed writes; a writer killed with
-// SIGKILL leaves an index that agrees with the data table (dataset-vec-design.md §1, W3/W5).
+// SIGKILL leaves an index that agrees with the data table.
 import { spawn } from 'child_process';
 import * as path from 'path';
 import { Worker } from 'worker_threads';

@@ -1,4 +1,4 @@
-// vec_admin (dataset-vec-design.md §6): works (the original fails in xBestIndex), returns
+// vec_admin: works (the original fails in xBestIndex), returns
 // reindexed:<count>, writes the blob, drops caches; malformed ops and hostile names are errors.
 import { f32blob, openDb } from './helpers/db';
 

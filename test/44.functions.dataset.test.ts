@@ -1,4 +1,4 @@
-// vec_cosine / vec_l2: semantics and messages of dataset-vec-design.md §3.1, values computed by hand.
+// vec_cosine / vec_l2: the reference's semantics and messages, values computed by hand.
 import { f32blob, openDb, randomF32, rng } from './helpers/db';
 import { encodeEmbedding } from '../src';
 

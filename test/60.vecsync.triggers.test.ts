@@ -33,7 +33,7 @@ describe('compat mode: the reference text', () => {
     expect(() => sqliteShadowLogTriggers("x'; drop table t; --", '', '', { compat: true })).toThrow(/compat mode interpolates names raw/);
     expect(() => mysqlShadowLogTriggers('a`b', '', '', { compat: true })).toThrow(/compat mode interpolates names raw/);
   });
-  test('DDL builders match the reference §7.1', () => {
+  test('DDL builders match the reference text', () => {
     expect(shadowTableDDL('docs')).toBe('CREATE TABLE IF NOT EXISTS docs (\n    dataset_id TEXT NOT NULL,\n    id TEXT NOT NULL,\n    content TEXT,\n    meta TEXT,\n    embedding BLOB,\n    scn INTEGER NOT NULL DEFAULT 0,\n    embedding_model TEXT,\n    archived INTEGER NOT NULL DEFAULT 0,\n    PRIMARY KEY(dataset_id, id));');
     expect(seqTableDDL()).toBe('CREATE TABLE IF NOT EXISTS vec_dataset_scn (dataset_id TEXT PRIMARY KEY, next_scn INTEGER NOT NULL);');
     expect(logTableDDL()).toContain('PRIMARY KEY(dataset_id, shadow_table, scn)');

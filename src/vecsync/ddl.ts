@@ -1,5 +1,5 @@
 /**
- * DDL builders of the vecsync change log (dataset-vec-design.md §7.1). The texts are the
+ * DDL builders of the vecsync change log. The texts are the
  * reference's, byte for byte, except that a table name that is not a plain identifier is
  * quoted (the original interpolated it raw).
  */

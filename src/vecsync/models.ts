@@ -1,4 +1,4 @@
-/** Typed models of the vecsync change log (dataset-vec-design.md §7.5). */
+/** Typed models of the vecsync change log. */
 
 export type LogOp = 'insert' | 'update' | 'delete';
 
@@ -30,7 +30,7 @@ export interface Config {
   batchSize: number;
 }
 
-/** The decoded payload of an insert / update / delete entry (§7.4, keys in this order). */
+/** The decoded payload of an insert / update / delete entry (keys in the order the triggers write them). */
 export interface DocumentPayload {
   dataset_id: string;
   id: string;

@@ -1,5 +1,5 @@
 /**
- * Trigger builders for the vecsync change log (dataset-vec-design.md §7.2–7.4).
+ * Trigger builders for the vecsync change log.
  *
  * Each write to a shadow table allocates the next SCN of its dataset from the counter table
  * (per dataset, starting at 1, no gaps: a rollback undoes the counter too) and appends one log
