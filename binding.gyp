@@ -42,7 +42,7 @@
     {
       "target_name": "vecsqlite",
       "sources": [
-        "<!@(node scripts/sources.js kernels sqlite node)"
+        "<!@(node scripts/sources.js kernels core sqlite node)"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

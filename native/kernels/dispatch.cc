@@ -117,6 +117,43 @@ bool isa_from_name(const char* name, Isa* out) {
   return false;
 }
 
+const char* dtype_name(Dtype t) {
+  switch (t) {
+    case Dtype::f32: return "float32";
+    case Dtype::i8: return "int8";
+    case Dtype::u1: return "bit";
+  }
+  return "unknown";
+}
+
+namespace {
+const char* const kMetricNames[] = {"l2sq", "l2", "dot", "cosine", "l1", "hamming"};
+}  // namespace
+
+const char* metric_name(Metric m) {
+  const int i = int(m);
+  return i >= 0 && i < 6 ? kMetricNames[i] : "unknown";
+}
+
+bool metric_from_name(const char* name, Metric* out) {
+  for (int i = 0; i < 6; i++) {
+    if (std::strcmp(name, kMetricNames[i]) == 0) {
+      *out = Metric(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool metric_supports(Metric m, Dtype t) {
+  switch (t) {
+    case Dtype::f32: return m != Metric::hamming;
+    case Dtype::i8: return m != Metric::hamming;
+    case Dtype::u1: return m == Metric::hamming;
+  }
+  return false;
+}
+
 const KernelTable* kernels_for(Isa isa) {
   return compiled_in(isa) && cpu_has(isa) ? compiled_table(isa) : nullptr;
 }

@@ -35,11 +35,31 @@ namespace vecsqlite {
 enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2, neon = 3 };
 constexpr int kIsaCount = 4;
 
+// The one vocabulary of element types and metrics, used from the kernels up to SQL and JS.
+//
+//   Dtype  name      bytes per row           Metric   name      distance (smaller = closer)
+//   f32    float32   4 * dim                 l2sq     l2sq      sum (a_i - b_i)^2
+//   i8     int8      dim                     l2       l2        sqrt(l2sq)
+//   u1     bit       dim / 8 (dim in bits)   dot      dot       -(a.b)
+//                                            cos      cosine    1 - a.b / (|a| |b|)
+//                                            l1       l1        sum |a_i - b_i|
+//                                            hamming  hamming   differing bits (u1 only)
+// SQL-side encodings of the element types (BLOB subtypes) live in sqlite/codec.h.
 enum class Metric : int { l2sq = 0, l2 = 1, dot = 2, cos = 3, l1 = 4, hamming = 5 };
 enum class Dtype : int { f32 = 0, i8 = 1, u1 = 2 };
 
 const char* isa_name(Isa isa);                       // "scalar", "avx2", "avx512", "neon"
 bool isa_from_name(const char* name, Isa* out);      // false for unknown names
+const char* dtype_name(Dtype t);                     // "float32", "int8", "bit"
+const char* metric_name(Metric m);                   // "l2sq", "l2", "dot", "cosine", "l1", "hamming"
+bool metric_from_name(const char* name, Metric* out);  // exact names above; false otherwise
+// True when the kernels define `m` for element type `t` (f32: all but hamming; i8: l2sq, l2,
+// dot, cos, l1; u1: hamming).
+bool metric_supports(Metric m, Dtype t);
+// Bytes of one row of `dim` elements (u1: `dim` bits, a multiple of 8).
+inline size_t dtype_row_bytes(Dtype t, size_t dim) {
+  return t == Dtype::f32 ? dim * 4 : t == Dtype::i8 ? dim : dim / 8;
+}
 
 // Parts of a cosine computation, for callers that need to tell a zero-magnitude vector apart.
 struct CosParts {
@@ -162,39 +182,5 @@ const KernelTable& kernels();
 // l2 is l2sq followed by sqrt. `base`/`q` point at rows of the given dtype.
 bool block_distance(const KernelTable& t, Metric metric, Dtype dtype, const void* q,
                     const void* base, size_t dim, size_t count, float* out);
-
-// ---------------------------------------------------------------------------------------------
-// Bounded top-k selection shared by every table: keeps the k smallest (distance, id) pairs.
-// Order: distance ascending, then id ascending (ties go to the smaller id, deterministic).
-// NaN distances are never admitted. k == 0 admits nothing.
-class TopK {
- public:
-  struct Item {
-    float distance;
-    int64_t id;
-  };
-  explicit TopK(size_t k);
-  ~TopK();
-  TopK(const TopK&) = delete;
-  TopK& operator=(const TopK&) = delete;
-
-  // Offers one candidate. Cheap rejection when the heap is full and distance > worst.
-  void push(float distance, int64_t id);
-  // Offers distances[i] with ids[i] (or first_id + i when ids is null), i < n.
-  void push_block(const float* distances, const int64_t* ids, int64_t first_id, size_t n);
-  // Current admission bound: +inf until k items are held, then the worst kept distance.
-  float threshold() const;
-  size_t size() const { return size_; }
-  size_t capacity() const { return k_; }
-  // Moves the kept items out, sorted best first; the selector is empty afterwards.
-  size_t take_sorted(Item* out);
-
- private:
-  size_t k_;
-  size_t size_;
-  Item* heap_;  // max-heap by (distance, id) of the kept items
-  size_t cap_ = 0;  // allocated slots in heap_: grows geometrically up to k_ as items arrive,
-                    // so a huge k (LIMIT 1000000000) costs memory only for what is kept
-};
 
 }  // namespace vecsqlite

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "core/arena.h"
+#include "core/env.h"
+#include "core/search.h"
 #include "kernels/kernels.h"
 #include "version.h"
 
@@ -43,22 +44,13 @@ bool resolve_metric(const Napi::Env& env, napi_typedarray_type type, const std::
       return false;
   }
   Metric m;
-  if (name == "l2") m = Metric::l2;
-  else if (name == "l2sq") m = Metric::l2sq;
-  else if (name == "cosine") m = Metric::cos;
-  else if (name == "dot") m = Metric::dot;
-  else if (name == "l1") m = Metric::l1;
-  else if (name == "hamming") m = Metric::hamming;
-  else {
+  if (!metric_from_name(name.c_str(), &m)) {
     Napi::TypeError::New(env, "vecsqlite: unknown metric '" + name +
                                   "' (expected l2, l2sq, cosine, dot, l1 or hamming)")
         .ThrowAsJavaScriptException();
     return false;
   }
-  const bool ok = dtype == Dtype::f32 ? (m != Metric::hamming)
-                : dtype == Dtype::i8  ? (m == Metric::l2 || m == Metric::l2sq || m == Metric::cos || m == Metric::dot)
-                                      : (m == Metric::hamming);
-  if (!ok) {
+  if (!metric_supports(m, dtype)) {
     static const char* const dtype_names[] = {"Float32Array", "Int8Array", "Uint8Array (bits)"};
     Napi::TypeError::New(env, "vecsqlite: metric '" + name + "' is not defined for " +
                                   dtype_names[int(dtype)])
@@ -153,20 +145,26 @@ Napi::Value TopKFn(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const size_t rows = m.ElementLength() / dim;
-  const size_t k = size_t(kd) < rows ? size_t(kd) : rows;
-  TopK top(k);
-  // Scan in blocks so the distance buffer stays in cache.
-  constexpr size_t kBlock = 1024;
-  std::vector<float> dist(rows < kBlock ? rows : kBlock);
-  const size_t row_bytes = dim * (spec.dtype == Dtype::f32 ? 4 : 1);
-  const uint8_t* base = static_cast<const uint8_t*>(data_of(m));
-  for (size_t r = 0; r < rows && k > 0; r += kBlock) {
-    const size_t n = rows - r < kBlock ? rows - r : kBlock;
-    block_distance(kernels(), spec.metric, spec.dtype, data_of(q), base + r * row_bytes, dim, n, dist.data());
-    top.push_block(dist.data(), nullptr, int64_t(r), n);
+  // The matrix as rows for the search entry (ids = row numbers; no sketch).
+  std::vector<SearchSource> sources(1);
+  RowView& v = sources[0].rows;
+  v.dtype = spec.dtype;
+  v.dim = spec.dtype == Dtype::u1 ? dim * 8 : dim;
+  v.row_bytes = dtype_row_bytes(spec.dtype, v.dim);
+  v.data = static_cast<const uint8_t*>(data_of(m));
+  v.rows = rows;
+  SearchRequest req;
+  req.metric = spec.metric;
+  req.query = data_of(q);
+  req.k = size_t(kd);
+  std::vector<TopK::Item> items;
+  try {
+    search(kernels(), req, sources, &items);
+  } catch (const std::bad_alloc&) {
+    Napi::Error::New(env, "vecsqlite: out of memory").ThrowAsJavaScriptException();
+    return env.Undefined();
   }
-  std::vector<TopK::Item> items(top.size());
-  const size_t got = top.take_sorted(items.data());
+  const size_t got = items.size();
   Napi::Uint32Array indices = Napi::Uint32Array::New(env, got);
   Napi::Float32Array distances = Napi::Float32Array::New(env, got);
   for (size_t i = 0; i < got; i++) {
@@ -181,7 +179,7 @@ Napi::Value TopKFn(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* err = nullptr;
-  if (!kernels_init(&err) || (err = arena_env_error()) != nullptr) {
+  if (!kernels_init(&err) || (err = core_env_error()) != nullptr) {
     Napi::Error::New(env, err).ThrowAsJavaScriptException();
     return exports;
   }

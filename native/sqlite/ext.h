@@ -21,13 +21,11 @@ int register_vec_admin_module(sqlite3* db, char** pzErr);    // vec_admin
 int register_vec0_functions(sqlite3* db, char** pzErr);      // the 18 vec_* functions + vec_each
 int register_vec0_module(sqlite3* db, char** pzErr);         // the vec0 virtual table
 
-// vec0 cache (re)loads from the chunk tables in this process, and refreshes that re-read only
-// the chunks the change log named, for vec_stats().
-int64_t vec0_cache_loads();
-int64_t vec0_refreshes();
-
 // Sets an error message on a function context from a printf-style format.
 void result_errorf(sqlite3_context* ctx, const char* fmt, ...);
+
+// printf into a std::string through sqlite3_vmprintf (SQLite's %q, %w, %lld semantics).
+std::string string_printf(const char* fmt, ...);
 
 // Flags for functions whose result depends only on their arguments.
 constexpr int kPureFunction = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;

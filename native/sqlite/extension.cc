@@ -5,7 +5,7 @@
 //                           the file names vecsqlite.node / vecsqlite.so, so hosts that cannot
 //                           pass an entry point (libsql, Python, older node:sqlite) still work.
 //   sqlite3_vec_init        the drop-in surface of the widely used C extension: exactly its
-//                           functions and the modules vec0 and vec_each (vec0-design.md §8), so
+//                           functions and the modules vec0 and vec_each, so
 //                           pragma_function_list / pragma_module_list look the same.
 //
 // One SQLite library per process: SQLITE_EXTENSION_INIT2 stores the routine table in a
@@ -16,7 +16,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "core/arena.h"
+#include "core/env.h"
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
 #include "version.h"
@@ -39,6 +39,16 @@ void result_errorf(sqlite3_context* ctx, const char* fmt, ...) {
   }
   sqlite3_result_error(ctx, msg, -1);
   sqlite3_free(msg);
+}
+
+std::string string_printf(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char* s = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+  std::string out = s != nullptr ? s : "out of memory";
+  sqlite3_free(s);
+  return out;
 }
 
 namespace {
@@ -70,7 +80,7 @@ int check_environment(char** pzErrMsg) {
     *pzErrMsg = sqlite3_mprintf("%s", err);
     return SQLITE_ERROR;
   }
-  if ((err = arena_env_error()) != nullptr) {
+  if ((err = core_env_error()) != nullptr) {
     *pzErrMsg = sqlite3_mprintf("%s", err);
     return SQLITE_ERROR;
   }

@@ -77,6 +77,8 @@
 
 #include "core/arena.h"
 #include "kernels/kernels.h"
+#include "core/search.h"
+#include "core/stats.h"
 #include "sqlite/codec.h"
 #include "sqlite/vec_index.h"
 
@@ -96,7 +98,8 @@ enum : int {
 constexpr int kColDataset = 0, kColId = 1, kColScore = 2;
 constexpr size_t kRepersistBytes = 4u << 20;
 
-std::atomic<int64_t> g_full_builds{0}, g_blob_loads{0}, g_incremental_rows{0}, g_blob_writes{0};
+Counter g_full_builds("full_builds"), g_blob_loads("blob_loads"), g_incremental_rows("incremental_rows"),
+    g_blob_writes("blob_writes");
 
 // One dataset's in-memory index.
 struct DatasetIndex {
@@ -176,32 +179,13 @@ std::vector<VecTable*>& registry() {
 }
 
 // ---------------------------------------------------------------- small helpers
-std::string trim(const std::string& s) {
-  size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) a++;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) b--;
-  return s.substr(a, b - a);
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-const char* go_type(sqlite3_value* v) {
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER: return "int64";
-    case SQLITE_FLOAT: return "float64";
-    case SQLITE_TEXT: return "string";
-    case SQLITE_BLOB: return "[]uint8";
-    default: return "<nil>";
-  }
-}
 
-std::string value_text(sqlite3_value* v) {
-  const unsigned char* p = sqlite3_value_text(v);
-  return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_value_bytes(v))) : std::string();
-}
 
 int set_error(sqlite3_vtab* vtab, const char* fmt, ...) {
   va_list ap;
@@ -373,7 +357,7 @@ void write_blob(sqlite3* db, const std::string& schema, const std::string& shado
   sqlite3_bind_text(st, 1, shadow.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, dataset.c_str(), int(dataset.size()), SQLITE_TRANSIENT);
   sqlite3_bind_blob64(st, 3, blob.data(), blob.size(), SQLITE_STATIC);
-  if (sqlite3_step(st) == SQLITE_DONE) g_blob_writes++;
+  if (sqlite3_step(st) == SQLITE_DONE) g_blob_writes.add();
   sqlite3_finalize(st);  // best effort: a busy or read-only database keeps serving from memory
 }
 
@@ -468,7 +452,7 @@ int build_from_table(sqlite3* db, const std::string& schema, const std::string& 
   }
   sqlite3_finalize(st);
   ix->loaded = true;
-  g_full_builds++;
+  g_full_builds.add();
   return SQLITE_OK;
 }
 
@@ -530,7 +514,7 @@ bool load_from_blob(sqlite3* db, const std::string& schema, const std::string& t
         ix->loaded = true;
         ix->token = token;
         ok = true;
-        g_blob_loads++;
+        g_blob_loads.add();
       } else {
         ix->reset();
       }
@@ -581,7 +565,7 @@ int apply_pending(VecTable* t, const std::string& dataset, DatasetIndex* ix, std
     sqlite3_reset(st);
   }
   sqlite3_finalize(st);
-  g_incremental_rows += int64_t(rows.size());
+  g_incremental_rows.add(int64_t(rows.size()));
   return rc;
 }
 
@@ -643,151 +627,6 @@ int acquire(VecTable* t, const std::string& dataset, DatasetIndex** out, std::st
   return SQLITE_OK;
 }
 
-// ---------------------------------------------------------------- the scan
-// Top-k by cosine distance over the whole arena: core/arena.h's scan_topk (threaded for
-// arenas of 16 MiB and more), shared with vec0.
-void scan_topk(const KernelTable& kt, const Arena& a, const float* q, TopK* top) {
-  vecsqlite::scan_topk(kt, a, Metric::cos, q, nullptr, top);
-}
-
-// ---------------------------------------------------------------- MATCH argument (§4.6)
-bool parse_float(const std::string& s, float* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size()) return false;
-  *out = float(d);
-  return true;
-}
-
-bool parse_json_array(const std::string& s, std::vector<float>* out) {
-  size_t i = 0;
-  auto ws = [&] { while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) i++; };
-  ws();
-  if (i >= s.size() || s[i] != '[') return false;
-  i++;
-  ws();
-  if (i < s.size() && s[i] == ']') return i + 1 == s.size() || trim(s.substr(i + 1)).empty();
-  while (true) {
-    ws();
-    if (s.compare(i, 4, "null") == 0) {
-      out->push_back(0.0f);
-      i += 4;
-    } else {
-      const char* b = s.c_str() + i;
-      char* e = nullptr;
-      const double d = std::strtod(b, &e);
-      if (e == b) return false;
-      out->push_back(float(d));
-      i += size_t(e - b);
-    }
-    ws();
-    if (i >= s.size()) return false;
-    if (s[i] == ',') { i++; continue; }
-    if (s[i] == ']') { i++; break; }
-    return false;
-  }
-  ws();
-  return i == s.size();
-}
-
-bool parse_base64(const std::string& in, std::vector<uint8_t>* out) {
-  std::string s;
-  for (char c : in) if (c != '\r' && c != '\n') s.push_back(c);
-  if (s.empty() || s.size() % 4 != 0) return false;
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; k++) {
-      const char c = s[i + k];
-      if (c == '=') {
-        if (i + 4 != s.size() || k < 2) return false;
-        v[k] = 0;
-        pad++;
-      } else {
-        if (pad) return false;
-        v[k] = val(c);
-        if (v[k] < 0) return false;
-      }
-    }
-    const uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out->push_back(uint8_t(w >> 16));
-    if (pad < 2) out->push_back(uint8_t(w >> 8));
-    if (pad < 1) out->push_back(uint8_t(w));
-  }
-  return true;
-}
-
-// Decodes the MATCH value into q; on failure returns false with *err.
-bool decode_match(sqlite3_value* v, std::vector<float>* q, std::string* err) {
-  const int type = sqlite3_value_type(v);
-  if (type == SQLITE_BLOB) {
-    const int n = sqlite3_value_bytes(v);
-    const float* p = nullptr;
-    size_t dim = 0;
-    std::vector<float> scratch;
-    switch (decode_f32_le(sqlite3_value_blob(v), size_t(n), &scratch, &p, &dim)) {
-      case DecodeStatus::empty: return true;
-      case DecodeStatus::bad_length:
-        *err = "vector: invalid embedding blob length " + std::to_string(n) + " (not multiple of 4)";
-        return false;
-      case DecodeStatus::ok: q->assign(p, p + dim); return true;
-    }
-  }
-  if (type != SQLITE_TEXT) {
-    *err = std::string("vec: expected MATCH arg as BLOB or string, got ") + go_type(v);
-    return false;
-  }
-  const std::string s = trim(value_text(v));
-  if (s.empty()) {
-    *err = "vec: MATCH string is empty";
-    return false;
-  }
-  if (s[0] == '[') {
-    std::vector<float> j;
-    if (parse_json_array(s, &j)) { *q = std::move(j); return true; }
-  }
-  std::vector<uint8_t> raw;
-  if (parse_base64(s, &raw) && !raw.empty() && raw.size() % 4 == 0) {
-    q->resize(raw.size() / 4);
-    for (size_t i = 0; i < q->size(); i++) {
-      const uint32_t bits = uint32_t(raw[4 * i]) | (uint32_t(raw[4 * i + 1]) << 8) |
-                            (uint32_t(raw[4 * i + 2]) << 16) | (uint32_t(raw[4 * i + 3]) << 24);
-      std::memcpy(&(*q)[i], &bits, 4);
-    }
-    return true;
-  }
-  if (s.find(',') != std::string::npos) {
-    size_t start = 0;
-    while (start <= s.size()) {
-      size_t c = s.find(',', start);
-      if (c == std::string::npos) c = s.size();
-      const std::string part = trim(s.substr(start, c - start));
-      if (!part.empty()) {
-        float f;
-        if (!parse_float(part, &f)) {
-          *err = "vec: invalid MATCH float \"" + part + "\": strconv.ParseFloat: parsing \"" + part + "\": invalid syntax";
-          return false;
-        }
-        q->push_back(f);
-      }
-      start = c + 1;
-    }
-    if (!q->empty()) return true;
-  }
-  *err = "vec: MATCH string must be base64-encoded embedding or JSON/CSV float list";
-  return false;
-}
-
 // ---------------------------------------------------------------- module methods
 int vecInit(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** ppVtab, char** pzErr,
             bool create) {
@@ -803,17 +642,17 @@ int vecInit(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab*
   std::string idcol = "doc_id", index_kind = "auto";
   int first_opt = 3;
   if (argc > 3) {
-    const std::string a = trim(argv[3]);
+    const std::string a = trim_space(argv[3]);
     if (!a.empty() && a.find('=') == std::string::npos) {
       idcol = a;
       first_opt = 4;
     }
   }
   for (int i = first_opt; i < argc; i++) {
-    const std::string a = trim(argv[i]);
+    const std::string a = trim_space(argv[i]);
     const size_t eq = a.find('=');
     if (eq == std::string::npos) continue;
-    const std::string key = lower(trim(a.substr(0, eq))), val = lower(trim(a.substr(eq + 1)));
+    const std::string key = lower(trim_space(a.substr(0, eq))), val = lower(trim_space(a.substr(eq + 1)));
     if (key == "dbpath") {
       *pzErr = sqlite3_mprintf("vec: the dbpath option is not supported: tables always use the connection that queries them");
       return SQLITE_ERROR;
@@ -986,7 +825,7 @@ bool dataset_arg(sqlite3_vtab* vtab, sqlite3_value* v, std::string* out) {
                                              size_t(sqlite3_value_bytes(v)));
     return true;
   }
-  set_error(vtab, "vec: unsupported dataset_id type %s", go_type(v));
+  set_error(vtab, "vec: unsupported dataset_id type %s", value_go_type(v));
   return false;
 }
 
@@ -998,7 +837,7 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
   if (!dataset_arg(vtab, argv[0], &c->dataset)) return SQLITE_ERROR;
   std::vector<float> q;
   std::string err;
-  if (!decode_match(argv[1], &q, &err)) return set_error(vtab, "%s", err.c_str());
+  if (!parse_match_vector(argv[1], &q, &err)) return set_error(vtab, "%s", err.c_str());
   int a = 2;
   bool hasBound = false, strict = false;
   double bound = 0;
@@ -1011,7 +850,7 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
       case SQLITE_INTEGER: bound = sqlite3_value_double(v); break;
       case SQLITE_TEXT:
       case SQLITE_BLOB: {
-        const std::string s = trim(value_text(v));
+        const std::string s = trim_space(value_text(v));
         char* end = nullptr;
         bound = std::strtod(s.c_str(), &end);
         if (s.empty() || end != s.c_str() + s.size()) {
@@ -1020,7 +859,7 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
         }
         break;
       }
-      default: return set_error(vtab, "vec: unsupported score type %s", go_type(v));
+      default: return set_error(vtab, "vec: unsupported score type %s", value_go_type(v));
     }
   }
   int64_t k = -1;
@@ -1031,7 +870,7 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
       if (k >= 0 && off > 0) k += off;
     }
   }
-  if (trim(c->dataset).empty()) return set_error(vtab, "vec: dataset_id is required for ensureIndex");
+  if (trim_space(c->dataset).empty()) return set_error(vtab, "vec: dataset_id is required for ensureIndex");
 
   std::lock_guard<std::mutex> lock(t->mu);
   DatasetIndex* ix = nullptr;
@@ -1048,11 +887,16 @@ int matchFilter(VecCursor* c, VecTable* t, int idxNum, int argc, sqlite3_value**
   if (qq == 0) return SQLITE_OK;  // zero query: no rows, as the original
   size_t kk = (k < 0 || uint64_t(k) > n) ? n : size_t(k);
   if (kk == 0) return SQLITE_OK;
-  TopK top(kk);
   ix->arena->prepare_sketch();  // built once, for large arenas (core/arena.h)
-  scan_topk(kt, *ix->arena, q.data(), &top);
-  std::vector<TopK::Item> items(top.size());
-  const size_t got = top.take_sorted(items.data());
+  std::vector<SearchSource> sources(1);
+  sources[0].rows = ix->arena->view();
+  SearchRequest req;
+  req.metric = Metric::cos;
+  req.query = q.data();
+  req.k = kk;
+  std::vector<TopK::Item> items;
+  search(kt, req, sources, &items);
+  const size_t got = items.size();
   c->hits.reserve(got);
   for (size_t i = 0; i < got; i++) {
     const float* v = static_cast<const float*>(ix->arena->find(items[i].id));
@@ -1243,16 +1087,13 @@ void vecInvalidateFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 void vecStatsFn(sqlite3_context* ctx, int, sqlite3_value**) {
-  const SketchStats sk = sketch_stats();
-  char* s = sqlite3_mprintf("{\"full_builds\":%lld,\"blob_loads\":%lld,\"incremental_rows\":%lld,\"blob_writes\":%lld,"
-                            "\"vec0_loads\":%lld,\"vec0_refreshes\":%lld,\"sketch_builds\":%lld,\"sketch_scans\":%lld,"
-                            "\"sketch_rows\":%lld,\"sketch_rechecked\":%lld}",
-                            (long long)g_full_builds.load(), (long long)g_blob_loads.load(),
-                            (long long)g_incremental_rows.load(), (long long)g_blob_writes.load(),
-                            (long long)vec0_cache_loads(), (long long)vec0_refreshes(), (long long)sk.builds, (long long)sk.scans,
-                            (long long)sk.rows, (long long)sk.rechecked);
-  if (!s) { sqlite3_result_error_nomem(ctx); return; }
-  sqlite3_result_text(ctx, s, -1, sqlite3_free);
+  std::map<std::string, int64_t> counters;  // by name: the same order whatever the link order
+  for_each_counter([&counters](const char* name, int64_t v) { counters[name] += v; });
+  std::string json = "{";
+  for (const auto& kv : counters)
+    json += string_printf("%s\"%s\":%lld", json.size() > 1 ? "," : "", kv.first.c_str(), static_cast<long long>(kv.second));
+  json += "}";
+  sqlite3_result_text(ctx, json.c_str(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
 }
 
 }  // namespace

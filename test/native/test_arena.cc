@@ -14,12 +14,49 @@
 #include <vector>
 
 #include "core/arena.h"
+#include "core/search.h"
 #include "kernels/kernels.h"
 #include "check.h"
 
 using namespace vecsqlite;
 
 namespace {
+
+// The filter these tests describe (a slot bitmap and distance bounds), run through the search
+// entry (core/search.h) over one arena.
+struct ScanFilter {
+  const uint64_t* allowed = nullptr;
+  bool has_lo = false, lo_strict = false;
+  float lo = 0;
+  bool has_hi = false, hi_strict = false;
+  float hi = 0;
+};
+
+bool scan_topk(const KernelTable& kt, const Arena& a, Metric m, const float* q, const ScanFilter* f, TopK* top) {
+  std::vector<SearchSource> sources(1);
+  sources[0].rows = a.view();
+  SearchRequest req;
+  req.metric = m;
+  req.query = q;
+  req.k = top->capacity();
+  if (f != nullptr) {
+    if (f->allowed != nullptr) {
+      sources[0].filter.kind = RowFilter::Kind::bitmap;
+      sources[0].filter.bits.assign(f->allowed, f->allowed + (a.size() + 63) / 64);
+    }
+    req.bounds.has_lo = f->has_lo;
+    req.bounds.lo_strict = f->lo_strict;
+    req.bounds.lo = f->lo;
+    req.bounds.has_hi = f->has_hi;
+    req.bounds.hi_strict = f->hi_strict;
+    req.bounds.hi = f->hi;
+  }
+  std::vector<TopK::Item> items;
+  const bool ok = search(kt, req, sources, &items);
+  for (const auto& it : items) top->push(it.distance, it.id);
+  return ok;
+}
+
 
 uint64_t g_state = 12345;
 uint32_t rnd() {

@@ -42,7 +42,7 @@ sqlite3* open_with_extension() {
 #include <vector>
 
 #include "check.h"
-#include "sqlite/vec0_writelog.h"
+#include "sqlite/vec0/vec0_writelog.h"
 
 namespace {
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/topk.h"
 #include "kernels/kernels.h"
 #include "check.h"
 

@@ -1,17 +1,15 @@
 // vec0 partition keys, metadata and auxiliary columns: values, chunk layouts, filters.
-// See vec0_columns.h.
-#include "sqlite/vec0_columns.h"
+// See vec0_metadata.h.
+#include "sqlite/vec0/vec0_metadata.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "sqlite/vec0_vector.h"
+#include "sqlite/codec.h"
 
 namespace vecsqlite {
-namespace vec0cols {
-
-using vec0::string_printf;
+namespace vec0 {
 
 const char* meta_type_name(MetaType t) {
   switch (t) {
@@ -30,15 +28,6 @@ const char* aux_type_name(AuxType t) {
     case AuxType::blob: return "BLOB";
   }
   return "?";
-}
-const char* value_type_name(int ty) {
-  switch (ty) {
-    case SQLITE_INTEGER: return "INTEGER";
-    case SQLITE_FLOAT: return "FLOAT";
-    case SQLITE_TEXT: return "TEXT";
-    case SQLITE_BLOB: return "BLOB";
-    default: return "NULL";
-  }
 }
 
 Value value_of(sqlite3_value* v) {
@@ -475,5 +464,5 @@ void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaCh
   }
 }
 
-}  // namespace vec0cols
+}  // namespace vec0
 }  // namespace vecsqlite

@@ -1,5 +1,5 @@
 // Vec0ChangeLog; see vec0_changelog.h for the format.
-#include "sqlite/vec0_changelog.h"
+#include "sqlite/vec0/vec0_changelog.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -5,10 +5,11 @@
 // a huge k (SQL `LIMIT 1000000000`) and pay only for what is actually kept. The rejection test
 // against the current worst pair is one float compare, which push_block hoists out of its loop.
 #include <algorithm>
+#include <vector>
 #include <cstring>
 #include <limits>
 
-#include "kernels/kernels.h"
+#include "core/topk.h"
 
 namespace vecsqlite {
 namespace {
@@ -88,6 +89,16 @@ size_t TopK::take_sorted(Item* out) {
   if (n > 0) std::memcpy(out, heap_, n * sizeof(Item));
   size_ = 0;
   return n;
+}
+
+void merge_topk(const std::vector<std::unique_ptr<TopK>>& parts, TopK* top) {
+  size_t most = 0;
+  for (const auto& p : parts) most = std::max(most, p->size());
+  std::vector<TopK::Item> items(most);
+  for (const auto& p : parts) {
+    const size_t m = p->take_sorted(items.data());
+    for (size_t j = 0; j < m; j++) top->push(items[j].distance, items[j].id);
+  }
 }
 
 }  // namespace vecsqlite

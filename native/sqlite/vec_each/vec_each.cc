@@ -18,13 +18,11 @@
 #include <string>
 
 #include "sqlite/ext.h"
-#include "sqlite/vec0_vector.h"
+#include "sqlite/codec.h"
 
 namespace vecsqlite {
 namespace {
 
-using vec0::ElementType;
-using vec0::Vector;
 
 constexpr int kColValue = 0;
 constexpr int kColVector = 1;
@@ -88,7 +86,7 @@ int eachFilter(sqlite3_vtab_cursor* cursor, int, const char*, int argc, sqlite3_
   if (argc != 1) return SQLITE_ERROR;
   try {
     std::string err;
-    const int rc = vec0::parse_vector(argv[0], vec0::ParseMode::by_subtype, &cur->vector, &err);
+    const int rc = parse_vector(argv[0], ParseMode::by_subtype, &cur->vector, &err);
     if (rc != SQLITE_OK) {
       if (rc == SQLITE_ERROR) {
         sqlite3_free(cursor->pVtab->zErrMsg);
@@ -123,13 +121,13 @@ int eachColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int col) {
   }
   const size_t i = size_t(cur->row);
   switch (cur->vector.type()) {
-    case ElementType::float32:
+    case Dtype::f32:
       sqlite3_result_double(ctx, cur->vector.f32()[i]);
       break;
-    case ElementType::int8:
+    case Dtype::i8:
       sqlite3_result_int(ctx, cur->vector.i8()[i]);
       break;
-    case ElementType::bit:
+    case Dtype::u1:
       sqlite3_result_int(ctx, (cur->vector.bits()[i / 8] >> (7 - i % 8)) & 1);
       break;
   }

@@ -1,11 +1,11 @@
 // Vec0WriteLog; see vec0_writelog.h for the format, runs and the savepoint rules.
-#include "sqlite/vec0_writelog.h"
+#include "sqlite/vec0/vec0_writelog.h"
 
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
-#include "sqlite/vec0_vector.h"
+#include "sqlite/codec.h"
 
 namespace vecsqlite {
 
@@ -358,7 +358,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     return SQLITE_OK;
   }
   if (run_lost_) {  // before anything reaches SQLite
-    *err = vec0::string_printf("%sthe bytes of a pending vector write are gone", kInternal);
+    *err = string_printf("%sthe bytes of a pending vector write are gone", kInternal);
     clear();
     return SQLITE_INTERNAL;
   }
@@ -458,7 +458,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     for (size_t i : group.second) ok = ok && pieces_of(i, blob, &pieces);
     if (!ok || pieces.empty()) {
       if (ok) continue;
-      *err = vec0::string_printf("%sthe bytes of a pending %s write on %s.%s.%lld are gone", kInternal, tg.column,
+      *err = string_printf("%sthe bytes of a pending %s write on %s.%s.%lld are gone", kInternal, tg.column,
                                  schema.c_str(), tg.table.c_str(), static_cast<long long>(chunk));
       rc = SQLITE_INTERNAL;
       break;
@@ -476,7 +476,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     sqlite3_blob* b = nullptr;
     rc = sqlite3_blob_open(db, schema.c_str(), tg.table.c_str(), tg.column, chunk, 1, &b);
     if (rc != SQLITE_OK) {
-      *err = vec0::string_printf("%scould not open %s blob on %s.%s.%lld", kInternal, tg.column, schema.c_str(),
+      *err = string_printf("%scould not open %s blob on %s.%s.%lld", kInternal, tg.column, schema.c_str(),
                                  tg.table.c_str(), static_cast<long long>(chunk));
       break;
     }
@@ -529,7 +529,7 @@ int Vec0WriteLog::flush(sqlite3* db, const std::string& schema, const Resolver& 
     }
     sqlite3_blob_close(b);
     if (rc != SQLITE_OK) {
-      *err = vec0::string_printf("%scould not write %s blob on %s.%s.%lld", kInternal, tg.column, schema.c_str(),
+      *err = string_printf("%scould not write %s blob on %s.%s.%lld", kInternal, tg.column, schema.c_str(),
                                  tg.table.c_str(), static_cast<long long>(chunk));
       break;
     }

@@ -1,4 +1,4 @@
-// vec0 partition keys, metadata and auxiliary columns (issue 6; vec0-design.md §5.1-5.6).
+// vec0 partition keys, metadata and auxiliary columns: the parts that do not depend on the table.
 //
 // This file holds the parts that do not depend on the vtab itself: column definitions, the
 // value type used for partition tuples and filter targets, the metadata chunk byte layouts
@@ -25,7 +25,7 @@
 #include "sqlite/ext.h"
 
 namespace vecsqlite {
-namespace vec0cols {
+namespace vec0 {
 
 constexpr int kMaxPartitionColumns = 4;
 constexpr int kMaxMetadataColumns = 16;
@@ -49,7 +49,6 @@ struct AuxColumn {
 
 const char* meta_type_name(MetaType t);  // "BOOLEAN", "INTEGER", "FLOAT", "TEXT"
 const char* aux_type_name(AuxType t);    // "TEXT", "INTEGER", "FLOAT", "BLOB"
-const char* value_type_name(int sqlite_type);  // "INTEGER", "FLOAT", "TEXT", "BLOB", "NULL"
 
 // A copied SQLite value (partition tuples, filter targets, aux row cache).
 struct Value {
@@ -167,5 +166,5 @@ bool part_match(const PartFilter& f, const Value& v);
 void chunk_mask(const std::vector<MetaFilter>& filters, const std::vector<MetaChunk>& meta, int chunk_size,
                 uint64_t* words);
 
-}  // namespace vec0cols
+}  // namespace vec0
 }  // namespace vecsqlite

@@ -34,11 +34,11 @@
 
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
-#include "sqlite/vec0_vector.h"
+#include "sqlite/codec.h"
 #include "version.h"
 
 namespace vecsqlite {
-namespace vec0 {
+namespace vector_functions {
 namespace {
 
 constexpr const char* kCompatVersion = "v0.1.9";
@@ -89,8 +89,8 @@ bool read_pair(sqlite3_context* ctx, sqlite3_value** argv, Vector* a, Vector* b)
     return false;
   }
   if (a->type() != b->type()) {
-    result_errorf(ctx, msg::kTypeMismatch, element_type_name(a->type()),
-                  element_type_name(b->type()));
+    result_errorf(ctx, msg::kTypeMismatch, dtype_name(a->type()),
+                  dtype_name(b->type()));
     return false;
   }
   if (a->dims() != b->dims()) {
@@ -231,7 +231,7 @@ void vec_type_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   guarded(ctx, [&] {
     Vector v;
     if (read_one(ctx, argv[0], ParseMode::by_subtype, &v)) {
-      sqlite3_result_text(ctx, element_type_name(v.type()), -1, SQLITE_STATIC);
+      sqlite3_result_text(ctx, dtype_name(v.type()), -1, SQLITE_STATIC);
     }
   });
 }
@@ -241,9 +241,9 @@ void vec_distance_l2_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     Vector a, b;
     if (!read_pair(ctx, argv, &a, &b)) return;
     switch (a.type()) {
-      case ElementType::float32: sqlite3_result_double(ctx, l2_f32(a, b)); return;
-      case ElementType::int8: sqlite3_result_double(ctx, l2_i8(a, b)); return;
-      case ElementType::bit: sqlite3_result_error(ctx, msg::kL2Bit, -1); return;
+      case Dtype::f32: sqlite3_result_double(ctx, l2_f32(a, b)); return;
+      case Dtype::i8: sqlite3_result_double(ctx, l2_i8(a, b)); return;
+      case Dtype::u1: sqlite3_result_error(ctx, msg::kL2Bit, -1); return;
     }
   });
 }
@@ -253,7 +253,7 @@ void vec_distance_l1_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     Vector a, b;
     if (!read_pair(ctx, argv, &a, &b)) return;
     switch (a.type()) {
-      case ElementType::float32: {
+      case Dtype::f32: {
         const float* x = a.f32();
         const float* y = b.f32();
         double sum = 0.0;
@@ -261,7 +261,7 @@ void vec_distance_l1_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
         sqlite3_result_double(ctx, sum);
         return;
       }
-      case ElementType::int8: {
+      case Dtype::i8: {
         const int8_t* x = a.i8();
         const int8_t* y = b.i8();
         int64_t sum = 0;
@@ -269,7 +269,7 @@ void vec_distance_l1_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
         sqlite3_result_int64(ctx, sum);
         return;
       }
-      case ElementType::bit: sqlite3_result_error(ctx, msg::kL1Bit, -1); return;
+      case Dtype::u1: sqlite3_result_error(ctx, msg::kL1Bit, -1); return;
     }
   });
 }
@@ -279,9 +279,9 @@ void vec_distance_cosine_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     Vector a, b;
     if (!read_pair(ctx, argv, &a, &b)) return;
     switch (a.type()) {
-      case ElementType::float32: sqlite3_result_double(ctx, cosine_f32(a, b)); return;
-      case ElementType::int8: sqlite3_result_double(ctx, cosine_i8(a, b)); return;
-      case ElementType::bit: sqlite3_result_error(ctx, msg::kCosineBit, -1); return;
+      case Dtype::f32: sqlite3_result_double(ctx, cosine_f32(a, b)); return;
+      case Dtype::i8: sqlite3_result_double(ctx, cosine_i8(a, b)); return;
+      case Dtype::u1: sqlite3_result_error(ctx, msg::kCosineBit, -1); return;
     }
   });
 }
@@ -291,11 +291,11 @@ void vec_distance_hamming_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     Vector a, b;
     if (!read_pair(ctx, argv, &a, &b)) return;
     switch (a.type()) {
-      case ElementType::bit:
+      case Dtype::u1:
         sqlite3_result_double(ctx, float(kernels().hamming_u1(a.bits(), b.bits(), a.nbytes())));
         return;
-      case ElementType::float32: sqlite3_result_error(ctx, msg::kHammingF32, -1); return;
-      case ElementType::int8: sqlite3_result_error(ctx, msg::kHammingI8, -1); return;
+      case Dtype::f32: sqlite3_result_error(ctx, msg::kHammingF32, -1); return;
+      case Dtype::i8: sqlite3_result_error(ctx, msg::kHammingI8, -1); return;
     }
   });
 }
@@ -307,22 +307,22 @@ void add_or_sub(sqlite3_context* ctx, sqlite3_value** argv, bool subtract) {
     if (!read_pair(ctx, argv, &a, &b)) return;
     const size_t n = a.dims();
     switch (a.type()) {
-      case ElementType::float32: {
+      case Dtype::f32: {
         std::vector<float> out(n);
         for (size_t i = 0; i < n; i++) out[i] = subtract ? a.f32()[i] - b.f32()[i] : a.f32()[i] + b.f32()[i];
-        result_vector(ctx, ElementType::float32, out.data(), n * sizeof(float));
+        result_vector(ctx, Dtype::f32, out.data(), n * sizeof(float));
         return;
       }
-      case ElementType::int8: {
+      case Dtype::i8: {
         std::vector<uint8_t> out(n);
         for (size_t i = 0; i < n; i++) {
           const int r = subtract ? int(a.i8()[i]) - int(b.i8()[i]) : int(a.i8()[i]) + int(b.i8()[i]);
           out[i] = uint8_t(unsigned(r) & 0xffu);
         }
-        result_vector(ctx, ElementType::int8, out.data(), n);
+        result_vector(ctx, Dtype::i8, out.data(), n);
         return;
       }
-      case ElementType::bit:
+      case Dtype::u1:
         sqlite3_result_error(ctx, subtract ? msg::kSubBit : msg::kAddBit, -1);
         return;
     }
@@ -347,13 +347,13 @@ void vec_normalize_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   guarded(ctx, [&] {
     Vector v;
     if (!read_one(ctx, argv[0], ParseMode::by_subtype, &v)) return;
-    if (v.type() != ElementType::float32) {
+    if (v.type() != Dtype::f32) {
       sqlite3_result_error(ctx, msg::kNormalizeType, -1);
       return;
     }
     std::vector<float> out(v.dims());
     normalize_into(v.f32(), v.dims(), out.data());
-    result_vector(ctx, ElementType::float32, out.data(), out.size() * sizeof(float));
+    result_vector(ctx, Dtype::f32, out.data(), out.size() * sizeof(float));
   });
 }
 
@@ -370,14 +370,14 @@ void vec_slice_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     else if (size_t(end) > v.dims()) err = msg::kSliceEndBig;
     else if (start > end) err = msg::kSliceOrder;
     else if (start == end) err = msg::kSliceEmpty;
-    else if (v.type() == ElementType::bit && start % 8 != 0) err = msg::kSliceStartBit;
-    else if (v.type() == ElementType::bit && end % 8 != 0) err = msg::kSliceEndBit;
+    else if (v.type() == Dtype::u1 && start % 8 != 0) err = msg::kSliceStartBit;
+    else if (v.type() == Dtype::u1 && end % 8 != 0) err = msg::kSliceEndBit;
     if (err != nullptr) {
       sqlite3_result_error(ctx, err, -1);
       return;
     }
-    const size_t first = vector_byte_size(v.type(), size_t(start));
-    const size_t last = vector_byte_size(v.type(), size_t(end));
+    const size_t first = dtype_row_bytes(v.type(), size_t(start));
+    const size_t last = dtype_row_bytes(v.type(), size_t(end));
     result_vector(ctx, v.type(), v.bytes() + first, last - first);
   });
 }
@@ -391,7 +391,7 @@ void vec_to_json_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     for (size_t i = 0; i < v.dims(); i++) {
       if (i != 0) out += ',';
       switch (v.type()) {
-        case ElementType::float32: {
+        case Dtype::f32: {
           const float x = v.f32()[i];
           if (std::isnan(x)) {
             out += "null";
@@ -401,18 +401,18 @@ void vec_to_json_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
           }
           break;
         }
-        case ElementType::int8:
+        case Dtype::i8:
           sqlite3_snprintf(int(sizeof buf), buf, "%d", int(v.i8()[i]));
           out += buf;
           break;
-        case ElementType::bit:
+        case Dtype::u1:
           out += ((v.bits()[i / 8] >> (i % 8)) & 1) ? '1' : '0';
           break;
       }
     }
     out += ']';
     sqlite3_result_text64(ctx, out.data(), sqlite3_uint64(out.size()), SQLITE_TRANSIENT, SQLITE_UTF8);
-    sqlite3_result_subtype(ctx, kJsonSubtype);
+    sqlite3_result_subtype(ctx, kSubtypeJson);
   });
 }
 
@@ -420,7 +420,7 @@ void vec_quantize_binary_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   guarded(ctx, [&] {
     Vector v;
     if (!read_one(ctx, argv[0], ParseMode::by_subtype, &v)) return;
-    if (v.type() == ElementType::bit) {
+    if (v.type() == Dtype::u1) {
       sqlite3_result_error(ctx, msg::kQuantizeBinaryType, -1);
       return;
     }
@@ -430,10 +430,10 @@ void vec_quantize_binary_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     }
     std::vector<uint8_t> out(v.dims() / 8, 0);
     for (size_t i = 0; i < v.dims(); i++) {
-      const bool one = v.type() == ElementType::float32 ? v.f32()[i] > 0.0f : v.i8()[i] > 0;
+      const bool one = v.type() == Dtype::f32 ? v.f32()[i] > 0.0f : v.i8()[i] > 0;
       if (one) out[i / 8] |= uint8_t(1u << (i % 8));
     }
-    result_vector(ctx, ElementType::bit, out.data(), out.size());
+    result_vector(ctx, Dtype::u1, out.data(), out.size());
   });
 }
 
@@ -456,7 +456,7 @@ void vec_quantize_int8_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
       if (q < -128.0) q = -128.0;
       out[i] = uint8_t(int8_t(int(q)));
     }
-    result_vector(ctx, ElementType::int8, out.data(), out.size());
+    result_vector(ctx, Dtype::i8, out.data(), out.size());
   });
 }
 
@@ -495,16 +495,16 @@ const FunctionSpec kFunctions[] = {
 };
 
 }  // namespace
-}  // namespace vec0
+}  // namespace vector_functions
 
 int register_vec_each_module(sqlite3* db, char** pzErr);  // vtab_vec_each.cc
 
 int register_vec0_functions(sqlite3* db, char** pzErr) {
   int rc = SQLITE_OK;
-  for (const vec0::FunctionSpec& f : vec0::kFunctions) {
+  for (const vector_functions::FunctionSpec& f : vector_functions::kFunctions) {
     if (rc != SQLITE_OK) break;
     rc = sqlite3_create_function_v2(db, f.name, f.nargs,
-                                    vec0::function_flags(f.reads_subtype, f.sets_subtype), nullptr,
+                                    function_flags(f.reads_subtype, f.sets_subtype), nullptr,
                                     f.fn, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("vecsqlite: cannot register %s: %s", f.name, sqlite3_errmsg(db));

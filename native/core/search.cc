@@ -1,0 +1,159 @@
+// The search entry; see search.h.
+#include "core/search.h"
+
+#include <algorithm>
+#include <exception>
+#include <memory>
+
+#include "core/parallel.h"
+
+namespace vecsqlite {
+namespace {
+
+// Runs fn(p) for p < parts on run_parts, carrying the first exception a part throws back to the
+// caller's thread after every part has finished.
+void run_parts_rethrow(size_t parts, const std::function<void(size_t)>& fn) {
+  std::vector<std::exception_ptr> errors(parts);
+  run_parts(parts, [&](size_t p) {
+    try {
+      fn(p);
+    } catch (...) {
+      errors[p] = std::current_exception();
+    }
+  });
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// Step 1: the deferred filters.
+void resolve_filters(std::vector<SearchSource>& sources) {
+  std::vector<size_t> todo;
+  size_t rows = 0, bytes = 0;
+  for (size_t i = 0; i < sources.size(); i++) {
+    if (!sources[i].resolve) continue;
+    todo.push_back(i);
+    rows += sources[i].rows.rows;
+    bytes += sources[i].rows.rows * sources[i].rows.row_bytes;
+  }
+  if (todo.empty()) return;
+  if (todo.size() == 1) {
+    SearchSource& s = sources[todo[0]];
+    s.resolve(&s.filter, work_parts(bytes));
+    return;
+  }
+  // Several sources: contiguous runs of them with about equal rows per thread, one thread each.
+  const size_t parts = std::min(work_parts(bytes), todo.size());
+  std::vector<size_t> first(parts + 1, todo.size());
+  first[0] = 0;
+  for (size_t i = 0, p = 1, acc = 0; i < todo.size() && p < parts; i++) {
+    acc += sources[todo[i]].rows.rows;
+    if (acc * parts >= rows * p) first[p++] = i + 1;
+  }
+  run_parts_rethrow(parts, [&](size_t p) {
+    for (size_t i = first[p]; i < first[p + 1]; i++) {
+      SearchSource& s = sources[todo[i]];
+      s.resolve(&s.filter, 1);
+    }
+  });
+}
+
+// A piece of scan work: slots [begin, end) of a source's rows (a range scan), or entries
+// [begin, end) of its slot list.
+struct Work {
+  size_t source;
+  bool list;
+  size_t begin, end;
+};
+
+}  // namespace
+
+bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchSource>& sources,
+            std::vector<TopK::Item>* out) {
+  out->clear();
+  if (sources.empty()) return true;
+  const Dtype dtype = sources[0].rows.dtype;
+  if (!metric_supports(req.metric, dtype)) return false;
+  size_t total = 0;
+  for (const SearchSource& s : sources) total += s.rows.rows;
+  const size_t cap = std::min(req.k, total);
+  if (cap == 0) return true;
+
+  resolve_filters(sources);
+
+  // Step 2: the plan. Range scans (all rows, or a bitmap) and slot lists, measured in rows.
+  std::vector<Work> whole;
+  size_t range_rows = 0, work_rows = 0, bytes = 0;
+  bool any_sketch = false;
+  for (size_t i = 0; i < sources.size(); i++) {
+    const SearchSource& s = sources[i];
+    if (s.rows.rows == 0 || s.filter.empty()) continue;
+    const bool list = s.filter.kind == RowFilter::Kind::slots;
+    const size_t n = list ? s.filter.slots.size() : s.rows.rows;
+    whole.push_back(Work{i, list, 0, n});
+    if (!list) range_rows += n;
+    work_rows += n;
+    bytes += n * s.rows.row_bytes;
+    any_sketch = any_sketch || s.rows.has_sketch();
+  }
+  // One quantized query for every source that keeps a sketch (they share the dimension).
+  SketchQuery sq;
+  if (any_sketch && dtype == Dtype::f32)
+    sq = make_sketch_query(req.metric, static_cast<const float*>(req.query), sources[0].rows.dim);
+  // Range scans use the sketch unless k is a large part of the rows (nearly every row would be
+  // rechecked); slot lists decide per list (scan_slots).
+  const bool range_sketch = sq.usable() && cap <= range_rows / 16;
+
+  auto scan = [&](const Work& w, TopK* top) -> bool {
+    const SearchSource& s = sources[w.source];
+    if (w.list)
+      return scan_slots(kt, req.metric, s.rows, req.query, sq.usable() ? &sq : nullptr, s.filter.slots.data() + w.begin,
+                        w.end - w.begin, req.bounds, top);
+    const uint64_t* allowed = s.filter.kind == RowFilter::Kind::bitmap ? s.filter.bits.data() : nullptr;
+    if (range_sketch && s.rows.has_sketch()) {
+      scan_range_sketch(kt, sq, s.rows, static_cast<const float*>(req.query), w.begin, w.end, allowed, req.bounds, top);
+      return true;
+    }
+    return scan_range(kt, req.metric, s.rows, req.query, w.begin, w.end, allowed, req.bounds, top);
+  };
+
+  TopK top(cap);
+  const size_t parts = work_parts(bytes);
+  if (parts <= 1) {
+    for (const Work& w : whole)
+      if (!scan(w, &top)) return false;
+  } else {
+    // Cut the concatenation of all work into `parts` runs of about equal rows; a run may span
+    // several sources and a source may be split between runs. Threads only read.
+    std::vector<std::vector<Work>> plan(parts);
+    const size_t per = (work_rows + parts - 1) / parts;
+    size_t p = 0, room = per;
+    for (const Work& w : whole) {
+      size_t b = w.begin;
+      while (b < w.end) {
+        if (room == 0 && p + 1 < parts) {
+          p++;
+          room = per;
+        }
+        const size_t take = p + 1 < parts ? std::min(w.end - b, room) : w.end - b;
+        plan[p].push_back(Work{w.source, w.list, b, b + take});
+        b += take;
+        room -= std::min(room, take);
+      }
+    }
+    std::vector<std::unique_ptr<TopK>> tops;
+    for (size_t i = 0; i < parts; i++) tops.emplace_back(new TopK(cap));
+    std::vector<char> ok(parts, 1);
+    run_parts_rethrow(parts, [&](size_t i) {
+      for (const Work& w : plan[i])
+        if (!scan(w, tops[i].get())) ok[i] = 0;
+    });
+    merge_topk(tops, &top);
+    for (char o : ok)
+      if (!o) return false;
+  }
+  out->resize(top.size());
+  out->resize(top.take_sorted(out->data()));
+  return true;
+}
+
+}  // namespace vecsqlite

@@ -1,0 +1,463 @@
+// The `vec0` virtual table: internal declarations shared by the files of native/sqlite/vec0/.
+// A drop-in for sqlite-vec 0.1.9: same SQL, results, error messages and database files.
+//
+// One file per concern, all under this header (the way SQLite's fts5 is split):
+//   vec0_module.cc     module entry, xCreate / xConnect / xDisconnect / xDestroy / xRename
+//   vec0_config.cc     CREATE arguments -> Config, the declared columns
+//   vec0_storage.cc    shadow tables: names, DDL, the write log's flush into them
+//   vec0_cache.cc      the in-memory cache: full load and per-chunk refresh
+//   vec0_changes.cc    change detection: the marker, the write token, the change log
+//   vec0_plan.cc       xBestIndex and the plan string (idxStr): encoded and decoded there only
+//   vec0_cursor.cc     xFilter / xNext / xColumn / xRowid: full scans and point lookups
+//   vec0_knn.cc        KNN queries, through the core search entry (core/search.h)
+//   vec0_filter.cc     KNN row filters: partitions, metadata predicates, rowid IN
+//   vec0_write.cc      xUpdate: INSERT, UPDATE, DELETE
+//   vec0_txn.cc        xBegin / xSync / xCommit / xRollback and savepoints
+//   vec0_columns.cc    partition keys, metadata and auxiliary columns in the table
+//   vec0_metadata.*    column value types, metadata chunk layouts, filter predicates
+//   vec0_rowslots.h    position key -> rowid map
+//   vec0_writelog.*    the per-transaction log of blob writes
+//   vec0_changelog.*   the ring of recent commits in "<t>_info"
+// docs/ARCHITECTURE.md describes the storage format, the cache, the plans, the write log and
+// the transaction rules this code implements.
+//
+// STORAGE (the source of truth; byte-identical to sqlite-vec 0.1.9, so files interoperate):
+//   "<t>_info"(key text primary key, value any)   CREATE_VERSION 'v0.1.9', _MAJOR 0, _MINOR 1, _PATCH 9
+//       plus keys sqlite-vec never reads: vecsqlite_write_token (int64, vec0_changes.cc), and the
+//       change log ring vecsqlite_change_head (int64) and vecsqlite_change_00 .. _63
+//   "<t>_chunks"(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,size INTEGER NOT NULL,
+//               [sequence_id integer,partition00,...,]validity BLOB NOT NULL,rowids BLOB NOT NULL)
+//       validity: chunk_size/8 bytes, bit j (LSB-first) = slot j occupied
+//       rowids:   chunk_size x int64 LE (0 in free slots); size = chunk_size
+//   "<t>_rowids"(rowid INTEGER PRIMARY KEY AUTOINCREMENT,id,chunk_id INTEGER,chunk_offset INTEGER)
+//       (id TEXT UNIQUE NOT NULL with a text primary key; NULL otherwise)
+//   "<t>_vector_chunksNN"(rowid PRIMARY KEY,vectors BLOB NOT NULL)  one row per chunk (rowid =
+//       chunk_id), chunk_size x vector bytes, slot j at j * vector bytes, zeroed when free
+//   "<t>_metadatachunksNN", "<t>_metadatatextNN", "<t>_auxiliary": vec0_metadata.h
+//   Inserts go to the first free slot of the latest chunk of the row's partition (a new zeroblob
+//   chunk when full); free slots of older chunks are never reused; a chunk whose last row is
+//   deleted is deleted.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/idmap.h"
+#include "core/search.h"
+#include "kernels/kernels.h"
+#include "sqlite/codec.h"
+#include "sqlite/ext.h"
+#include "sqlite/freshness.h"
+#include "sqlite/stmt.h"
+#include "sqlite/vec0/vec0_changelog.h"
+#include "sqlite/vec0/vec0_metadata.h"
+#include "sqlite/vec0/vec0_rowslots.h"
+#include "sqlite/vec0/vec0_writelog.h"
+
+namespace vecsqlite {
+namespace vec0 {
+
+constexpr int kMaxVectorColumns = 16;
+constexpr int kMaxDims = 8192;
+constexpr int kDefaultChunkSize = 1024;
+
+// Message prefixes of sqlite-vec's error catalogue (spellings kept).
+constexpr const char* kCtorPrefix = "vec0 constructor error: ";
+constexpr const char* kInternal = "Internal sqlite-vec error: ";
+
+// ---- configuration (vec0_config.cc) ----------------------------------------------------------
+struct VectorColumn {
+  std::string name;
+  Dtype type = Dtype::f32;
+  int dims = 0;
+  Metric metric = Metric::l2;  // l2, l1, cos; hamming for bit columns
+  size_t nbytes() const { return dtype_row_bytes(type, static_cast<size_t>(dims)); }
+  // The `dim` the kernels take (bit: bytes).
+  size_t kernel_dim() const { return type == Dtype::u1 ? nbytes() : static_cast<size_t>(dims); }
+};
+
+// Declared user columns in declaration order (vectors, partition keys, metadata and auxiliary
+// columns may be interleaved). Column c of the vtab (1-based) is order[c - 1].
+enum class ColKind { vector, partition, metadata, aux };
+struct ColRef {
+  ColKind kind;
+  int idx;  // index within its kind
+};
+
+struct Config {
+  bool has_pk = false;
+  bool text_pk = false;
+  std::string pk_name;
+  std::vector<VectorColumn> vcols;
+  std::vector<PartitionColumn> pcols;
+  std::vector<MetadataColumn> mcols;
+  std::vector<AuxColumn> acols;
+  std::vector<ColRef> order;
+  int chunk_size = kDefaultChunkSize;
+  int ncols() const { return static_cast<int>(order.size()); }
+  // argv index (xUpdate) of user column `idx` of kind k.
+  int argv_of(ColKind k, int idx) const {
+    for (size_t j = 0; j < order.size(); j++)
+      if (order[j].kind == k && order[j].idx == idx) return 3 + static_cast<int>(j);
+    return -1;
+  }
+};
+
+// Parses the CREATE VIRTUAL TABLE arguments (argv[3..]); SQLITE_OK or SQLITE_ERROR with *err.
+int parse_config(int argc, const char* const* argv, Config* cfg, std::string* err);
+// The CREATE TABLE statement for sqlite3_declare_vtab: rowid or the primary key, the user
+// columns, then the hidden `distance` and `k`.
+std::string declare_sql(const Config& cfg);
+
+// ---- validity fingerprints (change detection) --------------------------------------------------
+// A 64-bit fingerprint of one chunk's validity bitmap: the XOR over its 8-byte words (the last
+// one zero-padded) of a hash of (chunk id, word index, word). A write that flips one bit
+// updates it from that word alone (fp_word before and after).
+inline uint64_t fp_word(int64_t chunk, size_t w, uint64_t word) {
+  uint64_t z = word ^ (static_cast<uint64_t>(chunk) * 0x9e3779b97f4a7c15ULL) ^ ((w + 1) * 0xc2b2ae3d27d4eb4fULL);
+  z ^= z >> 30;
+  z *= 0xbf58476d1ce4e5b9ULL;
+  z ^= z >> 27;
+  z *= 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+inline uint64_t validity_word(const uint8_t* v, size_t n, size_t w) {
+  uint64_t x = 0;
+  std::memcpy(&x, v + 8 * w, std::min<size_t>(8, n - 8 * w));
+  return x;
+}
+inline uint64_t chunk_fp(int64_t chunk, const uint8_t* v, size_t n) {
+  uint64_t h = 0;
+  for (size_t w = 0; 8 * w < n; w++) h ^= fp_word(chunk, w, validity_word(v, n, w));
+  return h;
+}
+// Sets byte `at` of a chunk's cached validity bitmap, keeping the table fingerprint current.
+inline void set_validity_byte(uint64_t* fp, int64_t chunk, std::vector<uint8_t>* val, size_t at, uint8_t byte) {
+  const size_t w = at / 8;
+  const uint64_t before = validity_word(val->data(), val->size(), w);
+  (*val)[at] = byte;
+  *fp ^= fp_word(chunk, w, before) ^ fp_word(chunk, w, validity_word(val->data(), val->size(), w));
+}
+inline bool validity_bit(const std::vector<uint8_t>& v, int slot) {
+  return (v[static_cast<size_t>(slot / 8)] >> (slot % 8)) & 1;
+}
+
+// ---- the cache ---------------------------------------------------------------------------------
+// Queries never re-read chunk blobs. Rows are grouped by partition-key tuple (one group without
+// partition keys); each group has one Arena per vector column whose ids are position keys
+// (vec0_rowslots.h), so the search's tie-break by id reproduces sqlite-vec's tie order.
+struct Group {
+  std::vector<Value> tuple;
+  std::vector<Arena> arenas;  // per vector column, ids = position keys
+  std::set<int64_t> chunks;   // chunk ids of this tuple (the latest is the insert target)
+  // Where the next insert looks first: slot hint_next of chunk hint_chunk, whose cached validity
+  // bitmap is *hint_val. Every slot below it is taken: a delete in the chunk drops the hint.
+  int64_t hint_chunk = -1;
+  int hint_next = 0;
+  std::vector<uint8_t>* hint_val = nullptr;
+  void drop_hint() {
+    hint_chunk = -1;
+    hint_val = nullptr;
+  }
+};
+
+// Per chunk: its group and the decoded metadata columns (columnar, indexed by slot).
+struct ChunkCols {
+  int group = 0;
+  std::vector<MetaChunk> meta;
+};
+struct TupleLess {
+  bool operator()(const std::vector<Value>& a, const std::vector<Value>& b) const { return tuple_less(a, b); }
+};
+
+// The change marker: whether a table changed since the cache was loaded (vec0_changes.cc).
+struct Marker {
+  bool has_token = false;
+  int64_t token = 0, seq_rowids = -1, seq_chunks = -1;
+  bool operator==(const Marker& o) const {
+    return has_token == o.has_token && token == o.token && seq_rowids == o.seq_rowids && seq_chunks == o.seq_chunks;
+  }
+};
+
+struct Cache {
+  bool valid = false;
+  std::vector<Group> groups;
+  std::map<std::vector<Value>, int, TupleLess> group_of;
+  std::unordered_map<int64_t, ChunkCols> chunk_cols;  // chunk_id -> group, metadata
+  IdMap<int64_t> pos_of;                               // rowid -> position key
+  RowidSlots rowid_at;                                 // position key -> rowid
+  std::unordered_map<int64_t, std::string> text_of;        // rowid -> text id (text pk)
+  std::unordered_map<std::string, int64_t> rowid_of_text;  // text id -> rowid
+  std::map<int64_t, std::vector<uint8_t>> validity;        // chunk_id -> validity bitmap
+  // max(0, largest rowid in _rowids, its sqlite_sequence value): the AUTOINCREMENT state, so
+  // that an insert without an id gets the rowid sqlite-vec would give it.
+  int64_t max_rowid = 0;
+  // XOR over chunks of chunk_fp(chunk_id, validity): kept up to date by every write, compared
+  // with the tables' when another connection committed (part of the change marker).
+  uint64_t validity_fp = 0;
+  bool has_marker = false;  // `marker` was read when the cache was last known to be current
+  Marker marker;
+};
+
+// ---- the table ---------------------------------------------------------------------------------
+// Blob numbers in the write log (vec0_writelog.h).
+constexpr int kBlobValidity = 0;
+constexpr int kBlobRowids = 1;
+constexpr int kBlobVectors = 2;                               // + vector column index
+constexpr int kBlobMeta = kBlobVectors + kMaxVectorColumns;   // + metadata column index
+
+// Log writes reach SQLite early, while no savepoint is open, once this many bytes are pending.
+constexpr size_t kLogFlushBytes = 16u << 20;
+
+struct Table {
+  sqlite3_vtab base;  // must be first
+  sqlite3* db = nullptr;
+  std::string schema;
+  std::string name;
+  Config cfg;
+  Cache cache;
+  DataVersionProbe probe;
+  StmtCache stmts;  // write statements, keyed by SQL text
+  // Shadow-table names and the hot statements' SQL (set_names(): at connect and rename).
+  std::string n_info, n_chunks, n_rowids;
+  std::vector<std::string> n_vchunks;
+  std::vector<std::string> n_mchunks, n_mtext;  // per metadata column (n_mtext: "" unless TEXT)
+  std::string n_aux, sql_aux_select;
+  std::string sql_insert_rowid, sql_delete_rowid;
+  std::string sql_insert_rowid_auto, sql_next_rowid;  // apply_rowids: rows without their rowid
+  // Blob writes of the open write transaction not yet in the chunk tables.
+  Vec0WriteLog log;
+  std::vector<Vector> insert_vecs;  // an INSERT's parsed vectors (valid during the xUpdate)
+  int update_depth = 0;             // xUpdate calls in progress (see xUpdate)
+  // The full-size _rowids inserts of apply_rowids (with and without the rowid), prepared on
+  // first use for `rows` rows.
+  struct KeptInsert {
+    sqlite3_stmt* st = nullptr;
+    size_t rows = 0;
+  } ins_rowids, ins_rowids_auto;
+  bool wrote = false;  // this transaction changed the table: xSync stores a new write token
+  // Between xBegin and commit/rollback no other connection can commit (this one holds the
+  // write lock), so data_version is checked once per write transaction.
+  bool in_write_txn = false, txn_checked = false;
+  bool mutated = false;      // the current xUpdate has started changing tables, log or cache
+  bool txn_mutated = false;  // some xUpdate of this transaction did
+  // A write that failed after it began changing the table leaves shadow rows or log entries
+  // behind that only a rollback removes: SQLite undoes a failed statement only when it took a
+  // statement savepoint (multi-row statements), not for a single-row INSERT / UPDATE / DELETE
+  // inside a transaction. Until a rollback reaches back past it (a ROLLBACK, or ROLLBACK TO a
+  // savepoint opened before it, levels < broken_below), xSync refuses to commit.
+  bool broken = false;
+  int broken_below = 0;
+  int open_levels = 0;  // savepoint levels SQLite has opened on this table (xSavepoint / xRelease)
+  // xUpdate calls that changed something, and their count when each open savepoint level
+  // began (kUnknownLevel: SQLite opened that level before this table joined the transaction).
+  // A ROLLBACK TO a level nothing changed since keeps the cache (xRollbackTo).
+  uint64_t mutations = 0;
+  std::vector<uint64_t> level_mutations;
+  static constexpr uint64_t kUnknownLevel = UINT64_MAX;
+  // For the change log: the chunks this transaction's writes touched, and the table's marker
+  // and validity fingerprint when it first wrote (txn_pre_ok: known).
+  std::set<int64_t> txn_chunks;
+  bool txn_pre_taken = false, txn_pre_ok = false;
+  Marker txn_pre;
+  uint64_t txn_pre_fp = 0;
+  int64_t last_noted = -1;  // the chunk note_chunk() saw last (runs of inserts share one)
+  void note_chunk(int64_t chunk) {
+    if (chunk == last_noted) return;
+    txn_chunks.insert(chunk);
+    last_noted = chunk;
+  }
+  // At each transaction boundary (xBegin, xCommit, xRollback).
+  void reset_txn_changes() {
+    txn_chunks.clear();
+    last_noted = -1;
+    txn_pre_taken = txn_pre_ok = false;
+    broken = false;
+    open_levels = 0;
+    level_mutations.clear();
+  }
+  void finalize_all() {
+    stmts.clear();
+    for (KeptInsert* k : {&ins_rowids, &ins_rowids_auto}) {
+      sqlite3_finalize(k->st);
+      *k = KeptInsert();
+    }
+  }
+  ~Table() { finalize_all(); }
+  // Column layout: 0 = rowid/pk, 1..n = user columns (cfg.order), n+1 = distance, n+2 = k.
+  int col_distance() const { return 1 + cfg.ncols(); }
+  int col_k() const { return 2 + cfg.ncols(); }
+  const ColRef* col_ref(int col) const {
+    return col >= 1 && col <= cfg.ncols() ? &cfg.order[static_cast<size_t>(col - 1)] : nullptr;
+  }
+};
+
+struct Cursor {
+  sqlite3_vtab_cursor base;  // must be first
+  int64_t aux_key = -1;      // the position key whose aux row aux_vals holds
+  std::vector<Value> aux_vals;
+  bool knn = false;
+  std::vector<int64_t> keys;  // position keys, in output order
+  std::vector<float> dists;   // knn only
+  int64_t k = 0;
+  size_t at = 0;
+};
+
+inline Table* table_of(sqlite3_vtab* p) { return reinterpret_cast<Table*>(p); }
+inline Table* table_of(sqlite3_vtab_cursor* c) { return reinterpret_cast<Table*>(c->pVtab); }
+
+// The shadow-table writes this table makes on its own (the write log's flush, the token and
+// change log at xSync) must not show through sqlite3_last_insert_rowid(): the user's last
+// INSERT is what that reports, as with sqlite-vec (which writes the same rows in xUpdate,
+// before SQLite sets the rowid of the INSERT).
+struct KeepLastRowid {
+  sqlite3* db;
+  sqlite3_int64 saved;
+  explicit KeepLastRowid(sqlite3* d) : db(d), saved(sqlite3_last_insert_rowid(d)) {}
+  ~KeepLastRowid() { sqlite3_set_last_insert_rowid(db, saved); }
+};
+
+// ---- vec0_module.cc ------------------------------------------------------------------------------
+void set_err(Table* t, const std::string& msg);
+
+// ---- vec0_storage.cc ---------------------------------------------------------------------------
+void set_names(Table* t);
+int create_shadow_tables(Table* t, std::string* err);  // *err: the whole message
+std::string drop_shadow_sql(const Table* t);
+std::string rename_shadow_sql(const Table* t, const char* new_name);
+// A kept statement (reset, bindings cleared); on failure the table's error is set.
+int prepare(Table* t, const std::string& sql, sqlite3_stmt** st);
+// step_reset(), setting the table's error on failure.
+int step_done(Table* t, sqlite3_stmt* st);
+int read_max_rowid(Table* t, int64_t* out);
+int flush_log(Table* t);
+// The write log's layout and vector source for this table.
+Vec0WriteLog::Layout log_layout(const Config& cfg);
+const uint8_t* vector_rows(Table* t, int blob, int64_t chunk, int slot, uint32_t count);
+// A metadata slot write (len bytes at offset `at` of _metadatachunks<i>.data of `chunk`),
+// deferred in the write log like the vector bytes.
+int write_meta_bytes(Table* t, size_t i, int64_t chunk, const void* buf, int len, int at);
+
+// ---- vec0_cache.cc -----------------------------------------------------------------------------
+// Rebuilds the cache from the chunk tables (plus the write log's pending writes).
+int load_cache(Table* t);
+// Re-reads the listed chunks into the cache; any failure leaves it half-updated (reload).
+int refresh_chunks(Table* t, const std::set<int64_t>& chunks);
+// The vectors of column i of one chunk (`data`: its whole vectors blob) into the arenas.
+void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<uint8_t>& validity, const uint8_t* data,
+                          size_t nb, int cs);
+
+// ---- vec0_changes.cc ---------------------------------------------------------------------------
+// Makes sure the cache reflects the database as this connection sees it.
+int ensure_fresh(Table* t);
+int read_marker(Table* t, Marker* out);
+// At xSync: a new write token, then this commit's change log entry.
+int write_token(Table* t, int64_t* written);
+int write_change_log(Table* t, int64_t token);
+
+// ---- vec0_plan.cc ------------------------------------------------------------------------------
+int best_index(Table* t, sqlite3_index_info* info);
+// A KNN plan's partition (`]`) or metadata (`&`) constraint as xFilter receives it.
+struct FilterArg {
+  bool partition;  // else metadata
+  int col;         // index within its kind
+  char op;         // a = EQ, b GT, c LE, d LT, e GE, f NE, g IN, n IS NULL, m IS NOT NULL
+  sqlite3_value* value;
+};
+// A decoded plan (idxNum, idxStr and argv of xFilter).
+struct Plan {
+  enum class Kind { fullscan, point, knn } kind = Kind::fullscan;
+  sqlite3_value* id = nullptr;        // point: the rowid / primary key value
+  int column = 0;                     // knn: the vector column
+  sqlite3_value* query = nullptr;     // knn: the query vector
+  sqlite3_value* k = nullptr;         // knn: k = ? or LIMIT
+  sqlite3_value* rowid_in = nullptr;  // knn: rowid IN (...) list (sqlite3_vtab_in_first)
+  std::vector<std::pair<char, double>> distance;  // knn: a >, b >=, c <, d <= target
+  std::vector<FilterArg> filters;                 // knn: partition and metadata constraints
+};
+int decode_plan(Table* t, int idxNum, const char* idxStr, int argc, sqlite3_value** argv, Plan* out);
+
+// ---- vec0_cursor.cc ----------------------------------------------------------------------------
+// An integer id from a value: INTEGER, or a REAL holding a whole number (better-sqlite3 binds
+// JS numbers as REAL). False otherwise.
+inline bool integer_id(sqlite3_value* v, int64_t* out) { return whole_integer(v, out); }
+// Resolves a user id (integer rowid or text pk) to the internal rowid; false when absent.
+bool lookup_rowid(Table* t, sqlite3_value* v, int64_t* rowid);
+
+// ---- vec0_knn.cc -------------------------------------------------------------------------------
+int knn_filter(Table* t, Cursor* cur, const Plan& plan);
+
+// ---- vec0_filter.cc ----------------------------------------------------------------------------
+// The partition and metadata filters of a KNN plan.
+int build_filters(Table* t, const Plan& plan, std::vector<PartFilter>* pf, std::vector<MetaFilter>* mf);
+// When the partition filters are exactly one `=` per partition key, the tuple they select.
+// 0: not that case; 1: *out is the tuple; 2: a value can equal no stored key.
+int exact_tuple(Table* t, const std::vector<PartFilter>& pf, std::vector<Value>* out);
+// The rows of group g's arena for vector column `col` that pass the metadata filters and the
+// rowid IN set (`in`: position keys, or null), as a search RowFilter (a slot list when few
+// pass, else a bitmap). `threads`: how many threads it may use.
+void allowed_rows(Table* t, const Group& g, size_t col, const std::vector<MetaFilter>& mf,
+                  const std::unordered_set<int64_t>* in, RowFilter* out, size_t threads);
+
+// ---- vec0_write.cc ------------------------------------------------------------------------------
+int x_update(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRowid);
+
+// ---- vec0_txn.cc --------------------------------------------------------------------------------
+int x_begin(sqlite3_vtab* p);
+int x_sync(sqlite3_vtab* p);
+int x_commit(sqlite3_vtab* p);
+int x_rollback(sqlite3_vtab* p);
+int x_savepoint(sqlite3_vtab* p, int level);
+int x_release(sqlite3_vtab* p, int level);
+int x_rollback_to(sqlite3_vtab* p, int level);
+
+// ---- vec0_cursor.cc -----------------------------------------------------------------------------
+int x_open(sqlite3_vtab* p, sqlite3_vtab_cursor** pp);
+int x_close(sqlite3_vtab_cursor* p);
+int x_filter(sqlite3_vtab_cursor* p, int idxNum, const char* idxStr, int argc, sqlite3_value** argv);
+int x_next(sqlite3_vtab_cursor* p);
+int x_eof(sqlite3_vtab_cursor* p);
+int x_column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col);
+int x_rowid(sqlite3_vtab_cursor* p, sqlite3_int64* out);
+
+// ---- vec0_columns.cc ------------------------------------------------------------------------------
+// The values of one row's non-vector columns, validated before anything is written.
+struct RowCols {
+  std::vector<Value> part;
+  std::vector<Value> meta;
+  std::vector<Value> aux;
+  std::vector<bool> meta_set, aux_set;  // UPDATE: which columns change
+};
+// Partition values of a chunks-table row (columns first .. first+npartitions-1 of `st`).
+std::vector<Value> partition_tuple_of(Table* t, sqlite3_stmt* st, int first);
+// The group of a partition tuple, created (with empty arenas) when new.
+int group_for(Table* t, const std::vector<Value>& tuple);
+// Records a chunk (loaded or just created) in its group, with zeroed metadata.
+void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tuple);
+ChunkCols* chunk_cols_of(Cache& c, int64_t chunk);
+// The arena of vector column i that holds (or will hold) position key `key`; nullptr when the
+// key's chunk is unknown. arena_for: the same where the chunk must be known (throws otherwise).
+Arena* arena_ptr(Cache& c, int64_t key, size_t i);
+Arena& arena_for(Cache& c, int64_t key, size_t i);
+int cols_load(Table* t);
+int cols_load_chunk(Table* t, int64_t chunk);
+int cols_check_insert(Table* t, sqlite3_value** argv, RowCols* rc);
+int cols_check_update(Table* t, sqlite3_value** argv, RowCols* rc);
+int cols_new_chunk(Table* t, int64_t chunk);
+int cols_insert_row(Table* t, int64_t chunk, int off, int64_t rowid, const RowCols& rc);
+int cols_update_row(Table* t, int64_t chunk, int off, int64_t rowid, const RowCols& rc);
+int cols_delete_row(Table* t, int64_t chunk, int off, int64_t rowid, bool chunk_empty);
+// Cache side of a chunk deletion (after its arena rows are gone).
+void cols_forget_chunk(Cache& c, int64_t chunk);
+// Partition, metadata and aux values of the row at position `key` (internal rowid `rowid`).
+int cols_column(Table* t, Cursor* cur, sqlite3_context* ctx, const ColRef& ref, int64_t key, int64_t rowid);
+
+}  // namespace vec0
+}  // namespace vecsqlite
