@@ -67,9 +67,63 @@ struct Work {
 
 }  // namespace
 
+bool ann_preferred(const HnswIndex& index, size_t admitted, size_t k, size_t ef) {
+  const size_t n = index.size();
+  if (n == 0 || admitted == 0) return false;
+  const double effort = static_cast<double>(std::max(ef, k));
+  // Nodes a traversal visits: about 2m links per expanded node, ef-ish expansions, each
+  // admitted node costing n / admitted visited ones; a visit reads a scattered row (a few
+  // cache lines, counted as 4x the bytes of a sequential scan).
+  const double visits = effort * 2.0 * index.params().m * 1.5 * static_cast<double>(n) / static_cast<double>(admitted);
+  const double graph_cost = 4.0 * std::min(visits, 2.0 * static_cast<double>(n));
+  const double scan_cost = static_cast<double>(admitted);
+  return graph_cost < scan_cost;
+}
+
+namespace {
+
+// The graph's part of a request: candidates of the graph, rescored from their rows, within the
+// bounds, into `top`. False when the graph cannot place the query.
+bool search_graph(const KernelTable& kt, const SearchRequest& req, Dtype dtype, size_t dim, TopK* top) {
+  const AnnPlan& ann = *req.ann;
+  std::vector<HnswIndex::Candidate> cands;
+  if (!ann.index->search(req.query, std::max(ann.ef, req.k), ann.admit, &cands)) return false;
+  const size_t kdim = dtype == Dtype::u1 ? dtype_row_bytes(dtype, dim) : dim;
+  for (const HnswIndex::Candidate& c : cands) {
+    const void* row = ann.row_of(c.id);
+    if (row == nullptr) continue;
+    float d;
+    block_distance(kt, req.metric, dtype, req.query, row, kdim, 1, &d);
+    if (req.bounds.contains(d)) top->push(d, c.id);
+  }
+  return true;
+}
+
+}  // namespace
+
 bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchSource>& sources,
             std::vector<TopK::Item>* out) {
   out->clear();
+  if (req.ann != nullptr && req.ann->index != nullptr) {
+    const HnswIndex& g = *req.ann->index;
+    if (!metric_supports(req.metric, g.dtype())) return false;
+    size_t total = g.size();
+    for (const SearchSource& s : sources) total += s.rows.rows;
+    const size_t cap = std::min(req.k, total);
+    if (cap == 0) return true;
+    TopK top(cap);
+    if (!search_graph(kt, req, g.dtype(), g.dim(), &top)) return false;
+    if (!sources.empty()) {
+      SearchRequest rest = req;
+      rest.ann = nullptr;
+      std::vector<TopK::Item> more;
+      if (!search(kt, rest, sources, &more)) return false;
+      for (const TopK::Item& it : more) top.push(it.distance, it.id);
+    }
+    out->resize(top.size());
+    out->resize(top.take_sorted(out->data()));
+    return true;
+  }
   if (sources.empty()) return true;
   const Dtype dtype = sources[0].rows.dtype;
   if (!metric_supports(req.metric, dtype)) return false;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/hnsw.h"
 #include "core/scan.h"
 #include "core/topk.h"
 #include "kernels/kernels.h"
@@ -48,16 +49,38 @@ struct SearchSource {
   std::function<void(RowFilter* filter, size_t threads)> resolve;
 };
 
+// A graph search (hnsw.h) as part of a request: the graph's candidates are rescored exactly
+// from their rows and merged with the scan of the request's sources, which then hold only the
+// rows the graph does not (rows written since the graph was last brought up to date, rows the
+// graph cannot place).
+struct AnnPlan {
+  const HnswIndex* index = nullptr;
+  size_t ef = 0;                    // search effort; at least k is used
+  const IdFilter* admit = nullptr;  // graph ids the query may return (nullptr: all)
+  // The row of a graph id, for exact rescoring (nullptr: the id is gone; it is skipped).
+  std::function<const void*(int64_t id)> row_of;
+};
+
 struct SearchRequest {
   Metric metric = Metric::l2;
   const void* query = nullptr;  // one row of the sources' element type and dimension
   size_t k = 0;
   DistanceBounds bounds;
+  const AnnPlan* ann = nullptr;  // when set, the graph is searched too (see AnnPlan)
 };
 
+// The thread-free policy that picks between a graph search and the exact scan for one query:
+// true when traversing the graph to find k of the `admitted` rows (out of the graph's size)
+// costs less than scanning those rows. A selective filter makes the traversal visit about
+// size / admitted times more nodes for each admitted one, while the exact scan of the admitted
+// rows gets cheaper; very small k * ef relative to the rows favours the graph.
+bool ann_preferred(const HnswIndex& index, size_t admitted, size_t k, size_t ef);
+
 // The k nearest rows over all `sources` together (which share element type and dimension),
-// nearest first, into *out (ids as the sources' views give them). Returns false, with *out
-// empty, when the kernels have no (metric, element type) pair. Throws std::bad_alloc.
+// and over the graph of req.ann when set, nearest first, into *out (ids as the sources' views
+// give them). Returns false, with *out empty, when the kernels have no (metric, element type)
+// pair, or when req.ann is set and the graph cannot place the query (scan instead). Throws
+// std::bad_alloc.
 bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchSource>& sources,
             std::vector<TopK::Item>* out);
 

@@ -94,8 +94,9 @@ double quantize(const float* x, size_t dim, int cmax, int16_t* out, float* scale
   return (e[0] + e[1]) + (e[2] + e[3]);
 }
 
-// The codes and bounds of one float32 row.
-void encode_row(const float* x, size_t dim, int8_t* codes, SketchRowInfo* m) {
+}  // namespace
+
+void sketch_encode_row(const float* x, size_t dim, int8_t* codes, SketchRowInfo* m) {
   SketchCodeInfo info;
   kernels().sketch_encode_f32(x, dim, codes, &info);
   if (!in_float_range(info.norm2)) {  // no bound: the row is always rechecked
@@ -107,8 +108,6 @@ void encode_row(const float* x, size_t dim, int8_t* codes, SketchRowInfo* m) {
   m->norm = static_cast<float>(std::sqrt(static_cast<double>(info.norm2)));
   m->codes_sq = info.codes_sq;
 }
-
-}  // namespace
 
 SketchQuery make_sketch_query(Metric metric, const float* q, size_t dim) {
   SketchQuery sq;
@@ -163,7 +162,7 @@ bool SketchStore::build(const float* rows, size_t n, size_t dim, size_t cap_rows
   SketchRowInfo* m = meta_.data();
   run_parts(parts, [rows, c, m, per, n, dim](size_t p) {
     for (size_t slot = p * per; slot < n && slot < (p + 1) * per; slot++)
-      encode_row(rows + slot * dim, dim, c + slot * dim, m + slot);
+      sketch_encode_row(rows + slot * dim, dim, c + slot * dim, m + slot);
   });
   built_ = true;
   g_sketch_builds.add();
@@ -179,10 +178,10 @@ void SketchStore::append(const float* row) {
   const size_t slot = meta_.size();
   codes_.resize(codes_.size() + dim_);  // room reserved by reserve_one: cannot throw
   meta_.resize(meta_.size() + 1);
-  encode_row(row, dim_, codes_.data() + slot * dim_, &meta_[slot]);
+  sketch_encode_row(row, dim_, codes_.data() + slot * dim_, &meta_[slot]);
 }
 
-void SketchStore::set(size_t slot, const float* row) { encode_row(row, dim_, codes_.data() + slot * dim_, &meta_[slot]); }
+void SketchStore::set(size_t slot, const float* row) { sketch_encode_row(row, dim_, codes_.data() + slot * dim_, &meta_[slot]); }
 
 void SketchStore::move_last_to(size_t slot) {
   const size_t last = meta_.size() - 1;

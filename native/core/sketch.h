@@ -50,6 +50,9 @@ struct SketchQuery {
 };
 SketchQuery make_sketch_query(Metric metric, const float* q, size_t dim);
 
+// The codes and bounds of one float32 row (rows with |x|^2 outside [1e-30, 1e30] get no bound).
+void sketch_encode_row(const float* x, size_t dim, int8_t* codes, SketchRowInfo* m);
+
 // The bound's inputs for query `sq` at admission limit `t`; `qt` = |q~| rounded up.
 SketchBound sketch_bound(const SketchQuery& sq, double t, double qt);
 

@@ -55,6 +55,5 @@ void vsq1_finish(std::vector<uint8_t>* out, uint32_t n);
 void legacy_encode(std::vector<uint8_t>* out, uint32_t dim, const std::vector<std::string>& ids,
                    const std::vector<const float*>& vecs);
 
-uint32_t crc32_bytes(const uint8_t* p, size_t n);
 
 }  // namespace vecsqlite

@@ -1,0 +1,796 @@
+// HnswIndex; see hnsw.h.
+#include "core/hnsw.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "core/crc32.h"
+#include "core/parallel.h"
+
+namespace vecsqlite {
+
+// ---- prepared queries --------------------------------------------------------------------------
+// A query against traversal rows: an external query (int16 codes for coded rows, the raw row
+// otherwise) or a node's own traversal row (when linking or repairing).
+struct HnswIndex::Query {
+  SketchQuery sq;                    // coded, external
+  const int8_t* codes = nullptr;     // coded, node
+  SketchRowInfo meta{};              // coded, node
+  const uint8_t* raw = nullptr;      // raw rows
+  bool node = false;
+  double qt2 = 0;                    // coded external: |q~|^2 (l2), or |q| (cosine)
+};
+
+bool HnswIndex::accepts(const void* row) const {
+  if (!coded_) return true;
+  const float* x = static_cast<const float*>(row);
+  double n2 = 0;
+  for (size_t i = 0; i < dim_; i++) n2 += double(x[i]) * x[i];
+  return n2 >= 1e-30 && n2 <= 1e30;
+}
+
+bool HnswIndex::prepare(const void* row, Query* q) const {
+  q->node = false;
+  if (!coded_) {
+    q->raw = static_cast<const uint8_t*>(row);
+    return true;
+  }
+  q->sq = make_sketch_query(metric_, static_cast<const float*>(row), dim_);
+  q->qt2 = metric_ == Metric::l2 ? q->sq.qt2 : q->sq.qnorm;
+  return q->sq.usable();
+}
+
+void HnswIndex::prepare_node(uint32_t node, Query* q) const {
+  q->node = true;
+  if (coded_) {
+    q->codes = rows_.data() + node * row_bytes_;
+    q->meta = meta_[node];
+  } else {
+    q->raw = reinterpret_cast<const uint8_t*>(rows_.data() + node * row_bytes_);
+  }
+}
+
+// Traversal distances: monotonic in the true distance (squared for l2), never NaN.
+float HnswIndex::distance(const Query& q, uint32_t node) const {
+  const KernelTable& kt = kernels();
+  const int8_t* row = rows_.data() + node * row_bytes_;
+  if (coded_) {
+    const SketchRowInfo& m = meta_[node];
+    double s, dot;
+    if (q.node) {
+      dot = static_cast<double>(kt.dot_i8(q.codes, row, dim_));
+      s = static_cast<double>(q.meta.scale) * m.scale;
+      if (metric_ == Metric::l2) {
+        const double a = double(q.meta.scale) * q.meta.scale * q.meta.codes_sq;
+        const double b = double(m.scale) * m.scale * m.codes_sq;
+        return static_cast<float>(std::max(0.0, a + b - 2 * s * dot));
+      }
+      return static_cast<float>(1.0 - s * dot / (double(q.meta.norm) * m.norm));
+    }
+    int32_t d32;
+    kt.dot_i16i8_block(q.sq.codes.data(), row, dim_, 1, &d32);
+    dot = d32;
+    s = static_cast<double>(q.sq.scale) * m.scale;
+    if (metric_ == Metric::l2) {
+      const double b = double(m.scale) * m.scale * m.codes_sq;
+      return static_cast<float>(std::max(0.0, q.qt2 + b - 2 * s * dot));
+    }
+    return static_cast<float>(1.0 - s * dot / (q.qt2 * m.norm));
+  }
+  float d;
+  const Metric m = metric_ == Metric::l2 ? Metric::l2sq : metric_;
+  block_distance(kt, m, dtype_, q.raw, row, dtype_ == Dtype::u1 ? row_bytes_ : dim_, 1, &d);
+  return d != d ? std::numeric_limits<float>::infinity() : d;
+}
+
+float HnswIndex::node_distance(uint32_t a, uint32_t b) const {
+  Query q;
+  prepare_node(a, &q);
+  return distance(q, b);
+}
+
+// ---- construction ------------------------------------------------------------------------------
+HnswIndex::HnswIndex(Dtype dtype, size_t dim, Metric metric, HnswParams params)
+    : dtype_(dtype), dim_(dim), metric_(metric), params_(params), locks_(new std::mutex[kLocks]) {
+  if (params_.m < 2) params_.m = 2;
+  if (params_.m > kMaxM) params_.m = kMaxM;
+  if (params_.ef_construction < params_.m) params_.ef_construction = params_.m;
+  coded_ = dtype == Dtype::f32 && (metric == Metric::l2 || metric == Metric::cos) && dim >= 1 && dim <= kSketchMaxDim;
+  row_bytes_ = coded_ ? dim : dtype_row_bytes(dtype, dim);
+  level_mult_ = 1.0 / std::log(static_cast<double>(params_.m));
+  rng_ = 0x9e3779b97f4a7c15ULL;
+}
+
+HnswIndex::~HnswIndex() = default;
+
+void HnswIndex::clear() {
+  ids_.clear();
+  node_of_.clear();
+  levels_.clear();
+  links0_.clear();
+  upper_.clear();
+  rows_.clear();
+  meta_.clear();
+  free_.clear();
+  dirty_.clear();
+  live_ = 0;
+  entry_ = kNone;
+  max_level_ = -1;
+}
+
+int HnswIndex::draw_level() {
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  const double u = (static_cast<double>(rng_ >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)
+  const int level = static_cast<int>(-std::log(u) * level_mult_);
+  return std::min(level, kMaxLevel);
+}
+
+uint32_t* HnswIndex::links(uint32_t node, int level) {
+  if (level == 0) return links0_.data() + static_cast<size_t>(node) * (1 + 2 * params_.m);
+  return upper_[node].get() + static_cast<size_t>(level - 1) * (1 + params_.m);
+}
+const uint32_t* HnswIndex::links(uint32_t node, int level) const {
+  return const_cast<HnswIndex*>(this)->links(node, level);
+}
+
+void HnswIndex::mark_dirty(uint32_t node) {
+  const size_t block = node / kBlockNodes;
+  __atomic_fetch_or(&dirty_[block / 64], uint64_t{1} << (block % 64), __ATOMIC_RELAXED);
+}
+
+uint32_t HnswIndex::alloc_node(int64_t id, int level) {
+  uint32_t node;
+  if (!free_.empty()) {
+    node = free_.back();
+    free_.pop_back();
+  } else {
+    node = static_cast<uint32_t>(ids_.size());
+    ids_.push_back(kFreeId);
+    levels_.push_back(0);
+    links0_.resize(links0_.size() + 1 + 2 * params_.m, 0);
+    upper_.emplace_back();
+    rows_.resize(rows_.size() + row_bytes_);
+    if (coded_) meta_.emplace_back();
+    dirty_.resize((blocks() + 63) / 64, 0);
+  }
+  ids_[node] = id;
+  node_of_[id] = node;
+  levels_[node] = static_cast<uint8_t>(level);
+  links(node, 0)[0] = 0;
+  upper_[node].reset();
+  if (level > 0) {
+    const size_t n = static_cast<size_t>(level) * (1 + params_.m);
+    upper_[node].reset(new uint32_t[n]);
+    for (int l = 1; l <= level; l++) links(node, l)[0] = 0;
+  }
+  live_++;
+  mark_dirty(node);
+  return node;
+}
+
+void HnswIndex::set_row(uint32_t node, const void* row) {
+  int8_t* dst = rows_.data() + node * row_bytes_;
+  if (coded_) sketch_encode_row(static_cast<const float*>(row), dim_, dst, &meta_[node]);
+  else std::memcpy(dst, row, row_bytes_);
+}
+
+namespace {
+
+// The visited set of one search: a tag per node, the search's generation marking the nodes it
+// saw; thread-local, so concurrent searches each have their own.
+struct Visited {
+  std::vector<uint32_t> tag;
+  uint32_t gen = 0;
+  void begin(size_t n) {
+    if (tag.size() < n) tag.resize(n + n / 4 + 64, 0);
+    if (++gen == 0) {
+      std::fill(tag.begin(), tag.end(), 0);
+      gen = 1;
+    }
+  }
+  bool seen(uint32_t i) {
+    if (tag[i] == gen) return true;
+    tag[i] = gen;
+    return false;
+  }
+};
+thread_local Visited t_visited;
+
+using Pair = std::pair<float, uint32_t>;
+struct Farther {  // max-heap by distance (ties: larger node)
+  bool operator()(const Pair& a, const Pair& b) const { return a < b; }
+};
+struct Nearer {  // min-heap by distance
+  bool operator()(const Pair& a, const Pair& b) const { return a > b; }
+};
+
+}  // namespace
+
+struct HnswIndex::SearchCtx {
+  std::vector<Pair> cand;     // min-heap
+  std::vector<Pair> result;   // max-heap
+  std::vector<uint32_t> nbrs; // a copy of a link list (concurrent linking)
+};
+
+uint32_t HnswIndex::greedy(const Query& q, uint32_t ep, int from_level, int to_level) const {
+  float best = distance(q, ep);
+  uint32_t cur = ep;
+  std::vector<uint32_t> copy;
+  for (int l = from_level; l >= to_level; l--) {
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      const uint32_t* ln = links(cur, l);
+      uint32_t n = ln[0];
+      const uint32_t* list = ln + 1;
+      if (concurrent_) {
+        std::lock_guard<std::mutex> g(lock_of(cur));
+        n = ln[0];
+        copy.assign(ln + 1, ln + 1 + n);
+        list = copy.data();
+      }
+      for (uint32_t i = 0; i < n; i++) {
+        const uint32_t c = list[i];
+        if (c >= ids_.size() || !alive(c) || levels_[c] < l) continue;
+        const float d = distance(q, c);
+        if (d < best) {
+          best = d;
+          cur = c;
+          moved = true;
+        }
+      }
+    }
+  }
+  return cur;
+}
+
+void HnswIndex::search_layer(const Query& q, uint32_t ep, size_t ef, int level, const IdFilter* admit, SearchCtx* ctx,
+                             std::vector<Pair>* out) const {
+  Visited& vis = t_visited;
+  vis.begin(ids_.size());
+  auto& cand = ctx->cand;
+  auto& res = ctx->result;
+  cand.clear();
+  res.clear();
+  const float d0 = distance(q, ep);
+  vis.seen(ep);
+  cand.emplace_back(d0, ep);
+  float lower = std::numeric_limits<float>::infinity();
+  if (admit == nullptr || admit->admits(ids_[ep])) {
+    res.emplace_back(d0, ep);
+    lower = d0;
+  }
+  const size_t stride = row_bytes_;
+  while (!cand.empty()) {
+    const Pair c = cand.front();
+    if (c.first > lower && res.size() >= ef) break;
+    std::pop_heap(cand.begin(), cand.end(), Nearer());
+    cand.pop_back();
+    const uint32_t* ln = links(c.second, level);
+    uint32_t n = ln[0];
+    const uint32_t* list = ln + 1;
+    if (concurrent_) {
+      std::lock_guard<std::mutex> g(lock_of(c.second));
+      n = ln[0];
+      ctx->nbrs.assign(ln + 1, ln + 1 + n);
+      list = ctx->nbrs.data();
+    }
+    if (n > 0) __builtin_prefetch(rows_.data() + static_cast<size_t>(list[0]) * stride);
+    for (uint32_t i = 0; i < n; i++) {
+      const uint32_t x = list[i];
+      if (i + 1 < n) {
+        const char* p = reinterpret_cast<const char*>(rows_.data() + static_cast<size_t>(list[i + 1]) * stride);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+      }
+      if (x >= ids_.size() || vis.seen(x) || !alive(x) || levels_[x] < level) continue;
+      const float d = distance(q, x);
+      if (res.size() < ef || d < lower) {
+        cand.emplace_back(d, x);
+        std::push_heap(cand.begin(), cand.end(), Nearer());
+        if (admit == nullptr || admit->admits(ids_[x])) {
+          res.emplace_back(d, x);
+          std::push_heap(res.begin(), res.end(), Farther());
+          if (res.size() > ef) {
+            std::pop_heap(res.begin(), res.end(), Farther());
+            res.pop_back();
+          }
+          lower = res.front().first;
+        }
+      }
+    }
+  }
+  out->assign(res.begin(), res.end());
+  std::sort(out->begin(), out->end());
+}
+
+// The HNSW heuristic: keep a candidate (nearest first) only if it is nearer to the base than to
+// every candidate kept before it; at most m.
+void HnswIndex::select_neighbors(std::vector<Pair>* cands, uint32_t m) const {
+  std::sort(cands->begin(), cands->end());
+  if (cands->size() <= m) return;
+  std::vector<Pair> kept;
+  kept.reserve(m);
+  for (const Pair& c : *cands) {
+    if (kept.size() >= m) break;
+    bool good = true;
+    for (const Pair& k : kept) {
+      if (node_distance(c.second, k.second) < c.first) {
+        good = false;
+        break;
+      }
+    }
+    if (good) kept.push_back(c);
+  }
+  cands->swap(kept);
+}
+
+void HnswIndex::set_links(uint32_t node, int level, const std::vector<Pair>& sel) {
+  uint32_t* ln = links(node, level);
+  const uint32_t n = std::min<uint32_t>(static_cast<uint32_t>(sel.size()), max_links(level));
+  for (uint32_t i = 0; i < n; i++) ln[1 + i] = sel[i].second;
+  ln[0] = n;
+  mark_dirty(node);
+}
+
+void HnswIndex::add_back_link(uint32_t target, uint32_t node, int level, float d) {
+  std::unique_lock<std::mutex> g(lock_of(target), std::defer_lock);
+  if (concurrent_) g.lock();
+  uint32_t* ln = links(target, level);
+  const uint32_t n = ln[0];
+  for (uint32_t i = 0; i < n; i++)
+    if (ln[1 + i] == node) return;
+  if (n < max_links(level)) {
+    ln[1 + n] = node;
+    ln[0] = n + 1;
+    mark_dirty(target);
+    return;
+  }
+  std::vector<Pair> c;
+  c.reserve(n + 1);
+  c.emplace_back(d, node);
+  for (uint32_t i = 0; i < n; i++) {
+    const uint32_t x = ln[1 + i];
+    if (x < ids_.size() && alive(x)) c.emplace_back(node_distance(target, x), x);
+  }
+  select_neighbors(&c, max_links(level));
+  set_links(target, level, c);
+}
+
+void HnswIndex::link_node(uint32_t node, size_t ef, bool locked) {
+  const int level = levels_[node];
+  std::unique_lock<std::mutex> top(global_, std::defer_lock);
+  if (locked) top.lock();
+  uint32_t ep = entry_;
+  const int max_level = max_level_;
+  if (locked && level <= max_level) top.unlock();  // keep the lock only to raise the top
+  if (ep == kNone) {
+    entry_ = node;
+    max_level_ = level;
+    return;
+  }
+  Query q;
+  prepare_node(node, &q);
+  if (level < max_level) ep = greedy(q, ep, max_level, level + 1);
+  SearchCtx ctx;
+  std::vector<Pair> found;
+  for (int l = std::min(level, max_level); l >= 0; l--) {
+    search_layer(q, ep, ef, l, nullptr, &ctx, &found);
+    found.erase(std::remove_if(found.begin(), found.end(), [node](const Pair& p) { return p.second == node; }),
+                found.end());
+    if (found.empty()) continue;
+    const uint32_t next = found.front().second;
+    select_neighbors(&found, params_.m);
+    {
+      std::unique_lock<std::mutex> g(lock_of(node), std::defer_lock);
+      if (concurrent_) g.lock();
+      set_links(node, l, found);
+    }
+    for (const Pair& p : found) add_back_link(p.second, node, l, p.first);
+    ep = next;
+  }
+  if (level > max_level) {
+    entry_ = node;
+    max_level_ = level;
+  }
+}
+
+void HnswIndex::insert(int64_t id, const void* row) {
+  const int level = draw_level();
+  const uint32_t node = alloc_node(id, level);
+  set_row(node, row);
+  link_node(node, params_.ef_construction, false);
+}
+
+void HnswIndex::insert_many(const int64_t* ids, const void* const* rows, size_t n, size_t threads) {
+  if (n == 0) return;
+  std::vector<uint32_t> nodes(n);
+  for (size_t i = 0; i < n; i++) nodes[i] = alloc_node(ids[i], draw_level());
+  const size_t parts = std::max<size_t>(1, std::min(threads, n / 64 + 1));
+  run_parts(parts, [&](size_t p) {
+    for (size_t i = p; i < n; i += parts) set_row(nodes[i], rows[i]);
+  });
+  size_t first = 0;
+  if (entry_ == kNone || parts == 1) {
+    for (; first < n && (parts == 1 || entry_ == kNone); first++) link_node(nodes[first], params_.ef_construction, false);
+  }
+  if (first >= n) return;
+  concurrent_ = true;
+  std::atomic<size_t> next{first};
+  run_parts(parts, [&](size_t) {
+    for (size_t i = next++; i < n; i = next++) link_node(nodes[i], params_.ef_construction, true);
+  });
+  concurrent_ = false;
+}
+
+// ---- removal -----------------------------------------------------------------------------------
+void HnswIndex::repair(uint32_t removed, uint32_t holder, int level) {
+  uint32_t* ln = links(holder, level);
+  std::vector<Pair> c;
+  auto add = [&](uint32_t x) {
+    if (x == holder || x == removed || x >= ids_.size() || !alive(x) || levels_[x] < level) return;
+    for (const Pair& p : c)
+      if (p.second == x) return;
+    c.emplace_back(node_distance(holder, x), x);
+  };
+  for (uint32_t i = 0; i < ln[0]; i++) add(ln[1 + i]);
+  const uint32_t* rl = links(removed, level);
+  for (uint32_t i = 0; i < rl[0]; i++) add(rl[1 + i]);
+  select_neighbors(&c, max_links(level));
+  set_links(holder, level, c);
+}
+
+bool HnswIndex::remove(int64_t id) {
+  auto it = node_of_.find(id);
+  if (it == node_of_.end()) return false;
+  const uint32_t node = it->second;
+  const int level = levels_[node];
+  node_of_.erase(it);
+  ids_[node] = kFreeId;
+  live_--;
+  mark_dirty(node);
+  if (live_ == 0) {
+    clear();
+    return true;
+  }
+  if (entry_ == node) {
+    // The new entry: the live neighbour on the highest level, else the highest live node.
+    uint32_t best = kNone;
+    for (int l = level; l >= 0 && best == kNone; l--) {
+      const uint32_t* ln = links(node, l);
+      for (uint32_t i = 0; i < ln[0]; i++) {
+        const uint32_t x = ln[1 + i];
+        if (x < ids_.size() && alive(x) && (best == kNone || levels_[x] > levels_[best])) best = x;
+      }
+    }
+    for (uint32_t x = 0; x < ids_.size(); x++)
+      if (alive(x) && (best == kNone || levels_[x] > levels_[best])) best = x;
+    entry_ = best;
+    max_level_ = levels_[best];
+  }
+  // The nodes that link to `node`: its own neighbours and what a search for its row finds, at
+  // each of its levels (a node links to near nodes, which that search meets).
+  Query q;
+  prepare_node(node, &q);
+  uint32_t ep = entry_;
+  if (level < max_level_) ep = greedy(q, ep, max_level_, level + 1);
+  SearchCtx ctx;
+  std::vector<Pair> found;
+  for (int l = std::min(level, max_level_); l >= 0; l--) {
+    search_layer(q, ep, params_.ef_construction, l, nullptr, &ctx, &found);
+    const uint32_t next = found.empty() ? kNone : found.front().second;
+    const uint32_t* rl = links(node, l);
+    for (uint32_t i = 0; i < rl[0]; i++) found.emplace_back(0.f, rl[1 + i]);
+    std::sort(found.begin(), found.end(), [](const Pair& a, const Pair& b) { return a.second < b.second; });
+    found.erase(std::unique(found.begin(), found.end(), [](const Pair& a, const Pair& b) { return a.second == b.second; }),
+                found.end());
+    for (const Pair& p : found) {
+      const uint32_t y = p.second;
+      if (y >= ids_.size() || !alive(y) || levels_[y] < l) continue;
+      const uint32_t* yl = links(y, l);
+      for (uint32_t i = 0; i < yl[0]; i++) {
+        if (yl[1 + i] == node) {
+          repair(node, y, l);
+          break;
+        }
+      }
+    }
+    if (next != kNone) ep = next;
+  }
+  links(node, 0)[0] = 0;
+  upper_[node].reset();
+  levels_[node] = 0;
+  free_.push_back(node);
+  return true;
+}
+
+void HnswIndex::optimize() {
+  std::vector<uint32_t> remap(ids_.size(), kNone);
+  uint32_t n = 0;
+  for (uint32_t x = 0; x < ids_.size(); x++)
+    if (alive(x)) remap[x] = n++;
+  const uint32_t s0 = 1 + 2 * params_.m;
+  std::vector<int64_t> ids(n);
+  std::vector<uint8_t> levels(n);
+  std::vector<uint32_t> l0(static_cast<size_t>(n) * s0, 0);
+  std::vector<std::unique_ptr<uint32_t[]>> upper(n);
+  std::vector<int8_t> rows(static_cast<size_t>(n) * row_bytes_);
+  std::vector<SketchRowInfo> meta(coded_ ? n : 0);
+  for (uint32_t x = 0; x < ids_.size(); x++) {
+    const uint32_t y = remap[x];
+    if (y == kNone) continue;
+    ids[y] = ids_[x];
+    levels[y] = levels_[x];
+    std::memcpy(rows.data() + static_cast<size_t>(y) * row_bytes_, rows_.data() + static_cast<size_t>(x) * row_bytes_,
+                row_bytes_);
+    if (coded_) meta[y] = meta_[x];
+    if (levels_[x] > 0) upper[y].reset(new uint32_t[static_cast<size_t>(levels_[x]) * (1 + params_.m)]);
+    for (int l = 0; l <= levels_[x]; l++) {
+      const uint32_t* src = links(x, l);
+      uint32_t* dst = l == 0 ? l0.data() + static_cast<size_t>(y) * s0 : upper[y].get() + (l - 1) * (1 + params_.m);
+      uint32_t k = 0;
+      for (uint32_t i = 0; i < src[0]; i++) {
+        const uint32_t t = src[1 + i];
+        if (t < remap.size() && remap[t] != kNone) dst[1 + k++] = remap[t];
+      }
+      dst[0] = k;
+    }
+  }
+  ids_.swap(ids);
+  levels_.swap(levels);
+  links0_.swap(l0);
+  upper_.swap(upper);
+  rows_.swap(rows);
+  meta_.swap(meta);
+  free_.clear();
+  node_of_.clear();
+  for (uint32_t x = 0; x < n; x++) node_of_[ids_[x]] = x;
+  entry_ = entry_ == kNone ? kNone : remap[entry_];
+  dirty_.assign((blocks() + 63) / 64, 0);
+  mark_all_dirty();
+}
+
+// ---- search ------------------------------------------------------------------------------------
+bool HnswIndex::search(const void* query, size_t ef, const IdFilter* admit, std::vector<Candidate>* out) const {
+  out->clear();
+  Query q;
+  if (!prepare(query, &q)) return false;
+  if (entry_ == kNone || ef == 0) return true;
+  const uint32_t ep = max_level_ > 0 ? greedy(q, entry_, max_level_, 1) : entry_;
+  SearchCtx ctx;
+  std::vector<Pair> found;
+  search_layer(q, ep, ef, 0, admit, &ctx, &found);
+  out->reserve(found.size());
+  for (const Pair& p : found) out->push_back(Candidate{p.first, ids_[p.second]});
+  return true;
+}
+
+// ---- persistence -------------------------------------------------------------------------------
+namespace {
+void put8(std::string* s, uint8_t v) { s->push_back(static_cast<char>(v)); }
+void put32(std::string* s, uint32_t v) {
+  for (int i = 0; i < 4; i++) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+void put64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; i++) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+struct Reader {
+  const uint8_t* p;
+  size_t n, at = 0;
+  bool ok = true;
+  bool need(size_t k) {
+    if (n - at < k) ok = false;
+    return ok;
+  }
+  uint8_t u8() { return need(1) ? p[at++] : 0; }
+  uint32_t u32() {
+    if (!need(4)) return 0;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= uint32_t(p[at++]) << (8 * i);
+    return v;
+  }
+  uint64_t u64() {
+    if (!need(8)) return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= uint64_t(p[at++]) << (8 * i);
+    return v;
+  }
+};
+constexpr uint32_t kMetaMagic = 0x31534e48;   // "HNS1"
+constexpr uint8_t kBlockVersion = 1;
+// A CRC-32 of the bytes after it, in front.
+std::string sealed(const std::string& body) {
+  std::string out;
+  put32(&out, crc32_bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
+  return out + body;
+}
+bool unseal(const void* data, size_t n, Reader* r) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  if (p == nullptr || n < 4) return false;
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; i++) crc |= uint32_t(p[i]) << (8 * i);
+  if (crc32_bytes(p + 4, n - 4) != crc) return false;
+  *r = Reader{p + 4, n - 4};
+  return true;
+}
+}  // namespace
+
+std::string HnswIndex::encode_meta() const {
+  std::string b;
+  put32(&b, kMetaMagic);
+  put8(&b, static_cast<uint8_t>(dtype_));
+  put32(&b, static_cast<uint32_t>(dim_));
+  put8(&b, static_cast<uint8_t>(metric_));
+  put32(&b, params_.m);
+  put32(&b, params_.ef_construction);
+  put64(&b, ids_.size());
+  put64(&b, live_);
+  put32(&b, entry_);
+  put32(&b, static_cast<uint32_t>(max_level_ + 1));
+  put64(&b, rng_);
+  return sealed(b);
+}
+
+std::string HnswIndex::encode_block(size_t block) const {
+  std::string b;
+  put8(&b, kBlockVersion);
+  const size_t first = block * kBlockNodes, last = std::min(ids_.size(), first + kBlockNodes);
+  put8(&b, static_cast<uint8_t>(last > first ? last - first : 0));
+  for (size_t node = first; node < last; node++) {
+    put64(&b, static_cast<uint64_t>(ids_[node]));
+    if (!alive(static_cast<uint32_t>(node))) continue;
+    put8(&b, levels_[node]);
+    for (int l = 0; l <= levels_[node]; l++) {
+      const uint32_t* ln = links(static_cast<uint32_t>(node), l);
+      put8(&b, static_cast<uint8_t>(ln[0]));
+      for (uint32_t i = 0; i < ln[0]; i++) put32(&b, ln[1 + i]);
+    }
+  }
+  return sealed(b);
+}
+
+bool HnswIndex::decode_meta(const void* data, size_t n, std::string* err) {
+  Reader r{nullptr, 0};
+  if (!unseal(data, n, &r)) {
+    *err = "its header is damaged (checksum mismatch)";
+    return false;
+  }
+  const uint32_t magic = r.u32();
+  const uint8_t dt = r.u8();
+  const uint32_t dim = r.u32();
+  const uint8_t mt = r.u8();
+  const uint32_t m = r.u32(), efc = r.u32();
+  const uint64_t cap = r.u64(), live = r.u64();
+  const uint32_t entry = r.u32();
+  const uint32_t top = r.u32();
+  const uint64_t rng = r.u64();
+  if (!r.ok || magic != kMetaMagic) {
+    *err = "its header is not an index header";
+    return false;
+  }
+  if (dt != static_cast<uint8_t>(dtype_) || dim != dim_ || mt != static_cast<uint8_t>(metric_) || m != params_.m) {
+    *err = "its header does not match the column (element type, dimensions, metric or m)";
+    return false;
+  }
+  if (cap > (uint64_t{1} << 31) || live > cap || (live > 0) != (entry != kNone) || (entry != kNone && entry >= cap) ||
+      top > static_cast<uint32_t>(kMaxLevel) + 1) {
+    *err = "its header holds impossible counts";
+    return false;
+  }
+  clear();
+  params_.ef_construction = efc;
+  try {
+    ids_.assign(cap, kFreeId);
+    levels_.assign(cap, 0);
+    links0_.assign(cap * (1 + 2 * params_.m), 0);
+    upper_.resize(cap);
+    rows_.assign(cap * row_bytes_, 0);
+    if (coded_) meta_.assign(cap, SketchRowInfo{});
+    dirty_.assign((blocks() + 63) / 64, 0);
+  } catch (const std::bad_alloc&) {
+    clear();
+    throw;
+  }
+  entry_ = entry;
+  max_level_ = static_cast<int>(top) - 1;
+  rng_ = rng != 0 ? rng : 0x9e3779b97f4a7c15ULL;
+  live_ = static_cast<size_t>(live);  // checked against the blocks in finish_load
+  return true;
+}
+
+bool HnswIndex::decode_block(size_t block, const void* data, size_t n, std::string* err) {
+  Reader r{nullptr, 0};
+  if (!unseal(data, n, &r)) {
+    *err = string_for_block(block, "is damaged (checksum mismatch)");
+    return false;
+  }
+  const uint8_t version = r.u8();
+  const size_t count = r.u8();
+  const size_t first = block * kBlockNodes;
+  if (!r.ok || version != kBlockVersion || count > kBlockNodes || first + count > ids_.size()) {
+    *err = string_for_block(block, "has an unknown layout");
+    return false;
+  }
+  for (size_t k = 0; k < count; k++) {
+    const uint32_t node = static_cast<uint32_t>(first + k);
+    const int64_t id = static_cast<int64_t>(r.u64());
+    if (id == kFreeId) continue;
+    const int level = r.u8();
+    if (!r.ok || level > kMaxLevel || !node_of_.emplace(id, node).second) {
+      *err = string_for_block(block, "holds an impossible node");
+      return false;
+    }
+    ids_[node] = id;
+    levels_[node] = static_cast<uint8_t>(level);
+    if (level > 0) upper_[node].reset(new uint32_t[static_cast<size_t>(level) * (1 + params_.m)]);
+    for (int l = 0; l <= level; l++) {
+      const uint32_t cnt = r.u8();
+      uint32_t* ln = links(node, l);
+      if (cnt > max_links(l)) r.ok = false;
+      ln[0] = r.ok ? cnt : 0;
+      for (uint32_t i = 0; r.ok && i < cnt; i++) {
+        ln[1 + i] = r.u32();
+        if (ln[1 + i] >= ids_.size()) r.ok = false;
+      }
+    }
+    if (!r.ok) {
+      *err = string_for_block(block, "holds an impossible link list");
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string HnswIndex::string_for_block(size_t block, const char* what) {
+  return "block " + std::to_string(block) + " " + what;
+}
+
+bool HnswIndex::check_links(std::string* err) const {
+  size_t live = 0;
+  int top = -1;
+  for (uint32_t x = 0; x < ids_.size(); x++) {
+    if (!alive(x)) continue;
+    live++;
+    top = std::max<int>(top, levels_[x]);
+  }
+  if (live != live_ || (live > 0 && (entry_ == kNone || !alive(entry_) || levels_[entry_] != max_level_ || top != max_level_))) {
+    *err = "its node count or entry point does not match its blocks";
+    return false;
+  }
+  return true;
+}
+
+void HnswIndex::finish_free_list() {
+  free_.clear();
+  for (uint32_t x = static_cast<uint32_t>(ids_.size()); x-- > 0;)
+    if (!alive(x)) free_.push_back(x);
+}
+
+std::vector<size_t> HnswIndex::take_dirty_blocks() {
+  std::vector<size_t> out;
+  for (size_t w = 0; w < dirty_.size(); w++)
+    for (uint64_t bits = dirty_[w]; bits != 0; bits &= bits - 1) out.push_back(64 * w + __builtin_ctzll(bits));
+  std::fill(dirty_.begin(), dirty_.end(), 0);
+  return out;
+}
+
+void HnswIndex::mark_all_dirty() {
+  dirty_.assign((blocks() + 63) / 64, 0);
+  for (size_t b = 0; b < blocks(); b++) dirty_[b / 64] |= uint64_t{1} << (b % 64);
+}
+
+size_t HnswIndex::memory_bytes() const {
+  size_t upper = 0;
+  for (size_t x = 0; x < ids_.size(); x++) upper += static_cast<size_t>(levels_[x]) * (1 + params_.m) * 4;
+  return ids_.capacity() * 8 + node_of_.memory_bytes() + levels_.capacity() + links0_.capacity() * 4 +
+         upper_.capacity() * sizeof(void*) + upper + rows_.capacity() + meta_.capacity() * sizeof(SketchRowInfo) +
+         free_.capacity() * 4 + dirty_.capacity() * 8;
+}
+
+}  // namespace vecsqlite
