@@ -4,7 +4,8 @@
 // Vega to SVG, then to PNG by resvg). Offline; no browser.
 //
 // Each data file: { title, machine, command, chart: { x, y, series, log, yTitle }, rows: [...] },
-// rows in long form (one bar each): grouped bars of `y` per `x`, coloured by `series`.
+// rows in long form (one bar each): grouped bars of `y` per `x`, coloured by `series`; with
+// chart.kind 'line', lines of `y` against a quantitative `x` (recall against QPS).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,33 @@ const dataDir = path.join(root, 'docs', 'data');
 const imgDir = path.join(root, 'docs', 'img');
 const FONT = 'DejaVu Sans';
 
+// A line chart (chart.kind 'line'): `y` against a quantitative `x`, one line per `series`,
+// points labelled by `label` (e.g. the search effort).
+function lineSpec(data) {
+  const { x, y, series, yTitle, xTitle, label } = data.chart;
+  const xs = data.rows.map((r) => r[x]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: data.title, subtitle: [data.machine, data.command], anchor: 'start', font: FONT, subtitleFont: FONT },
+    width: 520,
+    height: 300,
+    background: 'white',
+    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT }, legend: { labelFont: FONT, titleFont: FONT, orient: 'top' } },
+    data: { values: data.rows },
+    encoding: {
+      x: { field: x, type: 'quantitative', title: xTitle || x, scale: { zero: false, domain: [Math.min(...xs), 1] } },
+      y: { field: y, type: 'quantitative', title: yTitle, scale: { type: 'log' } },
+      color: { field: series, type: 'nominal', sort: null, title: null, scale: { scheme: 'tableau10' } },
+    },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { order: { field: x, type: 'quantitative' } } },
+      ...(label ? [{ mark: { type: 'text', dy: -8, fontSize: 8, font: FONT }, encoding: { text: { field: label } } }] : []),
+    ],
+  };
+}
+
 function spec(data) {
+  if (data.chart.kind === 'line') return lineSpec(data);
   const { x, y, series, log, yTitle } = data.chart;
   const grouped = series !== x;
   const values = data.rows.map((r) => r[y]);

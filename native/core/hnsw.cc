@@ -442,7 +442,20 @@ void HnswIndex::repair(uint32_t removed, uint32_t holder, int level) {
   for (uint32_t i = 0; i < ln[0]; i++) add(ln[1 + i]);
   const uint32_t* rl = links(removed, level);
   for (uint32_t i = 0; i < rl[0]; i++) add(rl[1 + i]);
+  // The heuristic's picks, then the nearest of the rest up to the holder's former degree:
+  // repeated repairs must not thin the graph out (recall would sink with every delete).
+  const size_t keep = std::min<size_t>(max_links(level), ln[0]);
+  std::vector<Pair> all = c;
   select_neighbors(&c, max_links(level));
+  if (c.size() < keep) {
+    std::sort(all.begin(), all.end());
+    for (const Pair& p : all) {
+      if (c.size() >= keep) break;
+      bool taken = false;
+      for (const Pair& q : c) taken = taken || q.second == p.second;
+      if (!taken) c.push_back(p);
+    }
+  }
   set_links(holder, level, c);
 }
 

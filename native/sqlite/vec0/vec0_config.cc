@@ -1,7 +1,7 @@
 // vec0 configuration: the CREATE VIRTUAL TABLE arguments, parsed the way sqlite-vec 0.1.9
 // parses them (same accepted spellings, same error messages), and the declared columns.
 //
-//   name float[N] | int8[N] | bit[N] [distance_metric=l2|l1|cosine] [indexed by flat()]
+//   name float[N] | int8[N] | bit[N] [distance_metric=l2|l1|cosine] [indexed by <index>(...)]
 //   name integer|text partition key        (up to 4)
 //   name integer|text primary key          (one)
 //   +name text|integer|float|blob          auxiliary (up to 16)
@@ -9,6 +9,7 @@
 //   chunk_size=N                           (a multiple of 8, at most 4096)
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 
 #include "sqlite/vec0/vec0_int.h"
 
@@ -75,6 +76,164 @@ bool starts_with_ci(const std::string& s, const char* prefix) {
   return s.size() >= n && sqlite3_strnicmp(s.c_str(), prefix, static_cast<int>(n)) == 0;
 }
 
+// ---- `indexed by <kind>(option=value, ...)` --------------------------------------------------
+// hnsw(m, ef_construction, ef_search) declares our graph index. The declarations of sqlite-vec
+// 0.1.10's indexes are accepted so their schemas open, each mapped to what serves its intent:
+//   rescore(quantizer=bit|int8, oversample=N)   the exact scan (its int8 sketch pre-filter is a
+//                                               quantized scan with exact rescoring, at recall 1)
+//   ivf(nlist, nprobe, quantizer, oversample)   a graph; ef_search = max(64, 8 * nprobe)
+//   diskann(neighbor_quantizer=binary|int8, n_neighbors=R, search_list_size[_search|_insert]=L)
+//                                               a graph with m = R / 2, ef_construction and
+//                                               ef_search from the search-list sizes
+// Unknown options and out-of-range values are errors naming them.
+struct IndexOption {
+  std::string key;
+  std::string value;  // an identifier or an unsigned number
+  bool number;
+};
+
+const char* kIndexHelp[] = {
+    "flat()",
+    "hnsw(m=2..64, ef_construction=1..4096, ef_search=1..10000)",
+    "rescore(quantizer=bit|int8, oversample=1..128)",
+    "ivf(nlist=0..65536, nprobe=1..65536, quantizer=none|int8|binary, oversample=1..128)",
+    "diskann(neighbor_quantizer=binary|int8, n_neighbors=8..256, search_list_size=1..10000, "
+    "search_list_size_search=.., search_list_size_insert=.., buffer_threshold=..)",
+};
+
+int parse_index(const std::vector<Token>& t, size_t* pi, const std::string& arg, VectorColumn* out, std::string* err) {
+  size_t i = *pi;
+  auto bad = [&](const std::string& why) {
+    *err = string_printf("%scould not parse vector column '%s': %s", kCtorPrefix, arg.c_str(), why.c_str());
+    return -1;
+  };
+  if (t[i].kind != Tok::ident) return bad("expected an index kind after 'indexed by'");
+  const std::string kind = t[i].text;
+  IndexKind k;
+  if (sqlite3_stricmp(kind.c_str(), "flat") == 0) k = IndexKind::flat;
+  else if (sqlite3_stricmp(kind.c_str(), "hnsw") == 0) k = IndexKind::hnsw;
+  else if (sqlite3_stricmp(kind.c_str(), "rescore") == 0) k = IndexKind::rescore;
+  else if (sqlite3_stricmp(kind.c_str(), "ivf") == 0) k = IndexKind::ivf;
+  else if (sqlite3_stricmp(kind.c_str(), "diskann") == 0) k = IndexKind::diskann;
+  else return bad(string_printf("unknown index '%s' (known: flat, hnsw, rescore, ivf, diskann)", kind.c_str()));
+  const char* help = kIndexHelp[static_cast<int>(k)];
+  if (t[i + 1].kind != Tok::lparen) return bad(string_printf("expected '(' after '%s'", kind.c_str()));
+  i += 2;
+  std::vector<IndexOption> opts;
+  while (t[i].kind != Tok::rparen) {
+    if (!opts.empty()) {
+      if (t[i].kind != Tok::comma) return bad(string_printf("expected ',' or ')' in %s", help));
+      i++;
+    }
+    if (t[i].kind != Tok::ident || t[i + 1].kind != Tok::eq ||
+        (t[i + 2].kind != Tok::ident && t[i + 2].kind != Tok::number))
+      return bad(string_printf("expected option=value in %s", help));
+    opts.push_back({t[i].text, t[i + 2].text, t[i + 2].kind == Tok::number});
+    i += 3;
+  }
+  i++;  // ')'
+  *pi = i;
+  IndexSpec spec;
+  spec.kind = k;
+  auto number = [&](const IndexOption& o, long long lo, long long hi, long long* v) {
+    if (!o.number || o.value.size() > 9) return false;
+    *v = atoll(o.value.c_str());
+    return *v >= lo && *v <= hi;
+  };
+  auto range_err = [&](const IndexOption& o) {
+    return bad(string_printf("bad value '%s' for option '%s' of %s", o.value.c_str(), o.key.c_str(), help));
+  };
+  auto is = [](const IndexOption& o, const char* key) { return sqlite3_stricmp(o.key.c_str(), key) == 0; };
+  auto word = [](const IndexOption& o, const char* w) { return !o.number && sqlite3_stricmp(o.value.c_str(), w) == 0; };
+  bool quantizer = false;
+  long long nprobe = -1, sls = -1, sls_search = -1, sls_insert = -1, v = 0;
+  for (const IndexOption& o : opts) {
+    bool known = true;
+    switch (k) {
+      case IndexKind::flat: known = false; break;
+      case IndexKind::hnsw:
+        if (is(o, "m")) {
+          if (!number(o, 2, HnswIndex::kMaxM, &v)) return range_err(o);
+          spec.m = static_cast<uint32_t>(v);
+        } else if (is(o, "ef_construction")) {
+          if (!number(o, 1, 4096, &v)) return range_err(o);
+          spec.ef_construction = static_cast<uint32_t>(v);
+        } else if (is(o, "ef_search")) {
+          if (!number(o, 1, 10000, &v)) return range_err(o);
+          spec.ef_search = static_cast<uint32_t>(v);
+        } else {
+          known = false;
+        }
+        break;
+      case IndexKind::rescore:
+        if (is(o, "quantizer")) {
+          if (!word(o, "bit") && !word(o, "int8")) return range_err(o);
+          if (word(o, "bit") && out->dims % 8 != 0) return bad("the bit quantizer needs dimensions divisible by 8");
+          quantizer = true;
+        } else if (is(o, "oversample")) {
+          if (!number(o, 1, 128, &v)) return range_err(o);
+        } else {
+          known = false;
+        }
+        break;
+      case IndexKind::ivf:
+        if (is(o, "nlist")) {
+          if (!number(o, 0, 65536, &v)) return range_err(o);
+        } else if (is(o, "nprobe")) {
+          if (!number(o, 1, 65536, &nprobe)) return range_err(o);
+        } else if (is(o, "quantizer")) {
+          if (!word(o, "none") && !word(o, "int8") && !word(o, "binary")) return range_err(o);
+        } else if (is(o, "oversample")) {
+          if (!number(o, 1, 128, &v)) return range_err(o);
+        } else {
+          known = false;
+        }
+        break;
+      case IndexKind::diskann:
+        if (is(o, "neighbor_quantizer")) {
+          if (!word(o, "binary") && !word(o, "int8")) return range_err(o);
+          if (word(o, "binary") && out->dims % 8 != 0) return bad("the binary quantizer needs dimensions divisible by 8");
+          quantizer = true;
+        } else if (is(o, "n_neighbors")) {
+          if (!number(o, 8, 256, &v) || v % 8 != 0) return range_err(o);
+          spec.m = static_cast<uint32_t>(std::min<long long>(HnswIndex::kMaxM, v / 2));
+        } else if (is(o, "search_list_size")) {
+          if (!number(o, 1, 10000, &sls)) return range_err(o);
+        } else if (is(o, "search_list_size_search")) {
+          if (!number(o, 1, 10000, &sls_search)) return range_err(o);
+        } else if (is(o, "search_list_size_insert")) {
+          if (!number(o, 1, 10000, &sls_insert)) return range_err(o);
+        } else if (is(o, "buffer_threshold")) {
+          if (!number(o, 0, 1000000000, &v)) return range_err(o);
+        } else {
+          known = false;
+        }
+        break;
+    }
+    if (!known) return bad(string_printf("unknown option '%s' (accepted: %s)", o.key.c_str(), help));
+  }
+  if (k == IndexKind::rescore) {
+    if (!quantizer) return bad("rescore(...) requires a 'quantizer' option (bit or int8)");
+    if (out->type != Dtype::f32) return bad("rescore needs a float32 column");
+  }
+  if (k == IndexKind::ivf) {
+    if (out->type != Dtype::f32) return bad("ivf needs a float32 column");
+    if (nprobe > 0) spec.ef_search = static_cast<uint32_t>(std::max<long long>(64, std::min<long long>(10000, 8 * nprobe)));
+  }
+  if (k == IndexKind::diskann) {
+    if (!quantizer) return bad("diskann(...) requires a 'neighbor_quantizer' option (binary or int8)");
+    if (out->type == Dtype::u1) return bad("diskann is not supported on bit vector columns");
+    if (sls > 0 && (sls_search > 0 || sls_insert > 0))
+      return bad("search_list_size cannot be combined with search_list_size_search / _insert");
+    const long long ls = sls_search > 0 ? sls_search : sls > 0 ? sls : 128;
+    const long long li = sls_insert > 0 ? sls_insert : sls > 0 ? sls : 128;
+    spec.ef_search = static_cast<uint32_t>(std::max<long long>(ls, 16));
+    spec.ef_construction = static_cast<uint32_t>(std::max<long long>(li, 100));
+  }
+  out->index = spec;
+  return 1;
+}
+
 // Results: 0 = not this kind of argument, 1 = parsed, -1 = error (err set).
 int parse_vector_column(const std::vector<Token>& t, const std::string& arg, VectorColumn* out,
                         std::string* err) {
@@ -115,14 +274,10 @@ int parse_vector_column(const std::vector<Token>& t, const std::string& arg, Vec
       else return fail();
       i += 3;
     } else if (sqlite3_stricmp(t[i].text.c_str(), "indexed") == 0 && t[i].kind == Tok::ident) {
-      // `indexed by flat()` is the default index; ANN indexes are not part of 0.1.9.
-      if (t[i + 1].kind == Tok::ident && sqlite3_stricmp(t[i + 1].text.c_str(), "by") == 0 &&
-          t[i + 2].kind == Tok::ident && sqlite3_stricmp(t[i + 2].text.c_str(), "flat") == 0 &&
-          t[i + 3].kind == Tok::lparen && t[i + 4].kind == Tok::rparen) {
-        i += 5;
-      } else {
-        return fail();
-      }
+      if (!(t[i + 1].kind == Tok::ident && sqlite3_stricmp(t[i + 1].text.c_str(), "by") == 0)) return fail();
+      i += 2;
+      const int r = parse_index(t, &i, arg, out, err);
+      if (r < 0) return r;
     } else {
       return fail();
     }
@@ -287,7 +442,18 @@ int parse_config(int argc, const char* const* argv, Config* cfg, std::string* er
 }
 
 // ---- xCreate / xConnect ----------------------------------------------------------------------
-std::string declare_sql(const Config& cfg) {
+const char* index_kind_name(IndexKind k) {
+  switch (k) {
+    case IndexKind::flat: return "flat";
+    case IndexKind::hnsw: return "hnsw";
+    case IndexKind::rescore: return "rescore";
+    case IndexKind::ivf: return "ivf";
+    case IndexKind::diskann: return "diskann";
+  }
+  return "?";
+}
+
+std::string declare_sql(const Config& cfg, const std::string& table) {
   std::string s = "CREATE TABLE x(";
   if (cfg.has_pk) s += string_printf("\"%w\" primary key, ", cfg.pk_name.c_str());
   else s += "rowid, ";
@@ -298,7 +464,9 @@ std::string declare_sql(const Config& cfg) {
                                                          : cfg.acols[static_cast<size_t>(r.idx)].name;
     s += string_printf("\"%w\", ", n.c_str());
   }
-  s += "distance hidden, k hidden)";
+  s += "distance hidden, k hidden";
+  if (cfg.indexed()) s += string_printf(", ef hidden, \"%w\" hidden", table.c_str());
+  s += ")";
   if (cfg.has_pk) s += " without rowid";
   return s;
 }

@@ -14,6 +14,7 @@
 //   vec0_write.cc      xUpdate: INSERT, UPDATE, DELETE
 //   vec0_txn.cc        xBegin / xSync / xCommit / xRollback and savepoints
 //   vec0_columns.cc    partition keys, metadata and auxiliary columns in the table
+//   vec0_ann.cc        the graph index of `indexed by hnsw(...)` columns: load, upkeep, commands
 //   vec0_metadata.*    column value types, metadata chunk layouts, filter predicates
 //   vec0_rowslots.h    position key -> rowid map
 //   vec0_writelog.*    the per-transaction log of blob writes
@@ -42,6 +43,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -49,6 +51,7 @@
 #include <vector>
 
 #include "core/arena.h"
+#include "core/hnsw.h"
 #include "core/idmap.h"
 #include "core/search.h"
 #include "kernels/kernels.h"
@@ -73,11 +76,25 @@ constexpr const char* kCtorPrefix = "vec0 constructor error: ";
 constexpr const char* kInternal = "Internal sqlite-vec error: ";
 
 // ---- configuration (vec0_config.cc) ----------------------------------------------------------
+// The index a vector column declares (`indexed by ...`). `flat` and `rescore` are searched by
+// the exact scan (with the int8 sketch pre-filter); `hnsw`, `ivf` and `diskann` by a graph
+// (core/hnsw.h) whose parameters come from the declaration (docs/vec0.md, "Indexes").
+enum class IndexKind { flat, hnsw, rescore, ivf, diskann };
+struct IndexSpec {
+  IndexKind kind = IndexKind::flat;
+  uint32_t m = 16;
+  uint32_t ef_construction = 200;
+  uint32_t ef_search = 64;  // the default search effort (a command can change it)
+  bool graph() const { return kind == IndexKind::hnsw || kind == IndexKind::ivf || kind == IndexKind::diskann; }
+};
+const char* index_kind_name(IndexKind k);
+
 struct VectorColumn {
   std::string name;
   Dtype type = Dtype::f32;
   int dims = 0;
   Metric metric = Metric::l2;  // l2, l1, cos; hamming for bit columns
+  IndexSpec index;
   size_t nbytes() const { return dtype_row_bytes(type, static_cast<size_t>(dims)); }
   // The `dim` the kernels take (bit: bytes).
   size_t kernel_dim() const { return type == Dtype::u1 ? nbytes() : static_cast<size_t>(dims); }
@@ -102,6 +119,18 @@ struct Config {
   std::vector<ColRef> order;
   int chunk_size = kDefaultChunkSize;
   int ncols() const { return static_cast<int>(order.size()); }
+  // A column declares an index other than flat(): the table has the hidden `ef` column and the
+  // command column named after the table.
+  bool indexed() const {
+    for (const VectorColumn& v : vcols)
+      if (v.index.kind != IndexKind::flat) return true;
+    return false;
+  }
+  bool any_graph() const {
+    for (const VectorColumn& v : vcols)
+      if (v.index.graph()) return true;
+    return false;
+  }
   // argv index (xUpdate) of user column `idx` of kind k.
   int argv_of(ColKind k, int idx) const {
     for (size_t j = 0; j < order.size(); j++)
@@ -113,8 +142,9 @@ struct Config {
 // Parses the CREATE VIRTUAL TABLE arguments (argv[3..]); SQLITE_OK or SQLITE_ERROR with *err.
 int parse_config(int argc, const char* const* argv, Config* cfg, std::string* err);
 // The CREATE TABLE statement for sqlite3_declare_vtab: rowid or the primary key, the user
-// columns, then the hidden `distance` and `k`.
-std::string declare_sql(const Config& cfg);
+// columns, then the hidden `distance` and `k` (and, on indexed tables, the hidden `ef` and
+// the command column named after the table).
+std::string declare_sql(const Config& cfg, const std::string& table);
 
 // ---- validity fingerprints (change detection) --------------------------------------------------
 // A 64-bit fingerprint of one chunk's validity bitmap: the XOR over its 8-byte words (the last
@@ -216,6 +246,22 @@ constexpr int kBlobMeta = kBlobVectors + kMaxVectorColumns;   // + metadata colu
 // Log writes reach SQLite early, while no savepoint is open, once this many bytes are pending.
 constexpr size_t kLogFlushBytes = 16u << 20;
 
+// The graph of one `indexed by hnsw(...)` column, shared by every statement of the connection.
+// INVARIANT: for every position key NOT in Table::touched, the key is a node of `graph` (with
+// the row the cache holds) exactly when the cache holds a row for it that the graph accepts,
+// and is in `outside` exactly when the cache holds a row the graph cannot place. Keys in
+// `touched` (written by the open transaction) may be anything in the graph: queries never
+// return them from it and scan them exactly instead; xSync brings them up to date.
+struct Ann {
+  std::unique_ptr<HnswIndex> graph;
+  std::unordered_set<int64_t> outside;
+  bool loaded = false;
+  bool has_marker = false;
+  Marker marker;            // the committed state the graph reflects (the cache's marker)
+  bool persist_all = false; // rebuilt in memory: every block is written at the next xSync
+  uint32_t ef_search = 64;  // this connection's default search effort
+};
+
 struct Table {
   sqlite3_vtab base;  // must be first
   sqlite3* db = nullptr;
@@ -229,6 +275,7 @@ struct Table {
   std::string n_info, n_chunks, n_rowids;
   std::vector<std::string> n_vchunks;
   std::vector<std::string> n_mchunks, n_mtext;  // per metadata column (n_mtext: "" unless TEXT)
+  std::vector<std::string> n_hnsw;               // per vector column ("" unless it has a graph)
   std::string n_aux, sql_aux_select;
   std::string sql_insert_rowid, sql_delete_rowid;
   std::string sql_insert_rowid_auto, sql_next_rowid;  // apply_rowids: rows without their rowid
@@ -269,6 +316,15 @@ struct Table {
   Marker txn_pre;
   uint64_t txn_pre_fp = 0;
   int64_t last_noted = -1;  // the chunk note_chunk() saw last (runs of inserts share one)
+  // Graph indexes (vec0_ann.cc): one per vector column (graph null unless it declares one),
+  // the position keys this transaction wrote, and whether a graph changed in this transaction
+  // (then a ROLLBACK reloads it from its shadow table).
+  std::vector<Ann> ann;
+  std::unordered_set<int64_t> touched;
+  bool ann_changed = false;
+  void touch(int64_t key) {
+    if (!ann.empty()) touched.insert(key);
+  }
   void note_chunk(int64_t chunk) {
     if (chunk == last_noted) return;
     txn_chunks.insert(chunk);
@@ -291,9 +347,12 @@ struct Table {
     }
   }
   ~Table() { finalize_all(); }
-  // Column layout: 0 = rowid/pk, 1..n = user columns (cfg.order), n+1 = distance, n+2 = k.
+  // Column layout: 0 = rowid/pk, 1..n = user columns (cfg.order), n+1 = distance, n+2 = k;
+  // indexed tables add n+3 = ef and n+4 = the command column (-1 when absent).
   int col_distance() const { return 1 + cfg.ncols(); }
   int col_k() const { return 2 + cfg.ncols(); }
+  int col_ef() const { return cfg.indexed() ? 3 + cfg.ncols() : -1; }
+  int col_command() const { return cfg.indexed() ? 4 + cfg.ncols() : -1; }
   const ColRef* col_ref(int col) const {
     return col >= 1 && col <= cfg.ncols() ? &cfg.order[static_cast<size_t>(col - 1)] : nullptr;
   }
@@ -379,6 +438,7 @@ struct Plan {
   sqlite3_value* query = nullptr;     // knn: the query vector
   sqlite3_value* k = nullptr;         // knn: k = ? or LIMIT
   sqlite3_value* rowid_in = nullptr;  // knn: rowid IN (...) list (sqlite3_vtab_in_first)
+  sqlite3_value* ef = nullptr;        // knn: ef = ? (graph search effort; 0 = exact scan)
   std::vector<std::pair<char, double>> distance;  // knn: a >, b >=, c <, d <= target
   std::vector<FilterArg> filters;                 // knn: partition and metadata constraints
 };
@@ -405,6 +465,40 @@ int exact_tuple(Table* t, const std::vector<PartFilter>& pf, std::vector<Value>*
 // pass, else a bitmap). `threads`: how many threads it may use.
 void allowed_rows(Table* t, const Group& g, size_t col, const std::vector<MetaFilter>& mf,
                   const std::unordered_set<int64_t>* in, RowFilter* out, size_t threads);
+
+// ---- vec0_ann.cc ----------------------------------------------------------------------------------
+// Creates the (unloaded) graphs of the table's graph columns and reads the persisted default
+// search effort; at xConnect / xCreate.
+int ann_init(Table* t);
+// Makes the graph of column `col` reflect the table (loading it from its shadow table, or
+// rebuilding it in memory when the stored one does not match the rows). The cache must be
+// fresh. Errors name the table and the way out.
+int ann_ensure(Table* t, size_t col);
+// Every graph, before a write changes the table.
+int ann_before_write(Table* t);
+// A command inserted into the command column ('rebuild', 'optimize', 'ef_search=N', ...).
+int ann_command(Table* t, sqlite3_value* cmd);
+// xSync: brings the graphs up to date with the keys this transaction wrote and writes their
+// changed blocks. After xCommit / xRollback: ann_end_txn.
+int ann_sync(Table* t);
+void ann_end_txn(Table* t, bool committed);
+// The KNN of a graph column (vec0_knn.cc decides when; see there).
+struct AnnQuery {
+  size_t col = 0;
+  size_t k = 0;
+  size_t ef = 0;
+  const Vector* query = nullptr;
+  DistanceBounds bounds;
+  std::vector<Group*> groups;          // the selected partitions
+  std::vector<RowFilter>* filters = nullptr;  // per group: the rows that pass (null: all)
+  size_t admitted = 0;                 // rows that pass, over the selected groups
+  bool all_groups = false;             // every partition is selected
+  bool force = false;                  // `ef = N` without filters: the graph, whatever it costs
+};
+// *answered: the graph answered into *out; false: the exact scan must answer instead (the
+// graph would cost more, could not place the query, or reached fewer than min(k, admitted)
+// rows). Returns an SQLite code (errors: a damaged stored graph).
+int ann_search(Table* t, const AnnQuery& q, std::vector<TopK::Item>* out, bool* answered);
 
 // ---- vec0_write.cc ------------------------------------------------------------------------------
 int x_update(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRowid);

@@ -5,7 +5,8 @@
 // search entry (core/search.h) does the rest: threads, sketch, scans, top-k. Filters apply
 // before the top-k, so a query returns the k nearest rows that pass them (fewer only when
 // fewer exist). No cap on k: it is limited by the rows only, and TopK allocates for what it
-// keeps.
+// keeps. Columns with a graph index (vec0_ann.cc) may be answered from the graph instead,
+// with the same filters and exact distances.
 #include <algorithm>
 #include <cmath>
 
@@ -36,6 +37,19 @@ bool distance_bounds(const Plan& plan, DistanceBounds* out) {
     if (std::isnan(target)) return false;
   }
   return true;
+}
+
+size_t admitted_rows(const RowFilter& f, size_t rows) {
+  switch (f.kind) {
+    case RowFilter::Kind::all: return rows;
+    case RowFilter::Kind::slots: return f.slots.size();
+    case RowFilter::Kind::bitmap: {
+      size_t n = 0;
+      for (uint64_t w : f.bits) n += static_cast<size_t>(__builtin_popcountll(w));
+      return n;
+    }
+  }
+  return 0;
 }
 
 // Checks the query vector against column `vc`; the error names the column, as sqlite-vec.
@@ -117,26 +131,64 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
     if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
     if (allowed.empty()) return SQLITE_OK;
   }
-  SearchRequest req;
-  req.metric = vc.metric;
-  req.query = q.bytes();
-  req.k = static_cast<size_t>(k);
-  if (!distance_bounds(plan, &req.bounds)) return SQLITE_OK;
-  std::vector<SearchSource> sources(groups.size());
+  DistanceBounds bounds;
+  if (!distance_bounds(plan, &bounds)) return SQLITE_OK;
   const bool filtered = use_in || !mfilters.empty();
-  for (size_t i = 0; i < groups.size(); i++) {
-    const Group* g = groups[i];
-    sources[i].rows = g->arenas[col].view();
-    if (filtered) {
-      sources[i].resolve = [t, g, col, &mfilters, use_in, &allowed](RowFilter* f, size_t threads) {
-        allowed_rows(t, *g, col, mfilters, use_in ? &allowed : nullptr, f, threads);
-      };
+  std::vector<TopK::Item> items;
+  // A graph column answers from its graph when that costs less than the exact scan of the rows
+  // that pass the filters (ann_search decides; rowid IN lists and lower distance bounds, which
+  // page through results, always take the exact scan).
+  std::vector<RowFilter> filters;
+  bool answered = false;
+  const bool graph = !t->ann.empty() && t->ann[col].graph != nullptr;
+  if (graph && !use_in && !bounds.has_lo) {
+    int64_t ef = t->ann[col].ef_search;
+    if (plan.ef != nullptr && (!integer_id(plan.ef, &ef) || ef < 0 || ef > 10000)) {
+      set_err(t, "ef value in knn queries must be an integer from 0 (exact search) to 10000.");
+      return SQLITE_ERROR;
+    }
+    AnnQuery aq;
+    aq.col = col;
+    aq.k = static_cast<size_t>(k);
+    aq.ef = static_cast<size_t>(ef);
+    aq.query = &q;
+    aq.bounds = bounds;
+    aq.groups = groups;
+    aq.all_groups = pfilters.empty();
+    aq.force = plan.ef != nullptr && mfilters.empty() && pfilters.empty();
+    if (!mfilters.empty()) {
+      filters.resize(groups.size());
+      for (size_t i = 0; i < groups.size(); i++) allowed_rows(t, *groups[i], col, mfilters, nullptr, &filters[i], 1);
+      aq.filters = &filters;
+    }
+    for (size_t i = 0; i < groups.size(); i++) aq.admitted += filters.empty() ? groups[i]->arenas[col].size() : admitted_rows(filters[i], groups[i]->arenas[col].size());
+    if (aq.ef > 0) {
+      rc = ann_search(t, aq, &items, &answered);
+      if (rc != SQLITE_OK) return rc;
     }
   }
-  std::vector<TopK::Item> items;
-  if (!search(kernels(), req, sources, &items)) {
-    set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
-    return SQLITE_ERROR;
+  if (!answered) {
+    SearchRequest req;
+    req.metric = vc.metric;
+    req.query = q.bytes();
+    req.k = static_cast<size_t>(k);
+    req.bounds = bounds;
+    std::vector<SearchSource> sources(groups.size());
+    for (size_t i = 0; i < groups.size(); i++) {
+      const Group* g = groups[i];
+      sources[i].rows = g->arenas[col].view();
+      if (!filters.empty()) {
+        sources[i].filter = std::move(filters[i]);
+      } else if (filtered) {
+        sources[i].resolve = [t, g, col, &mfilters, use_in, &allowed](RowFilter* f, size_t threads) {
+          allowed_rows(t, *g, col, mfilters, use_in ? &allowed : nullptr, f, threads);
+        };
+      }
+    }
+    if (!search(kernels(), req, sources, &items)) {
+      set_err(t, string_printf("%sno distance kernel for the \"%s\" column", kInternal, vc.name.c_str()));
+      return SQLITE_ERROR;
+    }
   }
   cur->keys.reserve(items.size());
   cur->dists.reserve(items.size());

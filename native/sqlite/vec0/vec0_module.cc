@@ -33,7 +33,7 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
     return SQLITE_ERROR;
   }
   t->log.set_layout(log_layout(t->cfg));
-  int rc = sqlite3_declare_vtab(db, declare_sql(t->cfg).c_str());
+  int rc = sqlite3_declare_vtab(db, declare_sql(t->cfg, t->name).c_str());
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%scould not declare virtual table, '%s'", kCtorPrefix, sqlite3_errmsg(db));
     return SQLITE_ERROR;
@@ -46,6 +46,11 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
   rc = t->probe.open(db, t->schema);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    return rc;
+  }
+  rc = ann_init(t.get());
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s", t->base.zErrMsg != nullptr ? t->base.zErrMsg : sqlite3_errmsg(db));
     return rc;
   }
   *ppVtab = &t.release()->base;
@@ -126,6 +131,8 @@ int x_shadow_name(const char* name) {
     snprintf(buf, sizeof buf, "metadatachunks%02d", i);
     if (sqlite3_stricmp(name, buf) == 0) return 1;
     snprintf(buf, sizeof buf, "metadatatext%02d", i);
+    if (sqlite3_stricmp(name, buf) == 0) return 1;
+    snprintf(buf, sizeof buf, "hnsw%02d", i);
     if (sqlite3_stricmp(name, buf) == 0) return 1;
   }
   return 0;

@@ -9,6 +9,7 @@
 // order:
 //   {___   the query vector (MATCH)           }___   k (from `k = ?` or LIMIT)
 //   [___   rowid IN (...), consumed as a list (sqlite3_vtab_in)
+//   #___   ef = ? (the hidden `ef` column of indexed tables: graph search effort, 0 = exact)
 //   *a__ distance >    *b__ distance >=    *c__ distance <    *d__ distance <=
 //   ]<P><op>_   partition key P ('A' + its index among the partition keys)
 //   &<M><op>_   metadata column M ('A' + its index among the metadata columns)
@@ -84,7 +85,7 @@ int column_blocks(Table* t, sqlite3_index_info* info, std::vector<std::pair<int,
   return SQLITE_OK;
 }
 
-int knn_plan(Table* t, sqlite3_index_info* info, int match, int kcon, int limit, int rowid_in) {
+int knn_plan(Table* t, sqlite3_index_info* info, int match, int kcon, int limit, int rowid_in, int efcon) {
   std::vector<std::pair<int, char>> dist;  // constraint index, op letter
   for (int i = 0; i < info->nConstraint; i++) {
     const auto& c = info->aConstraint[i];
@@ -139,6 +140,7 @@ int knn_plan(Table* t, sqlite3_index_info* info, int match, int kcon, int limit,
     use(rowid_in, "[___");
     sqlite3_vtab_in(info, rowid_in, 1);
   }
+  if (efcon >= 0) use(efcon, "#___");
   for (const auto& b : pblocks) use(b.first, b.second.c_str());
   for (const auto& b : mblocks) use(b.first, b.second.c_str());
   for (const auto& d : dist) {
@@ -162,7 +164,7 @@ int bad_plan(Table* t, const char* idxStr) {
 }  // namespace
 
 int best_index(Table* t, sqlite3_index_info* info) {
-  int match = -1, kcon = -1, limit = -1, rowid_in = -1, point = -1;
+  int match = -1, kcon = -1, limit = -1, rowid_in = -1, point = -1, efcon = -1;
   for (int i = 0; i < info->nConstraint; i++) {
     const auto& c = info->aConstraint[i];
     if (!c.usable) continue;
@@ -179,6 +181,8 @@ int best_index(Table* t, sqlite3_index_info* info) {
       match = i;
     } else if (c.iColumn == t->col_k() && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
       kcon = i;
+    } else if (c.iColumn >= 0 && c.iColumn == t->col_ef() && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+      efcon = i;
     } else if (c.iColumn == 0 && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
       if (sqlite3_vtab_in(info, i, -1)) {
         if (rowid_in >= 0) {
@@ -191,7 +195,7 @@ int best_index(Table* t, sqlite3_index_info* info) {
       }
     }
   }
-  if (match >= 0) return knn_plan(t, info, match, kcon, limit, rowid_in);
+  if (match >= 0) return knn_plan(t, info, match, kcon, limit, rowid_in, efcon);
   if (point >= 0) {
     info->aConstraintUsage[point].argvIndex = 1;
     info->aConstraintUsage[point].omit = 1;
@@ -231,6 +235,10 @@ int decode_plan(Table* t, int idxNum, const char* idxStr, int argc, sqlite3_valu
       case '{': out->query = argv[i]; break;
       case '}': out->k = argv[i]; break;
       case '[': out->rowid_in = argv[i]; break;
+      case '#':
+        if (t->col_ef() < 0) return bad_plan(t, idxStr);
+        out->ef = argv[i];
+        break;
       case '*':
         if (b[1] < 'a' || b[1] > 'd') return bad_plan(t, idxStr);
         out->distance.emplace_back(b[1], sqlite3_value_double(argv[i]));

@@ -29,6 +29,10 @@ void set_names(Table* t) {
                              ? t->name + string_printf("_metadatatext%02d", static_cast<int>(i))
                              : std::string());
   }
+  t->n_hnsw.clear();
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++)
+    t->n_hnsw.push_back(t->cfg.vcols[i].index.graph() ? t->name + string_printf("_hnsw%02d", static_cast<int>(i))
+                                                      : std::string());
   t->n_aux = shadow(t, "auxiliary");
   t->sql_aux_select = "SELECT ";
   for (size_t i = 0; i < t->cfg.acols.size(); i++)
@@ -97,6 +101,13 @@ int create_shadow_tables(Table* t, std::string* err) {
     if (!run(sql, string_printf("Could not create '_metadatatext%02d' shadow table: ", static_cast<int>(i))))
       return SQLITE_ERROR;
   }
+  // Graph indexes: one row per block of nodes (rowid >= 0) and the graph's state (rowid -1).
+  for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
+    if (!t->cfg.vcols[i].index.graph()) continue;
+    sql = string_printf("CREATE TABLE \"%w\".\"%w_hnsw%02d\"(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL)", sc,
+                        t->name.c_str(), static_cast<int>(i));
+    if (!run(sql, string_printf("Could not create '_hnsw%02d' shadow table: ", static_cast<int>(i)))) return SQLITE_ERROR;
+  }
   if (!t->cfg.acols.empty()) {
     sql = string_printf("CREATE TABLE \"%w\".\"%w_auxiliary\"( rowid integer PRIMARY KEY ", sc, t->name.c_str());
     for (size_t i = 0; i < t->cfg.acols.size(); i++) sql += string_printf(", value%02d", static_cast<int>(i));
@@ -119,6 +130,8 @@ std::string drop_shadow_sql(const Table* t) {
     if (!t->n_mtext[i].empty()) drop(t->n_mtext[i]);
   }
   if (!t->cfg.acols.empty()) drop(t->n_aux);
+  for (const std::string& n : t->n_hnsw)
+    if (!n.empty()) drop(n);
   return sql;
 }
 
@@ -137,6 +150,8 @@ std::string rename_shadow_sql(const Table* t, const char* to) {
     if (!t->n_mtext[i].empty()) rename(t->n_mtext[i], string_printf("metadatatext%02d", static_cast<int>(i)));
   }
   if (!t->cfg.acols.empty()) rename(t->n_aux, "auxiliary");
+  for (size_t i = 0; i < t->n_hnsw.size(); i++)
+    if (!t->n_hnsw[i].empty()) rename(t->n_hnsw[i], string_printf("hnsw%02d", static_cast<int>(i)));
   return sql;
 }
 

@@ -3,6 +3,8 @@
 // cache stale when the transaction changed the table (a later reload overlays what the log
 // still holds). xSync writes the log into the shadow tables, then the write token and the
 // change log entry that let other connections keep or refresh their caches (vec0_changes.cc).
+// Graph indexes follow the same rule (vec0_ann.cc): xSync brings them up to date with the
+// rows this transaction wrote; a ROLLBACK after that reloads them.
 #include <algorithm>
 
 #include "sqlite/vec0/vec0_int.h"
@@ -18,6 +20,7 @@ int x_begin(sqlite3_vtab* p) {
   t->txn_checked = false;
   t->txn_mutated = false;
   t->reset_txn_changes();
+  ann_end_txn(t, false);
   return SQLITE_OK;
 }
 
@@ -32,6 +35,8 @@ int x_sync(sqlite3_vtab* p) {
   KeepLastRowid keep(t->db);
   try {
     int rc = flush_log(t);
+    if (rc != SQLITE_OK) return rc;
+    rc = ann_sync(t);  // the graphs take this transaction's rows, in the same transaction
     if (rc != SQLITE_OK) return rc;
     if (!t->wrote) return SQLITE_OK;
     t->wrote = false;
@@ -52,6 +57,7 @@ int x_commit(sqlite3_vtab* p) {
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
   t->reset_txn_changes();
+  ann_end_txn(t, true);
   return SQLITE_OK;
 }
 
@@ -65,6 +71,7 @@ int x_rollback(sqlite3_vtab* p) {
   if (t->txn_mutated) t->cache.valid = false;
   t->txn_mutated = false;
   t->reset_txn_changes();
+  ann_end_txn(t, false);
   return SQLITE_OK;
 }
 

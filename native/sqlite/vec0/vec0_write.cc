@@ -21,6 +21,7 @@ int delete_row(Table* t, int64_t rowid) {
   const int64_t key = pit->second;
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
+  t->touch(key);
   auto vit = c.validity.find(chunk);
   if (vit == c.validity.end() || !(vit->second[static_cast<size_t>(off / 8)] & (1u << (off % 8)))) {
     set_err(t, string_printf("vec0 deletion error: validity bit is not set for %s.%s.%lld at %d", t->schema.c_str(),
@@ -185,6 +186,7 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
   // The vector bytes are copied once, into the arenas; the log's run refers to them there
   // (vec0_writelog.h, RUNS), with the row's _rowids row, validity bit and rowid.
   const int64_t key = pos_key(chunk, off);
+  t->touch(key);
   for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
   if (t->cfg.text_pk) {
     t->log.append_row(rowid, chunk, static_cast<uint32_t>(off), reinterpret_cast<const char*>(sqlite3_value_text(idv)),
@@ -242,6 +244,13 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
     t->txn_pre = t->cache.marker;
     t->txn_pre_fp = t->cache.validity_fp;
   }
+  // Indexed tables: INSERT INTO t(t) VALUES ('<command>') (before the graphs are loaded:
+  // 'rebuild' is the way out of a damaged one).
+  if (argc > 1 && t->col_command() >= 0 && sqlite3_value_type(argv[0]) == SQLITE_NULL &&
+      sqlite3_value_type(argv[2 + t->col_command()]) != SQLITE_NULL)
+    return ann_command(t, argv[2 + t->col_command()]);
+  rc = ann_before_write(t);
+  if (rc != SQLITE_OK) return rc;
   const size_t nv = t->cfg.vcols.size();
   if (argc == 1) {  // DELETE
     int64_t rid;
@@ -258,6 +267,12 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   if (sqlite3_value_type(hidden_k) != SQLITE_NULL) {
     set_err(t, "A value was provided for the hidden \"k\" column.");
     return SQLITE_ERROR;
+  }
+  if (t->col_ef() >= 0) {
+    if (sqlite3_value_type(argv[2 + t->col_ef()]) != SQLITE_NULL && !sqlite3_value_nochange(argv[2 + t->col_ef()])) {
+      set_err(t, "A value was provided for the hidden \"ef\" column.");
+      return SQLITE_ERROR;
+    }
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {  // INSERT: validate everything first
     sqlite3_value* idv = t->cfg.has_pk ? argv[2] : argv[1];
@@ -349,6 +364,7 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   if (rc != SQLITE_OK) return rc;
   // The row's arena bytes change: a pending run holding it takes its copy first.
   if (std::find(change.begin(), change.end(), true) != change.end()) t->log.materialize(chunk, off);
+  if (std::find(change.begin(), change.end(), true) != change.end()) t->touch(key);
   for (size_t i = 0; i < nv; i++) {
     if (!change[i]) continue;
     const size_t nb = t->cfg.vcols[i].nbytes();
