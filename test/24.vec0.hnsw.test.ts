@@ -217,6 +217,23 @@ describe('transactions and connections', () => {
     expect(nearest(db, v)).not.toBe(9001);
   });
 
+  test('a commit right after ROLLBACK TO links the rows as they stand', () => {
+    const file = path.join(tempDir(), 'rollback-to.sqlite');
+    const db = setup(file);
+    const v = new Float32Array(dim).fill(4);
+    const w = new Float32Array(dim).fill(-4);
+    db.exec('begin');
+    db.prepare('insert into t(rowid, e) values (8001, ?)').run(blob(v));
+    db.exec('savepoint s');
+    db.prepare('update t set e = ? where rowid = 8001').run(blob(w));
+    db.exec('rollback to s');
+    db.exec('commit');
+    db.close();
+    const again = openDb(file);
+    expect(nearest(again, v)).toBe(8001);
+    expect(nearest(again, w)).not.toBe(8001);
+  });
+
   test('another connection sees a commit through its own copy of the graph', () => {
     const file = path.join(tempDir(), 'two.sqlite');
     const a = setup(file);

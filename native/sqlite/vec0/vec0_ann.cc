@@ -366,11 +366,17 @@ int ann_command(Table* t, sqlite3_value* cmd) {
 
 int ann_sync(Table* t) {
   if (t->ann.empty()) return SQLITE_OK;
+  bool work = !t->touched.empty();
+  for (const Ann& a : t->ann) work = work || a.persist_all;
+  if (!work) return SQLITE_OK;
+  // The rows come from the cache, which a ROLLBACK TO may have left to be reloaded.
+  int rc = ensure_fresh(t);
+  if (rc != SQLITE_OK) return rc;
   for (size_t col = 0; col < t->ann.size(); col++) {
     Ann& a = t->ann[col];
     if (!a.graph || (t->touched.empty() && !a.persist_all)) continue;
     if (!a.loaded) {
-      const int rc = ann_ensure(t, col);
+      rc = ann_ensure(t, col);
       if (rc != SQLITE_OK) return rc;
     }
     t->ann_changed = true;
@@ -390,7 +396,7 @@ int ann_sync(Table* t) {
     }
     if (ids.size() == 1) a.graph->insert(ids[0], rows[0]);
     else a.graph->insert_many(ids.data(), rows.data(), ids.size(), ids.size() >= 256 ? build_threads() : 1);
-    const int rc = persist(t, col);
+    rc = persist(t, col);
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;
