@@ -2,7 +2,7 @@
 // when it can be trusted (see FRESHNESS in vec_int.h): incremental application of this
 // connection's own writes, loading a saved blob, or a full build from the data table.
 #include <algorithm>
-#include <cstring>
+#include <cmath>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -52,6 +52,14 @@ void write_blob(sqlite3* db, const std::string& schema, const std::string& shado
   store_blob(db, schema, shadow, dataset, blob);
 }
 
+// Index of the first NaN or Inf element of v[0..dim), or dim when every element is finite.
+size_t first_non_finite(const float* v, size_t dim) {
+  for (size_t i = 0; i < dim; i++) {
+    if (!std::isfinite(v[i])) return i;
+  }
+  return dim;
+}
+
 void add_row(DatasetIndex* ix, int64_t rowid, const std::string& id, const float* v) {
   auto old = ix->rowid_of.find(id);
   if (old != ix->rowid_of.end() && old->second != rowid) {  // INSERT OR REPLACE moved the id
@@ -99,6 +107,12 @@ bool take_embedding(DatasetIndex* ix, const std::string& dataset, const DataRow&
                          dataset.c_str(), (long long)row.rowid, row.id.c_str(), int(dim), int(ix->dim));
     return false;
   }
+  const size_t bad = first_non_finite(v, dim);
+  if (bad < dim) {
+    *err = string_printf("vec: dataset %Q row %lld (id %Q): embedding element %d is %s", dataset.c_str(),
+                         (long long)row.rowid, row.id.c_str(), int(bad), std::isnan(v[bad]) ? "NaN" : "Inf");
+    return false;
+  }
   add_row(ix, row.rowid, row.id, v);
   return true;
 }
@@ -135,7 +149,7 @@ bool load_decoded(sqlite3* db, const std::string& schema, const std::string& tab
   bool good = d.dim > 0 || d.rows.empty();
   // The legacy format has no rowids: resolve them (a missing id means the blob is stale).
   if (good && d.kind == BlobKind::legacy) good = rowids_by_id(db, schema, table, dataset, &rowids);
-  std::vector<float> row(d.dim);
+  std::vector<float> scratch;
   for (const IndexRow& r : d.rows) {
     if (!good) break;
     int64_t rid = r.rowid;
@@ -147,8 +161,16 @@ bool load_decoded(sqlite3* db, const std::string& schema, const std::string& tab
       }
       rid = it->second;
     }
-    std::memcpy(row.data(), r.vec, d.dim * 4);  // little-endian hosts (codec.h notes BE)
-    add_row(ix, rid, r.id, row.data());
+    const float* v = nullptr;
+    size_t dim = 0;
+    // Saved by a version that accepted NaN/Inf: not trusted; the rebuild from the table names
+    // the row.
+    if (decode_f32_le(r.vec, size_t(d.dim) * 4, &scratch, &v, &dim) != DecodeStatus::ok ||
+        first_non_finite(v, dim) < dim) {
+      good = false;
+      break;
+    }
+    add_row(ix, rid, r.id, v);
   }
   if (!good) ix->reset();
   return good;

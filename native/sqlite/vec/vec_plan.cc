@@ -7,7 +7,10 @@
 //   0x04 SCORE_GE  match_score >= ?        0x08 SCORE_GT  match_score > ? (strict)
 //   0x10 LIMIT     LIMIT ?                 0x20 OFFSET    OFFSET ?
 //   0x40 ID        <idcol> = ?             (scan plan only)
-// idxStr: unused (NULL).
+// idxStr: NULL when dataset_id compares as binary (the declared column has no collation);
+//   otherwise the name of the collation of the dataset_id constraint (`dataset_id = ? COLLATE
+//   NOCASE`), scan plan only: the scan's SQL then compares with that collation, so it returns
+//   the rows of every dataset that compares equal, each with its own dataset_id.
 //
 // Plans:
 //   scan  (DATASET [ID])                      the dataset's rows in rowid order, match_score 0.0
@@ -15,9 +18,14 @@
 //         the top-(limit + offset) rows, or all rows, by cosine similarity, highest first (ties:
 //         smaller rowid first); ORDER BY match_score DESC is consumed. LIMIT/OFFSET are pushed
 //         down only when the ORDER BY is empty or exactly that.
+// A MATCH plan with a non-binary dataset_id collation is refused with an error: a search runs
+// over one dataset's index, named exactly. An `<idcol> = ?` constraint with a non-binary
+// collation is left to SQLite to check.
 // A dataset constraint that exists but is not usable (joins, IN) makes the plan unusable
 // (SQLITE_CONSTRAINT), so SQLite tries another order; no dataset constraint at all is an error
 // with the original's messages.
+#include <strings.h>
+
 #include "sqlite/vec/vec_int.h"
 
 namespace vecsqlite {
@@ -34,6 +42,13 @@ enum : int {
   kId = 0x40,
 };
 
+// The collation of constraint i; empty for BINARY.
+std::string collation_of(sqlite3_index_info* info, int i) {
+  const char* c = sqlite3_vtab_collation(info, i);
+  if (c == nullptr || strcasecmp(c, "BINARY") == 0) return std::string();
+  return c;
+}
+
 }  // namespace
 
 int best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -46,7 +61,8 @@ int best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     } else if (c.iColumn == kColId && c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
       matchSeen = true;
       if (c.usable) match = i;
-    } else if (c.iColumn == kColId && c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.usable) {
+    } else if (c.iColumn == kColId && c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.usable &&
+               collation_of(info, i).empty()) {
       idEq = i;
     } else if (c.iColumn == kColScore && c.usable && score < 0 &&
                (c.op == SQLITE_INDEX_CONSTRAINT_GE || c.op == SQLITE_INDEX_CONSTRAINT_GT)) {
@@ -63,6 +79,16 @@ int best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
                                      : "vec: dataset_id constraint required");
   }
   if (matchSeen && match < 0) return SQLITE_CONSTRAINT;  // MATCH must be consumed
+  const std::string collation = collation_of(info, dataset);
+  if (!collation.empty() && match >= 0) {
+    return set_error(vtab, "vec: dataset_id COLLATE %s cannot be used with MATCH: a search covers one dataset, "
+                     "named exactly (compare dataset_id without a collation)", collation.c_str());
+  }
+  if (!collation.empty()) {
+    info->idxStr = sqlite3_mprintf("%s", collation.c_str());
+    if (info->idxStr == nullptr) return SQLITE_NOMEM;
+    info->needToFreeIdxStr = 1;
+  }
   int idxNum = kDataset, argv = 1;
   info->aConstraintUsage[dataset].argvIndex = argv++;
   info->aConstraintUsage[dataset].omit = 1;
@@ -102,8 +128,9 @@ int best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return SQLITE_OK;
 }
 
-Plan decode_plan(int idxNum, const char*) {
+Plan decode_plan(int idxNum, const char* idxStr) {
   Plan p;
+  if (idxStr != nullptr) p.collation = idxStr;
   p.match = (idxNum & kMatch) != 0;
   p.score_bound = (idxNum & (kScoreGe | kScoreGt)) != 0;
   p.score_strict = (idxNum & kScoreGt) != 0;

@@ -53,6 +53,12 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
   std::vector<float> q;
   std::string err;
   if (!parse_match_vector(argv[1], &q, &err)) return set_error(vtab, "%s", err.c_str());
+  // A NaN or Inf element makes every score NaN: refuse it rather than return no rows.
+  for (size_t i = 0; i < q.size(); i++) {
+    if (!std::isfinite(q[i])) {
+      return set_error(vtab, "vec: MATCH vector element %d is %s", int(i), std::isnan(q[i]) ? "NaN" : "Inf");
+    }
+  }
   int a = 2;
   double bound = 0;
   if (plan.score_bound && !score_arg(vtab, argv[a++], &bound)) return SQLITE_ERROR;
