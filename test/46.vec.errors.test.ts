@@ -193,5 +193,10 @@ describe('collations on dataset_id and the id column', () => {
       .toBe('vec: dataset_id COLLATE NOCASE cannot be used with MATCH: a search covers one dataset, named exactly (compare dataset_id without a collation)');
     // the same query without the collation searches dataset 'a' only
     expect(db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id = 'a' AND doc_id MATCH ?").pluck().all(f32blob([1, 0]))).toEqual(['l1']);
+    // with a binary dataset_id constraint as well, that one names the dataset and SQLite checks the other
+    expect(db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id = 'a' COLLATE NOCASE AND dataset_id = 'A' AND doc_id MATCH ?").pluck().all(f32blob([1, 0])))
+      .toEqual(['a1', 'a2']);
+    expect(db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id = 'b' COLLATE NOCASE AND dataset_id = 'A' AND doc_id MATCH ?").pluck().all(f32blob([1, 0])))
+      .toEqual([]);
   });
 });

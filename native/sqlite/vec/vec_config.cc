@@ -48,15 +48,13 @@ bool is_integer(const std::string& v) {
 
 struct OptionSpec {
   const char* key;
-  // Accepted values (lower case), nullptr-terminated; words outside the list may still pass
-  // `check`. `describe` is the list as the error message shows it.
-  const char* const* values;
-  bool (*check)(const std::string& value);  // nullptr: the list only
-  const char* describe;
+  const char* const* values;                // accepted words (lower case), nullptr-terminated
+  bool (*check)(const std::string& value);  // other accepted values; nullptr: the words only
+  const char* check_describes;              // what `check` accepts, for the error message
   void (*apply)(Config* cfg, const std::string& value);  // nullptr: accepted, no effect here
 };
 
-// To accept a new index kind, add it to kIndexValues and to the description below.
+// The index kinds. Adding one here is all the parser needs (the error message lists this).
 const char* const kIndexValues[] = {"auto", "brute", "cover", nullptr};
 const char* const kCoverBoundValues[] = {"level", "boundlevel", "per_node", "pernode", "node", nullptr};
 const char* const kCoverDistanceValues[] = {"cos", "cosine", "l2", "euclidean", nullptr};
@@ -64,13 +62,22 @@ const char* const kCoverParallelValues[] = {"", "off", "auto", nullptr};
 const char* const kNone[] = {nullptr};
 
 const OptionSpec kOptions[] = {
-    {"index", kIndexValues, nullptr, "auto, brute, cover",
-     [](Config* cfg, const std::string& v) { cfg->index_kind = v; }},
+    {"index", kIndexValues, nullptr, nullptr, [](Config* cfg, const std::string& v) { cfg->index_kind = v; }},
     {"cover_base", kNone, is_float_above_one, "a number greater than 1", nullptr},
-    {"cover_bound", kCoverBoundValues, nullptr, "level, boundlevel, per_node, pernode, node", nullptr},
-    {"cover_distance", kCoverDistanceValues, nullptr, "cos, cosine, l2, euclidean", nullptr},
-    {"cover_parallel", kCoverParallelValues, is_integer, "off, auto, or an integer", nullptr},
+    {"cover_bound", kCoverBoundValues, nullptr, nullptr, nullptr},
+    {"cover_distance", kCoverDistanceValues, nullptr, nullptr, nullptr},
+    {"cover_parallel", kCoverParallelValues, is_integer, "an integer", nullptr},
 };
+
+// "auto, brute, cover" / "off, auto, or an integer" / "a number greater than 1".
+std::string describe_values(const OptionSpec& o) {
+  std::string s;
+  for (const char* const* v = o.values; *v != nullptr; v++) {
+    if (**v != '\0') s += std::string(s.empty() ? "" : ", ") + *v;
+  }
+  if (o.check_describes != nullptr) s += std::string(s.empty() ? "" : ", or ") + o.check_describes;
+  return s;
+}
 
 std::string option_keys() {
   std::string s;
@@ -126,7 +133,8 @@ int parse_config(int argc, const char* const* argv, bool strict, Config* out, st
     }
     if (!accepts(*o, val)) {
       if (!strict) continue;
-      *err = string_printf("vec: invalid value \"%s\" for option %s (accepted: %s)", val.c_str(), o->key, o->describe);
+      *err = string_printf("vec: invalid value \"%s\" for option %s (accepted: %s)", val.c_str(), o->key,
+                           describe_values(*o).c_str());
       return SQLITE_ERROR;
     }
     if (o->apply != nullptr) o->apply(&cfg, val);

@@ -24,8 +24,6 @@
 // A dataset constraint that exists but is not usable (joins, IN) makes the plan unusable
 // (SQLITE_CONSTRAINT), so SQLite tries another order; no dataset constraint at all is an error
 // with the original's messages.
-#include <strings.h>
-
 #include "sqlite/vec/vec_int.h"
 
 namespace vecsqlite {
@@ -45,7 +43,7 @@ enum : int {
 // The collation of constraint i; empty for BINARY.
 std::string collation_of(sqlite3_index_info* info, int i) {
   const char* c = sqlite3_vtab_collation(info, i);
-  if (c == nullptr || strcasecmp(c, "BINARY") == 0) return std::string();
+  if (c == nullptr || sqlite3_stricmp(c, "BINARY") == 0) return std::string();
   return c;
 }
 
@@ -57,7 +55,11 @@ int best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   for (int i = 0; i < info->nConstraint; i++) {
     const auto& c = info->aConstraint[i];
     if (c.iColumn == kColDataset && c.op == SQLITE_INDEX_CONSTRAINT_EQ) {
-      if (c.usable) dataset = i; else datasetUnusable = true;
+      if (!c.usable) {
+        datasetUnusable = true;
+      } else if (dataset < 0 || (!collation_of(info, dataset).empty() && collation_of(info, i).empty())) {
+        dataset = i;  // of several, a binary comparison is preferred; SQLite checks the others
+      }
     } else if (c.iColumn == kColId && c.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
       matchSeen = true;
       if (c.usable) match = i;
