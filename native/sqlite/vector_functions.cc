@@ -1,5 +1,5 @@
-// The 18 scalar vec_* functions of the vec0 family (vec0-design.md §3), drop-in compatible with
-// sqlite-vec: same names, arities, result subtypes, error strings (typos included) and values.
+// The 18 scalar vec_* functions of the vec0 family, drop-in compatible with sqlite-vec 0.1.9:
+// same names, arities, result subtypes, error strings (typos included) and values.
 //
 //   vec_version()  vec_debug()                       text
 //   vec_f32(v)  vec_int8(v)  vec_bit(v)              typed BLOB (subtype 223 / 225 / 224)
@@ -468,7 +468,8 @@ struct FunctionSpec {
   bool sets_subtype;
 };
 
-// The 18 functions, each registered once with one arity (vec0-design.md §8). Flags as the
+// The 18 functions, each registered once with one arity: exactly the set sqlite-vec 0.1.9
+// registers, so code that checks what loading the extension added sees the same list. Flags as the
 // original's (pragma_function_list shows the same), except that vec_type also declares
 // SQLITE_SUBTYPE: it reads its argument's subtype, and SQLite >= 3.45 may hide subtypes from
 // functions that do not declare it. vec_f32 / vec_quantize_int8 ignore subtypes but declare the

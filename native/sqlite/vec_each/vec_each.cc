@@ -1,4 +1,4 @@
-// vec_each(vector): table-valued function listing a vector's elements (vec0-design.md §4).
+// vec_each(vector): table-valued function listing a vector's elements, as sqlite-vec 0.1.9's.
 //
 // Declared schema:  CREATE TABLE x(value, vector hidden)
 //   rowid   element index 0..n-1

@@ -1,5 +1,5 @@
-// `vec_admin`: manual rebuilds of a `vec` index (dataset-vec-design.md §6), working (the
-// original's xBestIndex asks for argv slot 2 and does not omit MATCH, so it always fails).
+// `vec_admin`: manual rebuilds of a `vec` index. (The original module's vec_admin could never
+// run: its xBestIndex asks for argv slot 2 and does not omit MATCH.)
 //
 //   CREATE VIRTUAL TABLE vec_admin USING vec_admin(op);
 //   SELECT op FROM vec_admin WHERE op MATCH '<schema>._vec_<t>:<dataset>';   -- 'reindexed:<n>'
@@ -8,7 +8,7 @@
 // (no rows). The target is split on the first ':' (both halves trimmed); the shadow part on the
 // first '.' into schema and table (no '.' means main). The schema must be attached, the table
 // must exist in it and be named _vec_<t>; nothing from the MATCH text is ever interpolated
-// into SQL unquoted. The rebuild runs on the calling connection (vec_reindex in vtab_vec.cc),
+// into SQL unquoted. The rebuild runs on the calling connection (reindex in vec_cache.cc),
 // writes a VSQ1 blob and drops every cached copy of that index.
 //
 // Messages:
@@ -18,14 +18,15 @@
 //   vec_admin: unknown schema "<schema>"
 //   vec_admin: no such table <schema>.<table>
 //   vec_admin: <schema>.<table> is not a vec data table (its name must start with _vec_)
-#include <cstring>
 #include <new>
 #include <string>
 
-#include "sqlite/ext.h"
-#include "sqlite/vtab_vec.h"
+#include "sqlite/codec.h"
+#include "sqlite/stmt.h"
+#include "sqlite/vec/vec_int.h"
 
 namespace vecsqlite {
+namespace vec {
 namespace {
 
 struct AdminTable {
@@ -40,23 +41,6 @@ struct AdminCursor {
   bool done = true;
 };
 
-int admin_error(sqlite3_vtab* vtab, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char* msg = sqlite3_vmprintf(fmt, ap);
-  va_end(ap);
-  sqlite3_free(vtab->zErrMsg);
-  vtab->zErrMsg = msg;
-  return msg ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
-std::string trim(const std::string& s) {
-  size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) a++;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) b--;
-  return s.substr(a, b - a);
-}
-
 int adminConnect(sqlite3* db, void*, int argc, const char* const*, sqlite3_vtab** pp, char** pzErr) {
   if (argc < 3) {
     *pzErr = sqlite3_mprintf("vec_admin: need at least 3 args");
@@ -67,7 +51,6 @@ int adminConnect(sqlite3* db, void*, int argc, const char* const*, sqlite3_vtab*
   if (rc != SQLITE_OK) return rc;
   AdminTable* t = new (std::nothrow) AdminTable();
   if (!t) return SQLITE_NOMEM;
-  std::memset(&t->base, 0, sizeof(t->base));
   t->db = db;
   *pp = &t->base;
   return SQLITE_OK;
@@ -100,7 +83,6 @@ int adminBestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
 int adminOpen(sqlite3_vtab*, sqlite3_vtab_cursor** pp) {
   AdminCursor* c = new (std::nothrow) AdminCursor();
   if (!c) return SQLITE_NOMEM;
-  std::memset(&c->base, 0, sizeof(c->base));
   *pp = &c->base;
   return SQLITE_OK;
 }
@@ -112,58 +94,47 @@ int adminClose(sqlite3_vtab_cursor* cur) {
 
 // True when `name` is an attached schema of db.
 bool schema_exists(sqlite3* db, const std::string& name) {
-  sqlite3_stmt* st = nullptr;
-  bool found = false;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_database_list WHERE name = ?1", -1, &st, nullptr) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, name.c_str(), int(name.size()), SQLITE_TRANSIENT);
-    found = sqlite3_step(st) == SQLITE_ROW;
-  }
-  sqlite3_finalize(st);
-  return found;
+  Stmt st(db, "SELECT 1 FROM pragma_database_list WHERE name = ?1");
+  if (!st.ok()) return false;
+  sqlite3_bind_text(st, 1, name.c_str(), int(name.size()), SQLITE_TRANSIENT);
+  return sqlite3_step(st) == SQLITE_ROW;
 }
 
 bool table_exists(sqlite3* db, const std::string& schema, const std::string& table) {
-  char* sql = sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_schema WHERE type = 'table' AND name = ?1", schema.c_str());
-  if (!sql) return false;
-  sqlite3_stmt* st = nullptr;
-  bool found = false;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, table.c_str(), int(table.size()), SQLITE_TRANSIENT);
-    found = sqlite3_step(st) == SQLITE_ROW;
-  }
-  sqlite3_finalize(st);
-  sqlite3_free(sql);
-  return found;
+  Stmt st(db, string_printf("SELECT 1 FROM \"%w\".sqlite_schema WHERE type = 'table' AND name = ?1", schema.c_str()));
+  if (!st.ok()) return false;
+  sqlite3_bind_text(st, 1, table.c_str(), int(table.size()), SQLITE_TRANSIENT);
+  return sqlite3_step(st) == SQLITE_ROW;
 }
 
 int adminFilterImpl(AdminCursor* c, AdminTable* t, int idxNum, int argc, sqlite3_value** argv) {
   sqlite3_vtab* vtab = &t->base;
   if (idxNum != 1 || argc < 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL) return SQLITE_OK;
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
-    return admin_error(vtab, "vec_admin: MATCH expects shadow table name as TEXT");
+    return set_error(vtab, "vec_admin: MATCH expects shadow table name as TEXT");
   }
   const std::string arg(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])), size_t(sqlite3_value_bytes(argv[0])));
   const size_t colon = arg.find(':');
-  const std::string shadow = colon == std::string::npos ? std::string() : trim(arg.substr(0, colon));
-  const std::string dataset = colon == std::string::npos ? std::string() : trim(arg.substr(colon + 1));
+  const std::string shadow = colon == std::string::npos ? std::string() : trim_space(arg.substr(0, colon));
+  const std::string dataset = colon == std::string::npos ? std::string() : trim_space(arg.substr(colon + 1));
   if (shadow.empty() || dataset.empty()) {
-    return admin_error(vtab, "vec_admin: MATCH expects 'shadow:dataset', got \"%s\"", arg.c_str());
+    return set_error(vtab, "vec_admin: MATCH expects 'shadow:dataset', got \"%s\"", arg.c_str());
   }
   const size_t dot = shadow.find('.');
   const std::string schema = dot == std::string::npos ? std::string("main") : shadow.substr(0, dot);
   const std::string table = dot == std::string::npos ? shadow : shadow.substr(dot + 1);
-  if (!schema_exists(t->db, schema)) return admin_error(vtab, "vec_admin: unknown schema \"%s\"", schema.c_str());
+  if (!schema_exists(t->db, schema)) return set_error(vtab, "vec_admin: unknown schema \"%s\"", schema.c_str());
   if (!table_exists(t->db, schema, table)) {
-    return admin_error(vtab, "vec_admin: no such table %s.%s", schema.c_str(), table.c_str());
+    return set_error(vtab, "vec_admin: no such table %s.%s", schema.c_str(), table.c_str());
   }
   if (table.rfind("_vec_", 0) != 0 || table.size() == 5) {
-    return admin_error(vtab, "vec_admin: %s.%s is not a vec data table (its name must start with _vec_)",
+    return set_error(vtab, "vec_admin: %s.%s is not a vec data table (its name must start with _vec_)",
                        schema.c_str(), table.c_str());
   }
   int64_t count = 0;
   std::string err;
-  const int rc = vec_reindex(t->db, schema, table, dataset, &count, &err);
-  if (rc != SQLITE_OK) return admin_error(vtab, "%s", err.c_str());
+  const int rc = reindex(t->db, schema, table, dataset, &count, &err);
+  if (rc != SQLITE_OK) return set_error(vtab, "%s", err.c_str());
   c->result = "reindexed:" + std::to_string(count);
   c->has_row = true;
   c->done = false;
@@ -232,9 +203,10 @@ sqlite3_module adminModule = {
 };
 
 }  // namespace
+}  // namespace vec
 
 int register_vec_admin_module(sqlite3* db, char** pzErr) {
-  const int rc = sqlite3_create_module_v2(db, "vec_admin", &adminModule, nullptr, nullptr);
+  const int rc = sqlite3_create_module_v2(db, "vec_admin", &vec::adminModule, nullptr, nullptr);
   if (rc != SQLITE_OK) *pzErr = sqlite3_mprintf("vecsqlite: cannot register vec_admin: %s", sqlite3_errmsg(db));
   return rc;
 }

@@ -1,5 +1,5 @@
 // Blob formats of the `vec` index; see vec_index.h.
-#include "sqlite/vec_index.h"
+#include "sqlite/vec/vec_index.h"
 #include "core/crc32.h"
 
 #include <cstring>
