@@ -390,6 +390,21 @@ void HnswIndex::link_node(uint32_t node, size_t ef, bool locked) {
     {
       std::unique_lock<std::mutex> g(lock_of(node), std::defer_lock);
       if (concurrent_) g.lock();
+      // Nodes linked on other threads may already have linked back to this one at this level
+      // (they reached it through its upper levels): keep those links too.
+      const uint32_t* have = links(node, l);
+      if (have[0] > 0) {
+        for (uint32_t i = 0; i < have[0]; i++) {
+          const uint32_t x = have[1 + i];
+          bool dup = false;
+          for (const Pair& p : found) dup = dup || p.second == x;
+          if (!dup && x < ids_.size() && alive(x)) found.emplace_back(node_distance(node, x), x);
+        }
+        if (found.size() > max_links(l)) {
+          std::sort(found.begin(), found.end());
+          select_neighbors(&found, max_links(l));
+        }
+      }
       set_links(node, l, found);
     }
     for (const Pair& p : found) add_back_link(p.second, node, l, p.first);
@@ -427,6 +442,54 @@ void HnswIndex::insert_many(const int64_t* ids, const void* const* rows, size_t 
     for (size_t i = next++; i < n; i = next++) link_node(nodes[i], params_.ef_construction, true);
   });
   concurrent_ = false;
+  link_orphans(nodes);
+}
+
+// Nodes linked at the same time do not see each other, and the heuristic may prune every link
+// back to one of them: a node nothing links to on level 0 cannot be found. Each such new node
+// gets a link from its nearest neighbour (replacing that neighbour's farthest link when full).
+void HnswIndex::link_orphans(const std::vector<uint32_t>& fresh) {
+  std::vector<uint8_t> linked(ids_.size(), 0);
+  for (uint32_t x = 0; x < ids_.size(); x++) {
+    if (!alive(x)) continue;
+    const uint32_t* ln = links(x, 0);
+    for (uint32_t i = 0; i < ln[0]; i++)
+      if (ln[1 + i] < linked.size()) linked[ln[1 + i]] = 1;
+  }
+  for (uint32_t node : fresh) {
+    if (linked[node] || node == entry_ || !alive(node)) continue;
+    const uint32_t* own = links(node, 0);
+    uint32_t best = kNone;
+    float bd = std::numeric_limits<float>::infinity();
+    for (uint32_t i = 0; i < own[0]; i++) {
+      const uint32_t x = own[1 + i];
+      if (x >= ids_.size() || !alive(x)) continue;
+      const float d = node_distance(node, x);
+      if (d < bd) {
+        bd = d;
+        best = x;
+      }
+    }
+    if (best == kNone) continue;
+    uint32_t* ln = links(best, 0);
+    if (ln[0] < max_links(0)) {
+      ln[1 + ln[0]] = node;
+      ln[0]++;
+    } else {
+      uint32_t far = 0;
+      float fd = -1;
+      for (uint32_t i = 0; i < ln[0]; i++) {
+        const float d = ln[1 + i] < ids_.size() && alive(ln[1 + i]) ? node_distance(best, ln[1 + i]) : std::numeric_limits<float>::infinity();
+        if (d > fd) {
+          fd = d;
+          far = i;
+        }
+      }
+      ln[1 + far] = node;
+    }
+    mark_dirty(best);
+    linked[node] = 1;
+  }
 }
 
 // ---- removal -----------------------------------------------------------------------------------

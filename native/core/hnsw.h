@@ -158,6 +158,7 @@ class HnswIndex {
                     std::vector<std::pair<float, uint32_t>>* out) const;
   void select_neighbors(std::vector<std::pair<float, uint32_t>>* cands, uint32_t m) const;
   void link_node(uint32_t node, size_t ef, bool locked);
+  void link_orphans(const std::vector<uint32_t>& fresh);
   void set_links(uint32_t node, int level, const std::vector<std::pair<float, uint32_t>>& sel);
   void add_back_link(uint32_t target, uint32_t node, int level, float d);
   void repair(uint32_t removed, uint32_t holder, int level);
