@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "core/env.h"
+#include "core/parallel.h"
 #include "kernels/kernels.h"
 #include "sqlite/ext.h"
 #include "version.h"
@@ -80,7 +81,7 @@ int check_environment(char** pzErrMsg) {
     *pzErrMsg = sqlite3_mprintf("%s", err);
     return SQLITE_ERROR;
   }
-  if ((err = core_env_error()) != nullptr) {
+  if ((err = core_env_error()) != nullptr || (err = parallel_env_error()) != nullptr) {
     *pzErrMsg = sqlite3_mprintf("%s", err);
     return SQLITE_ERROR;
   }
