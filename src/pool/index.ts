@@ -204,6 +204,11 @@ export async function openPool(file: string, options?: PoolOptions): Promise<Poo
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected busyTimeoutMs to be a non-negative integer, received ${String(busyTimeoutMs)}`);
   }
+  try {
+    require.resolve('better-sqlite3');
+  } catch {
+    throw new VecsqliteError('VECSQLITE_LOAD_FAILED', 'openPool: the pool runs better-sqlite3 connections, and better-sqlite3 is not installed (npm install better-sqlite3)');
+  }
   const abs = path.resolve(file);
   const base = { file: abs, extensionPath: nativePath(), busyTimeoutMs };
   const writer = makePiscina({ ...base, role: 'write' }, 1);
