@@ -1,6 +1,8 @@
 // Thread policy; see parallel.h.
 #include "core/parallel.h"
 
+#include "core/stats.h"
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +11,10 @@
 
 namespace vecsqlite {
 namespace {
+
+// vec_stats(): run_parts calls split over several threads, and the helper threads they started.
+Counter g_split_runs("query_split_runs");
+Counter g_helper_threads("query_helper_threads");
 
 // Threads of this process now running query parts (callers included), over all queries.
 std::atomic<size_t> g_busy{0};
@@ -81,6 +87,10 @@ void run_parts(size_t parts, const std::function<void(size_t)>& fn) {
     }
   } catch (...) {
     // could not start every thread: this thread runs the rest
+  }
+  if (started > 0) {
+    g_split_runs.add();
+    g_helper_threads.add(static_cast<int64_t>(started));
   }
   fn(0);
   for (size_t p = started + 1; p < parts; p++) fn(p);
