@@ -6,11 +6,16 @@
 # loads into the sqlite3 command line.
 #
 #   bash scripts/check-pack.sh            # uses the repository's node_modules when present
+#   CHECK_PACK_TARBALL=x.tgz bash scripts/check-pack.sh   # only the install checks, on x.tgz
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+plat="$(node -p 'process.platform + "-" + process.arch')"
+if [ -n "${CHECK_PACK_TARBALL:-}" ]; then
+  tarball=$(cd "$(dirname "$CHECK_PACK_TARBALL")" && pwd)/$(basename "$CHECK_PACK_TARBALL")
+else
 echo "check-pack: clean clone of HEAD"
 git clone -q "$repo" "$work/pkg"
 cd "$work/pkg"
@@ -18,7 +23,6 @@ if [ -d "$repo/node_modules" ]; then ln -s "$repo/node_modules" node_modules; el
 
 echo "check-pack: prebuildify --napi --strip"
 nice -n 10 npx prebuildify --napi --strip >/dev/null
-plat="$(node -p 'process.platform + "-" + process.arch')"
 test -f "prebuilds/$plat/vecsqlite.node" || { echo "check-pack: prebuilds/$plat/vecsqlite.node missing"; exit 1; }
 rm -rf build
 
@@ -33,11 +37,13 @@ if grep -q '^package/build/\|^package/node_modules/\|^package/test/' <<<"$listin
   echo "check-pack: build output, node_modules or tests in the tarball"; exit 1
 fi
 echo "check-pack: $(basename "$tarball"): $(wc -l <<<"$listing") files, $(du -k "$tarball" | cut -f1) KiB"
+[ -z "${CHECK_PACK_KEEP:-}" ] || cp "$tarball" "$CHECK_PACK_KEEP"
+fi
 
-# A PATH with node and npm only: no gcc, g++, cc, make or python3.
+# A PATH with node, npm and a shell only: no gcc, g++, cc, make or python3.
 bin="$work/bin"
 mkdir -p "$bin"
-for t in node npm npx; do ln -s "$(command -v $t)" "$bin/$t"; done
+for t in node npm npx sh; do ln -s "$(command -v $t)" "$bin/$t"; done
 for t in gcc g++ cc c++ make python3; do
   if PATH="$bin" command -v "$t" >/dev/null 2>&1; then echo "check-pack: $t still on PATH"; exit 1; fi
 done
