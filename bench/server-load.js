@@ -2,8 +2,8 @@
 // then 2 reader workers, reporting requests/s and latency percentiles.
 //
 //   npm run build:ts && npm run build:examples
-//   node bench/pool.js --build-only          # builds the data set (100k x 768 'big', 8k x 768 'small')
-//   node bench/server-load.js [--table big] [--seconds 10] [--connections 4] [--k 10]
+//   node bench/pool.js --build-only          # builds the data set (100k x 768 'big', 30k x 768 'small_30000')
+//   node bench/server-load.js [--table big|small_30000] [--seconds 10] [--connections 4] [--k 10]
 //                             [--file /tmp/vecsqlite-pool-bench-100000x768.db] [--dim 768]
 //
 // Each server is its own process (started here, on a free port, then stopped).
