@@ -249,18 +249,18 @@ async function main() {
   const f = (x, d = 1) => (x === undefined ? '' : x.toFixed(d));
   console.log(`# pool benchmark: ${N} x ${DIM} float32 (exact KNN, k = ${K}), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (ONLY !== 'steady') {
-  console.log('\n## Throughput (closed loop, 2 queries in flight per worker)\n');
-  console.log('| configuration | threads per query | queries/s | p50 ms | p99 ms | vs 1 worker |');
-  console.log('|---|---|---:|---:|---:|---:|');
-  for (const threads of [1, 0]) {
-    const label = threads === 1 ? '1 (VECSQLITE_QUERY_THREADS=1)' : 'adaptive (default)';
-    const sync = run('sync', 0, threads);
-    console.log(`| one better-sqlite3 connection, main thread | ${label} | ${f(sync.qps)} | | | |`);
-    const one = run('throughput', 1, threads);
-    const two = run('throughput', 2, threads);
-    console.log(`| openPool, 1 worker | ${label} | ${f(one.qps)} | ${f(one.p50)} | ${f(one.p99)} | 1.00 |`);
-    console.log(`| openPool, 2 workers | ${label} | ${f(two.qps)} | ${f(two.p50)} | ${f(two.p99)} | ${f(two.qps / one.qps, 2)} |`);
-  }
+    console.log('\n## Throughput (closed loop, 2 queries in flight per worker)\n');
+    console.log('| configuration | threads per query | queries/s | p50 ms | p99 ms | vs 1 worker |');
+    console.log('|---|---|---:|---:|---:|---:|');
+    for (const threads of [1, 0]) {
+      const label = threads === 1 ? '1 (VECSQLITE_QUERY_THREADS=1)' : 'adaptive (default)';
+      const sync = run('sync', 0, threads);
+      console.log(`| one better-sqlite3 connection, main thread | ${label} | ${f(sync.qps)} | | | |`);
+      const one = run('throughput', 1, threads);
+      const two = run('throughput', 2, threads);
+      console.log(`| openPool, 1 worker | ${label} | ${f(one.qps)} | ${f(one.p50)} | ${f(one.p99)} | 1.00 |`);
+      console.log(`| openPool, 2 workers | ${label} | ${f(two.qps)} | ${f(two.p50)} | ${f(two.p99)} | ${f(two.qps / one.qps, 2)} |`);
+    }
   }
   if (ONLY === 'throughput') return;
   console.log(`\n## Event-loop delay under a steady load (${SMALL} x ${DIM} table, arrivals at ${RATE * 100}% of the pool's capacity)\n`);
