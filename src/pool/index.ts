@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { VecsqliteError, checkOptions } from '../errors';
 import { nativePath, packageRoot } from '../native';
 import type { Reply, Role, Task, WorkerConfig } from './protocol';
@@ -172,7 +172,10 @@ function checkSql(where: string, sql: unknown): asserts sql is string {
 }
 
 function makePiscina(config: WorkerConfig, threads: number): Piscina {
-  return new Piscina({
+  // Loaded on first use: `require('vecsqlite')` stays quick for programs without a pool.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { Piscina: PiscinaClass } = require('piscina') as typeof import('piscina');
+  return new PiscinaClass({
     filename: workerFile(),
     workerData: config,
     minThreads: threads,
