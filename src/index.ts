@@ -115,3 +115,6 @@ export function topK(query: Vector, matrix: Vector, k: number, metric: Metric = 
 export * as vecutil from './vecutil';
 export { upsertShadowDocument, matchText, shadowTableName } from './vecutil';
 export type { EmbedFunc, ShadowDocument, MatchOptions, TextMatch, VecDatabase } from './vecutil';
+
+export { openPool, Pool, PoolQueryError, PoolWorkerError } from './pool';
+export type { PoolOptions, KnnOptions, KnnResult, RunResult, Params } from './pool';

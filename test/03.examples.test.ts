@@ -81,6 +81,18 @@ const checks: Record<string, (cwd: string) => void> = {
     ]);
   },
 
+  server: (cwd) => {
+    // An HTTP round trip through the pool: L2 distances from the queries to the demo vectors.
+    const lines = run('server', cwd).filter((l) => l !== '');
+    const hits = (xs: [number, number][]) => `200 ${JSON.stringify({ results: xs.map(([id, d]) => ({ id, distance: '#' })) })}`.split('"#"').reduce((acc, part, i) => acc + fmt(xs[i - 1][1]) + part);
+    expect(lines.slice(0, 2)).toEqual(['POST /search [1, 0, 0, 0], k 3', `  ${hits([[1, 0], [2, Math.hypot(0.1, 0.1)], [5, Math.hypot(0.2, 0.2)]]).replace('"distance":0.000', '"distance":0')}`]);
+    expect(lines[3]).toBe(`  ${hits([[2, Math.hypot(0.1, 0.1)], [4, Math.hypot(0.3, 0.3)]])}`);
+    expect(lines[5]).toBe('  201 {"id":6}');
+    expect(lines[7]).toBe(`  ${hits([[6, 0], [1, 0.1]]).replace('"distance":0.000', '"distance":0')}`);
+    expect(lines[9]).toBe('  200 {"id":6,"category":"db","title":"WAL mode"}');
+    expect(lines[11]).toBe('  400 {"error":"Dimension mismatch for query vector for the \\"embedding\\" column. Expected 4 dimensions but received 2."}');
+  },
+
   vec: (cwd) => {
     const lines = run('vec', cwd);
     const q = [1, 0, 0];

@@ -1,12 +1,34 @@
 // Shared declarations for the SQLite side of vecsqlite.
 //
-// Every unit under native/sqlite reaches SQLite only through the routine table handed to the
-// entry point (sqlite3ext.h, SQLITE_EXTENSION_INIT3): better-sqlite3 exports no sqlite3_*
-// symbols, and the same file must load into the sqlite3 CLI and Python.
+// Every unit under native/sqlite reaches SQLite only through a routine table handed to an
+// entry point (sqlite3ext.h): better-sqlite3 exports no sqlite3_* symbols, and the same file
+// must load into the sqlite3 CLI and Python.
+//
+// Several SQLite libraries may load the extension into one process (better-sqlite3 next to
+// node-sqlite3, libsql or node:sqlite), each with its own routine table. `sqlite3_api`, which
+// every sqlite3_* macro of sqlite3ext.h calls through, is therefore the table of the library
+// that called into the extension on this thread: every function and virtual-table method is
+// registered through a trampoline that sets it first (extension.cc). Register functions only
+// with sqlite3_create_function_v2 (scalar or aggregate) and modules with
+// sqlite3_create_module_v2; sqlite3_user_data() returns the pointer passed there.
 #pragma once
 
 #include <sqlite3ext.h>
-SQLITE_EXTENSION_INIT3
+
+#include <atomic>
+
+namespace vecsqlite {
+// The routine table of the library now calling into the extension on this thread.
+extern thread_local const sqlite3_api_routines* t_routines;
+// The first library's table: used on threads that never entered through SQLite.
+extern std::atomic<const sqlite3_api_routines*> g_first_routines;
+inline const sqlite3_api_routines* routines() {
+  const sqlite3_api_routines* r = t_routines;
+  return r != nullptr ? r : g_first_routines.load(std::memory_order_relaxed);
+}
+}  // namespace vecsqlite
+
+#define sqlite3_api (::vecsqlite::routines())
 
 #include <cstdarg>
 #include <string>

@@ -1,0 +1,236 @@
+/**
+ * An asynchronous connection pool: SQL and KNN queries run on worker threads, off the event
+ * loop. Readers each hold a read-only connection with vecsqlite loaded; every write goes through
+ * one writer connection (its own worker thread) so writers never contend for the WAL lock.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Piscina } from 'piscina';
+import { VecsqliteError, checkOptions } from '../errors';
+import { nativePath, packageRoot } from '../native';
+import type { Reply, Role, Task, WorkerConfig } from './protocol';
+
+export interface PoolOptions {
+  /** Reader worker threads (default 2; at least 1). */
+  workers?: number;
+  /** How long a connection waits for a lock before SQLITE_BUSY, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+export interface KnnOptions {
+  /** Number of neighbours (required, 1 or more). */
+  k: number;
+  /**
+   * An extra SQL condition of the KNN query, e.g. `category = ?` on a metadata column; its `?`
+   * parameters come from `params`.
+   */
+  filter?: string;
+  /** Parameters of `filter`. */
+  params?: unknown[];
+  /** The vector column; by default the first vector column of the vec0 table's declaration. */
+  column?: string;
+}
+
+export interface KnnResult {
+  /** Rowids of the nearest rows, nearest first. */
+  rowids: Float64Array;
+  /** Their distances, in the table's metric. */
+  distances: Float64Array;
+}
+
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+export type Params = unknown[] | Record<string, unknown>;
+
+/** A query failed in SQLite: `message` is SQLite's error text, `code` its error code name. */
+export class PoolQueryError extends Error {
+  readonly code: string;
+  readonly sql: string | undefined;
+  constructor(message: string, code: string, sql?: string) {
+    super(message);
+    this.name = 'PoolQueryError';
+    this.code = code;
+    this.sql = sql;
+  }
+}
+
+/** The worker thread running a query ended (exited, crashed or was terminated) before replying. */
+export class PoolWorkerError extends Error {
+  readonly code = 'VECSQLITE_POOL_WORKER_EXITED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoolWorkerError';
+  }
+}
+
+function workerFile(): string {
+  const here = path.join(__dirname, 'worker.js');
+  // Under ts-jest this module runs from src/; the worker thread needs the compiled file.
+  return fs.existsSync(here) ? here : path.join(packageRoot, 'lib', 'pool', 'worker.js');
+}
+
+function sqlOf(task: Task): string | undefined {
+  return 'sql' in task ? task.sql : undefined;
+}
+
+export class Pool {
+  private readonly readers: Piscina;
+  private readonly writer: Piscina;
+  private closed = false;
+  /** Reader worker threads. */
+  readonly workers: number;
+  /** The database file. */
+  readonly file: string;
+
+  /** @internal use openPool */
+  constructor(file: string, workers: number, readers: Piscina, writer: Piscina) {
+    this.file = file;
+    this.workers = workers;
+    this.readers = readers;
+    this.writer = writer;
+  }
+
+  private async call(role: Role, task: Task): Promise<unknown> {
+    if (this.closed) throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', 'pool: the pool is closed');
+    const p = role === 'read' ? this.readers : this.writer;
+    let reply: Reply;
+    try {
+      reply = (await p.run(task)) as Reply;
+    } catch (e) {
+      // The handler never throws: a rejection means the thread itself went away.
+      const why = e instanceof Error ? e.message : String(e);
+      throw new PoolWorkerError(`pool: the ${role === 'read' ? 'reader' : 'writer'} thread running this query ended before replying (${why}); it has been replaced`);
+    }
+    if (!reply.ok) throw new PoolQueryError(reply.message, reply.code ?? 'SQLITE_ERROR', sqlOf(task));
+    return reply.value;
+  }
+
+  /** All rows of a read query, as plain objects (BLOBs as Uint8Array). */
+  all<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]> {
+    checkSql('all', sql);
+    return this.call('read', { op: 'all', sql, params }) as Promise<T[]>;
+  }
+
+  /** The first row of a read query, or undefined. */
+  get<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T | undefined> {
+    checkSql('get', sql);
+    return this.call('read', { op: 'get', sql, params }) as Promise<T | undefined>;
+  }
+
+  /** One write statement on the writer connection. */
+  run(sql: string, params?: Params): Promise<RunResult> {
+    checkSql('run', sql);
+    return this.call('write', { op: 'run', sql, params }) as Promise<RunResult>;
+  }
+
+  /** Several statements without parameters (DDL, transactions) on the writer connection. */
+  async exec(sql: string): Promise<void> {
+    checkSql('exec', sql);
+    await this.call('write', { op: 'exec', sql });
+  }
+
+  /** The k nearest rows of a vec0 table to `vector`, on a reader thread. */
+  knn(table: string, vector: Float32Array | Int8Array | Uint8Array | number[], options: KnnOptions): Promise<KnnResult> {
+    checkOptions('knn', options, ['k', 'filter', 'params', 'column']);
+    if (typeof table !== 'string' || table.length === 0) {
+      throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knn: expected table to be a non-empty string, received ${typeof table}`);
+    }
+    if (!(ArrayBuffer.isView(vector) || Array.isArray(vector))) {
+      throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', 'knn: expected vector to be a Float32Array, Int8Array, Uint8Array or number[]');
+    }
+    if (options === undefined || !Number.isInteger(options.k) || options.k < 1) {
+      throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knn: expected options.k to be a positive integer, received ${options === undefined ? 'undefined' : String(options.k)}`);
+    }
+    return this.call('read', { op: 'knn', table, vector, k: options.k, filter: options.filter, params: options.params, column: options.column }) as Promise<KnnResult>;
+  }
+
+  /** Queries waiting for a reader, and reader threads. */
+  stats(): { workers: number; queued: number; completed: number; utilization: number } {
+    return { workers: this.workers, queued: this.readers.queueSize, completed: this.readers.completed, utilization: this.readers.utilization };
+  }
+
+  /** Reader worker threads (for monitoring). */
+  get threads(): readonly import('worker_threads').Worker[] {
+    return this.readers.threads;
+  }
+
+  /** Waits for queued queries, then closes every connection and ends the threads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.readers.close(), this.writer.close()]);
+  }
+}
+
+function checkSql(where: string, sql: unknown): asserts sql is string {
+  if (typeof sql !== 'string') {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `${where}: expected sql to be a string, received ${sql === null ? 'null' : typeof sql}`);
+  }
+}
+
+function makePiscina(config: WorkerConfig, threads: number): Piscina {
+  // Loaded on first use: `require('vecsqlite')` stays quick for programs without a pool.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { Piscina: PiscinaClass } = require('piscina') as typeof import('piscina');
+  return new PiscinaClass({
+    filename: workerFile(),
+    workerData: config,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 2 ** 31 - 1,
+  });
+}
+
+/**
+ * Opens a pool on a database file: one writer (which switches the file to WAL) and `workers`
+ * readers, each on its own worker thread with its own connection and vecsqlite loaded. Resolves
+ * once every connection is open.
+ * @example
+ * const pool = await openPool('app.sqlite', { workers: 2 });
+ * const { rowids, distances } = await pool.knn('items', new Float32Array(768), { k: 10 });
+ * await pool.close();
+ */
+export async function openPool(file: string, options?: PoolOptions): Promise<Pool> {
+  checkOptions('openPool', options, ['workers', 'busyTimeoutMs']);
+  if (typeof file !== 'string' || file.length === 0 || file === ':memory:') {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected a database file path, received ${typeof file === 'string' ? JSON.stringify(file) : typeof file} (worker threads cannot share an in-memory database)`);
+  }
+  const workers = options?.workers ?? 2;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected workers to be an integer from 1 to 256, received ${String(workers)}`);
+  }
+  const busyTimeoutMs = options?.busyTimeoutMs ?? 5000;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected busyTimeoutMs to be a non-negative integer, received ${String(busyTimeoutMs)}`);
+  }
+  try {
+    require.resolve('better-sqlite3');
+  } catch {
+    throw new VecsqliteError('VECSQLITE_LOAD_FAILED', 'openPool: the pool runs better-sqlite3 connections, and better-sqlite3 is not installed (npm install better-sqlite3)');
+  }
+  const abs = path.resolve(file);
+  const base = { file: abs, extensionPath: nativePath(), busyTimeoutMs };
+  const writer = makePiscina({ ...base, role: 'write' }, 1);
+  const opened = async (p: Piscina, n: number) => {
+    const replies = (await Promise.all(Array.from({ length: n }, () => p.run({ op: 'ping' } satisfies Task)))) as Reply[];
+    for (const r of replies) if (!r.ok) throw new Error(r.message);
+  };
+  try {
+    await opened(writer, 1);
+  } catch (e) {
+    await writer.destroy();
+    throw new VecsqliteError('VECSQLITE_LOAD_FAILED', `openPool: cannot open ${abs}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const readers = makePiscina({ ...base, role: 'read' }, workers);
+  try {
+    await opened(readers, workers);
+  } catch (e) {
+    await Promise.all([readers.destroy(), writer.destroy()]);
+    throw new VecsqliteError('VECSQLITE_LOAD_FAILED', `openPool: cannot open ${abs} for reading: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return new Pool(abs, workers, readers, writer);
+}

@@ -1,0 +1,21 @@
+/** Messages between the pool (main thread) and its worker threads. Internal. */
+
+export type Role = 'read' | 'write';
+
+export interface WorkerConfig {
+  file: string;
+  role: Role;
+  extensionPath: string;
+  busyTimeoutMs: number;
+}
+
+export type Task =
+  | { op: 'all' | 'get' | 'run'; sql: string; params: unknown }
+  | { op: 'exec'; sql: string }
+  | { op: 'knn'; table: string; vector: ArrayBufferView | string | number[]; k: number; filter?: string; params?: unknown; column?: string }
+  | { op: 'ping' };
+
+/** What a worker returns: a value, or the SQL error it caught (code and message survive). */
+export type Reply =
+  | { ok: true; value: unknown }
+  | { ok: false; message: string; code?: string };
