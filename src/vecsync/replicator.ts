@@ -79,6 +79,9 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** Validates and decodes one payload; throws a reason string on malformed input. */
 export function decodePayload(entry: LogEntry): DocumentPayload & { embeddingBlob: Buffer | null } {
+  if (entry === null || typeof entry !== 'object' || (typeof entry.payload !== 'string' && !Buffer.isBuffer(entry.payload))) {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `decodePayload: expected entry to be a LogEntry with a string or Buffer payload, received ${entry === null ? 'null' : typeof entry === 'object' ? `payload of type ${typeof entry.payload}` : typeof entry}`);
+  }
   const text = Buffer.isBuffer(entry.payload) ? entry.payload.toString('utf8') : String(entry.payload);
   let p: unknown;
   try {
