@@ -5,7 +5,8 @@
  */
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { LogEntry } from './models';
-import { mysqlIdent, sqliteQualified } from './ident';
+import { VecsqliteError } from '../errors';
+import { mysqlQualified, sqliteQualified } from './ident';
 
 /** A document row as stored in an upstream shadow table. */
 export interface UpstreamDocument {
@@ -32,6 +33,8 @@ export interface LogSource {
    */
   snapshot(shadowTable: string, dataset: string): Promise<{ scn: number; documents: UpstreamDocument[] }>;
   close(): Promise<void>;
+  /** Replaces a lost connection by a new one (optional; follow() uses it to recover). */
+  reconnect?(): Promise<void>;
 }
 
 function toEntry(r: Record<string, unknown>): LogEntry {
@@ -48,32 +51,71 @@ function toEntry(r: Record<string, unknown>): LogEntry {
 
 /** Reads the log from MySQL / MariaDB. `connection` is a mysql2/promise connection. */
 export class MysqlLogSource implements LogSource {
+  private conn: import('mysql2/promise').Connection;
+  private url?: string;
+  /** The last error the connection reported while idle (e.g. killed by the server). */
+  lastError: Error | null = null;
+
   // mysql2/promise Connection; typed loosely so mysql2 stays an implementation detail.
-  constructor(private readonly conn: import('mysql2/promise').Connection, private readonly logTable = 'vec_shadow_log', private readonly seqTable = 'vec_dataset_scn') {}
+  constructor(conn: import('mysql2/promise').Connection, private readonly logTable = 'vec_shadow_log', private readonly seqTable = 'vec_dataset_scn') {
+    this.conn = conn;
+    this.watch(conn);
+  }
 
   /** Opens a connection from a URL such as mysql://root@127.0.0.1:3306/test. */
   static async connect(url: string, logTable?: string, seqTable?: string): Promise<MysqlLogSource> {
+    const source = new MysqlLogSource(await MysqlLogSource.open(url), logTable, seqTable);
+    source.url = url;
+    return source;
+  }
+
+  private static async open(url: string): Promise<import('mysql2/promise').Connection> {
     const mysql = await import('mysql2/promise');
-    const conn = await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: false });
-    return new MysqlLogSource(conn, logTable, seqTable);
+    return mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: false, connectTimeout: 10000 });
+  }
+
+  /**
+   * A connection that dies while idle emits 'error'; without a listener that would end the
+   * process. The next query then fails with a fatal error, which follow() turns into a reconnect.
+   */
+  private watch(conn: import('mysql2/promise').Connection): void {
+    conn.on('error', (e: Error) => {
+      this.lastError = e;
+    });
+  }
+
+  /** Opens a new connection from the URL given to connect() (sources built from a connection cannot). */
+  async reconnect(): Promise<void> {
+    if (!this.url) throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', 'MysqlLogSource: cannot reconnect a source built from a connection; use MysqlLogSource.connect(url)');
+    const old = this.conn;
+    const fresh = await MysqlLogSource.open(this.url);
+    this.watch(fresh);
+    this.conn = fresh;
+    this.lastError = null;
+    try {
+      old.destroy();
+    } catch {
+      /* already gone */
+    }
   }
 
   async datasets(shadowTables: string[]): Promise<string[]> {
     if (shadowTables.length === 0) return [];
-    const [rows] = await this.conn.query(`SELECT DISTINCT dataset_id FROM ${mysqlIdent(this.logTable)} WHERE shadow_table IN (?) ORDER BY dataset_id`, [shadowTables]);
-    return (rows as { dataset_id: string }[]).map((r) => r.dataset_id);
+    // Byte-exact: ids that the column's collation considers equal are listed separately.
+    const [rows] = await this.conn.query(`SELECT DISTINCT CAST(dataset_id AS BINARY) AS d FROM ${mysqlQualified(this.logTable)} WHERE shadow_table IN (?) ORDER BY d`, [shadowTables]);
+    return (rows as { d: Buffer | string }[]).map((r) => (Buffer.isBuffer(r.d) ? r.d.toString('utf8') : String(r.d)));
   }
 
   async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
     const [rows] = await this.conn.query(
-      `SELECT dataset_id, shadow_table, scn, op, document_id, payload, created_at FROM ${mysqlIdent(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`,
+      `SELECT dataset_id, shadow_table, scn, op, document_id, payload, created_at FROM ${mysqlQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`,
       [dataset, afterScn, limit],
     );
     return (rows as Record<string, unknown>[]).map(toEntry);
   }
 
   async maxScn(dataset: string): Promise<number> {
-    const [rows] = await this.conn.query(`SELECT COALESCE(MAX(scn), 0) AS m FROM ${mysqlIdent(this.logTable)} WHERE dataset_id = ?`, [dataset]);
+    const [rows] = await this.conn.query(`SELECT COALESCE(MAX(scn), 0) AS m FROM ${mysqlQualified(this.logTable)} WHERE dataset_id = ?`, [dataset]);
     return Number((rows as { m: number }[])[0].m);
   }
 
@@ -82,10 +124,10 @@ export class MysqlLogSource implements LogSource {
     await this.conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
     try {
-      const [seq] = await this.conn.query(`SELECT next_scn FROM ${mysqlIdent(this.seqTable)} WHERE dataset_id = ?`, [dataset]);
+      const [seq] = await this.conn.query(`SELECT next_scn FROM ${mysqlQualified(this.seqTable)} WHERE dataset_id = ?`, [dataset]);
       const scn = (seq as { next_scn: number }[]).length ? Number((seq as { next_scn: number }[])[0].next_scn) : 0;
       const [docs] = await this.conn.query(
-        `SELECT dataset_id, id, content, meta, embedding, embedding_model, scn, archived FROM ${mysqlIdent(shadowTable)} WHERE dataset_id = ?`,
+        `SELECT dataset_id, id, content, meta, embedding, embedding_model, scn, archived FROM ${mysqlQualified(shadowTable)} WHERE dataset_id = ?`,
         [dataset],
       );
       await this.conn.query('COMMIT');
