@@ -344,16 +344,28 @@ export class Replicator {
       pending?.catch(() => undefined);
       pending = null;
     };
+    // Reads only the mapped tables (the fast path); when their SCNs leave a hole (entries of an
+    // unmapped table of the same dataset, or a real gap), the batch is read again over every
+    // table, so contiguity is judged on the whole log.
+    const tables = [...this.tables.keys()];
+    let everyTable = false;
+    const readAll = (after: number) => this.source.readBatch(dataset, after, this.batchSize, { upToScn: targetScn });
+    const read = (after: number) => (everyTable ? readAll(after) : this.source.readBatch(dataset, after, this.batchSize, { shadowTables: tables, upToScn: targetScn }));
+    const contiguous = (after: number, es: LogEntry[]) => es.every((e, i) => e.scn === after + 1 + i);
     try {
       for (;;) {
         if (this.stopped) break;
         const last = this.lastScn(dataset);
         if (last >= targetScn) break;
-        const entries: LogEntry[] = await (pending ?? this.source.readBatch(dataset, last, this.batchSize));
+        let entries: LogEntry[] = await (pending ?? read(last));
         pending = null;
+        if (entries.length > 0 && !everyTable && !contiguous(last, entries)) {
+          everyTable = true;
+          entries = await readAll(last);
+        }
         if (entries.length === 0) break;
         const lastRead = entries[entries.length - 1].scn;
-        if (lastRead < targetScn && entries.length === this.batchSize) pending = this.source.readBatch(dataset, lastRead, this.batchSize);
+        if (lastRead < targetScn && entries.length === this.batchSize) pending = read(lastRead);
         try {
           applied += this.applyBatch(dataset, entries);
         } catch (e) {

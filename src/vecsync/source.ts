@@ -24,7 +24,7 @@ export interface LogSource {
   /** Datasets that have log rows for any of `shadowTables`. */
   datasets(shadowTables: string[]): Promise<string[]>;
   /** Up to `limit` log rows of `dataset` (all shadow tables) with scn > afterScn, in SCN order. */
-  readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]>;
+  readBatch(dataset: string, afterScn: number, limit: number, options?: ReadOptions): Promise<LogEntry[]>;
   /** The highest SCN logged for `dataset` (0 when none). */
   maxScn(dataset: string): Promise<number>;
   /**
@@ -35,6 +35,18 @@ export interface LogSource {
   close(): Promise<void>;
   /** Replaces a lost connection by a new one (optional; follow() uses it to recover). */
   reconnect?(): Promise<void>;
+}
+
+/** Narrows a readBatch. */
+export interface ReadOptions {
+  /**
+   * Only these shadow tables. The result is then the first entries of those tables alone: SCNs
+   * of other tables of the dataset are missing, and a caller checking contiguity must read
+   * again without this option when it sees a hole.
+   */
+  shadowTables?: string[];
+  /** Only entries with scn <= upToScn. */
+  upToScn?: number;
 }
 
 function toEntry(r: Record<string, unknown>): LogEntry {
@@ -106,12 +118,26 @@ export class MysqlLogSource implements LogSource {
     return (rows as { d: Buffer | string }[]).map((r) => (Buffer.isBuffer(r.d) ? r.d.toString('utf8') : String(r.d)));
   }
 
-  async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
-    const [rows] = await this.conn.query(
-      `SELECT dataset_id, shadow_table, scn, op, document_id, payload, created_at FROM ${mysqlQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`,
-      [dataset, afterScn, limit],
-    );
-    return (rows as Record<string, unknown>[]).map(toEntry);
+  async readBatch(dataset: string, afterScn: number, limit: number, options: ReadOptions = {}): Promise<LogEntry[]> {
+    const cols = `SELECT dataset_id, shadow_table, scn, op, document_id, payload FROM ${mysqlQualified(this.logTable)}`;
+    const upTo = options.upToScn ?? Number.MAX_SAFE_INTEGER;
+    if (!options.shadowTables || options.shadowTables.length === 0) {
+      const [rows] = await this.conn.query(`${cols} WHERE dataset_id = ? AND scn > ? AND scn <= ? ORDER BY scn LIMIT ?`, [dataset, afterScn, upTo, limit]);
+      return (rows as Record<string, unknown>[]).map(toEntry);
+    }
+    // One range scan of the primary key (dataset_id, shadow_table, scn) per table: no lookups
+    // from the secondary index into the clustered rows, which dominate the cost otherwise.
+    const parts: LogEntry[][] = [];
+    for (const t of options.shadowTables) {
+      const [rows] = await this.conn.query(`${cols} WHERE dataset_id = ? AND shadow_table = ? AND scn > ? AND scn <= ? ORDER BY scn LIMIT ?`, [dataset, t, afterScn, upTo, limit]);
+      parts.push((rows as Record<string, unknown>[]).map(toEntry));
+    }
+    if (parts.length === 1) return parts[0];
+    // A table that returned `limit` rows may have more beyond its last SCN: the merge is only
+    // complete up to the smallest such SCN.
+    let cutoff = Infinity;
+    for (const p of parts) if (p.length === limit) cutoff = Math.min(cutoff, p[p.length - 1].scn);
+    return parts.flat().filter((e) => e.scn <= cutoff).sort((a, b) => a.scn - b.scn).slice(0, limit);
   }
 
   async maxScn(dataset: string): Promise<number> {
@@ -153,8 +179,11 @@ export class SqliteLogSource implements LogSource {
     return this.db.prepare(`SELECT DISTINCT dataset_id FROM ${sqliteQualified(this.logTable)} WHERE shadow_table IN (${marks}) ORDER BY dataset_id`).pluck().all(...shadowTables) as string[];
   }
 
-  async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
-    const rows = this.db.prepare(`SELECT * FROM ${sqliteQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`).all(dataset, afterScn, limit) as Record<string, unknown>[];
+  async readBatch(dataset: string, afterScn: number, limit: number, options: ReadOptions = {}): Promise<LogEntry[]> {
+    const upTo = options.upToScn ?? Number.MAX_SAFE_INTEGER;
+    const tables = options.shadowTables && options.shadowTables.length > 0 ? options.shadowTables : null;
+    const sql = `SELECT * FROM ${sqliteQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? AND scn <= ?${tables ? ` AND shadow_table IN (${tables.map(() => '?').join(', ')})` : ''} ORDER BY scn LIMIT ?`;
+    const rows = this.db.prepare(sql).all(dataset, afterScn, upTo, ...(tables ?? []), limit) as Record<string, unknown>[];
     return rows.map(toEntry);
   }
 
