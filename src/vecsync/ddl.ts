@@ -4,7 +4,7 @@
  * quoted (the original interpolated it raw).
  */
 import { isPlainName, sqliteQualified } from './ident';
-import { checkTableArg } from './triggers';
+import { checkTableArg } from './args';
 
 export const DEFAULT_LOG_TABLE = 'vec_shadow_log';
 export const DEFAULT_SEQ_TABLE = 'vec_dataset_scn';

@@ -25,7 +25,8 @@ import { VecsqliteError, checkOptions } from '../errors';
 import { load } from '../index';
 import { shadowTableDDL, syncStateDDL } from './ddl';
 import { sqliteIdent, sqliteQualified, splitQualified } from './ident';
-import { checkTableArg, logShadowTableName } from './triggers';
+import { checkTableArg } from './args';
+import { logShadowTableName } from './triggers';
 import type { DocumentPayload, LogEntry } from './models';
 import type { LogSource, UpstreamDocument } from './source';
 
