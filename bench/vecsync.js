@@ -57,15 +57,27 @@ async function main() {
     const source = await vecsync.MysqlLogSource.connect(u.toString());
     const rep = new vecsync.Replicator({ source, target: local, tables: [{ upstream: 'shadow_vec_docs', local: '_vec_docs' }], batchSize: 2000 });
     t = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     const r = await rep.catchUp();
     const sec = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(`catch-up: ${r.applied} changes in ${sec.toFixed(2)} s = ${Math.round(r.applied / sec)} rows/s`);
+    const c1 = process.cpuUsage(c0);
+    console.log(`catch-up: ${r.applied} changes in ${sec.toFixed(2)} s = ${Math.round(r.applied / sec)} rows/s; ${Math.round(r.applied / ((c1.user + c1.system) / 1e6))} rows per CPU-second (load average ${os.loadavg()[0].toFixed(1)})`);
     console.log(JSON.stringify({ kind: 'catchup', docs: DOCS, dim: DIM, seconds: sec, rowsPerSec: r.applied / sec }));
 
     // The same catch-up through the command line, into a fresh file each time (process start
     // included), REPEAT times; with --baseline <cli.js> (another build's lib/cli/index.js) the two
     // command lines alternate, so both see the same machine load, and the ratio is reported.
+    // CPU seconds used by finished children (Linux /proc; 100 ticks a second): a figure that the
+    // machine's load changes much less than the wall time.
+    const childCpu = () => {
+      try {
+        const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+        return (Number(f[13]) + Number(f[14])) / 100; // cutime + cstime (fields 16 and 17)
+      } catch { return NaN; }
+    };
+    const cpuOf = new Map();
     const runCli = (cli, n) => {
+      const cpu0 = childCpu();
       const cliTarget = path.join(dir, `replica-cli-${n}.sqlite`);
       const cliArgs = [cli, 'sync', '--source', u.toString(), '--target', cliTarget, '--table', 'shadow_vec_docs:_vec_docs', '--no-progress'];
       if (BATCH) cliArgs.push('--batch-size', String(BATCH));
@@ -73,7 +85,9 @@ async function main() {
       const out = require('child_process').execFileSync(process.execPath, cliArgs, { encoding: 'utf8' });
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       fs.rmSync(cliTarget, { force: true }); fs.rmSync(cliTarget + '-wal', { force: true }); fs.rmSync(cliTarget + '-shm', { force: true });
-      return Number(/applied (\d+) changes/.exec(out)[1]) / s;
+      const rows = Number(/applied (\d+) changes/.exec(out)[1]);
+      (cpuOf.get(cli) || cpuOf.set(cli, []).get(cli)).push(rows / (childCpu() - cpu0));
+      return rows / s;
     };
     const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const ours = [], base = [];
@@ -81,11 +95,13 @@ async function main() {
       ours.push(runCli(path.join(root, 'lib', 'cli', 'index.js'), `a${i}`));
       if (BASELINE) base.push(runCli(path.resolve(BASELINE), `b${i}`));
     }
-    console.log(`catch-up (CLI${BATCH ? ' --batch-size ' + BATCH : ''}, median of ${REPEAT}): ${Math.round(median(ours))} rows/s  [runs: ${ours.map(Math.round).join(', ')}]`);
+    const oursCli = path.join(root, 'lib', 'cli', 'index.js');
+    const cpuRate = (cli) => Math.round(median(cpuOf.get(cli)));
+    console.log(`catch-up (CLI${BATCH ? ' --batch-size ' + BATCH : ''}, median of ${REPEAT}): ${Math.round(median(ours))} rows/s  [runs: ${ours.map(Math.round).join(', ')}]; ${cpuRate(oursCli)} rows per CPU-second of the CLI process`);
     if (BASELINE) {
-      console.log(`catch-up (baseline CLI ${BASELINE}, median of ${REPEAT}): ${Math.round(median(base))} rows/s  [runs: ${base.map(Math.round).join(', ')}]; ratio ${(median(ours) / median(base)).toFixed(2)}x`);
+      console.log(`catch-up (baseline CLI ${BASELINE}, median of ${REPEAT}): ${Math.round(median(base))} rows/s  [runs: ${base.map(Math.round).join(', ')}]; ${cpuRate(path.resolve(BASELINE))} rows per CPU-second; ratio ${(median(ours) / median(base)).toFixed(2)}x (wall), ${(cpuRate(oursCli) / cpuRate(path.resolve(BASELINE))).toFixed(2)}x (CPU)`);
     }
-    console.log(JSON.stringify({ kind: 'catchup-cli', docs: DOCS, dim: DIM, rowsPerSec: median(ours), baselineRowsPerSec: BASELINE ? median(base) : null, loadavg: os.loadavg()[0] }));
+    console.log(JSON.stringify({ kind: 'catchup-cli', docs: DOCS, dim: DIM, rowsPerSec: median(ours), rowsPerCpuSec: cpuRate(oursCli), baselineRowsPerSec: BASELINE ? median(base) : null, baselineRowsPerCpuSec: BASELINE ? cpuRate(path.resolve(BASELINE)) : null, loadavg: os.loadavg()[0] }));
     if (SECONDS <= 0) { await source.close(); local.close(); return; }
 
     // Steady state: writer at RATE/s (updates of existing docs), replicator following.
