@@ -4,7 +4,9 @@
 // dataset (reported on stderr, the others replicated, exit 1), a replica whose `vec` table
 // needs the extension that the caller did not load, and a replica made by
 // db/schema/sqlite/schema.ddl (foreign key to vec_dataset, NOT NULL embedding).
-import { execFileSync, spawn, spawnSync } from 'child_process';
+// The command runs lib/ as built by `npm test` (pretest); run `npm run build:ts` first when
+// running this file alone.
+import { spawn, spawnSync } from 'child_process';
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,14 +21,13 @@ const cli = path.join(root, 'lib', 'cli', 'index.js');
 describe('vecsqlite sync with a MySQL source', () => {
   let my: TestMysql | null = null;
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build:ts'], { cwd: root, stdio: 'ignore' }); // the child runs lib/
     my = await openTestMysql('cli');
     if (my) {
       const ddl = fs.readFileSync(path.join(root, 'db', 'schema', 'mysql', 'shadow_sync.ddl'), 'utf8');
       await my.exec(...vecsync.splitMysqlScript(ddl));
       await my.exec("INSERT INTO vec_dataset(dataset_id) VALUES ('A'), ('B'), ('C')");
     }
-  }, 120000);
+  });
   afterAll(async () => { await my?.close(); });
 
   const ins = (ds: string, id: string, archived = 0) =>

@@ -51,7 +51,7 @@ describe('decodePayload', () => {
         if (blob === null || blob.length === 0) expect(p.embeddingBlob).toBeNull();
         else expect(p.embeddingBlob!.equals(blob)).toBe(true);
       }),
-      { seed: SEED, numRuns: 500 },
+      { seed: SEED, numRuns: 300 },
     );
   });
 
@@ -84,7 +84,7 @@ describe('decodePayload', () => {
         if (p.embeddingBlob !== null) expect(p.embeddingBlob.length % 4).toBe(0);
         for (const k of ['content', 'meta', 'embedding_model'] as const) expect(p[k] === null || typeof p[k] === 'string').toBe(true);
       }),
-      { seed: SEED, numRuns: 2000 },
+      { seed: SEED, numRuns: 1000 },
     );
   });
 });
@@ -115,7 +115,7 @@ describe('keys through the SQLite triggers', () => {
           db.close();
         }
       }),
-      { seed: SEED, numRuns: 150 },
+      { seed: SEED, numRuns: 100 },
     );
   });
 });
@@ -138,7 +138,7 @@ describe('trigger names', () => {
           else expect(shared).toEqual([]);
         }
       }),
-      { seed: SEED, numRuns: 2000 },
+      { seed: SEED, numRuns: 1000 },
     );
   });
 
@@ -149,7 +149,7 @@ describe('trigger names', () => {
         fc.pre(a !== b && !a.includes('.') && !b.includes('.'));
         expect(triggerNames(a, 'mysql').insert).not.toBe(triggerNames(b, 'mysql').insert);
       }),
-      { seed: SEED, numRuns: 1000 },
+      { seed: SEED, numRuns: 500 },
     );
   });
 });
