@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// vecsync bench (`npm run build:ts && node bench/vecsync.js [--docs N] [--dim D] [--rate R] [--seconds S]`):
+// vecsync bench (`npm run build:ts && node bench/vecsync.js [--docs N] [--dim D] [--rate R] [--seconds S] [--batch B]
+//  [--repeat R] [--baseline other/lib/cli/index.js]`):
 //  1. catch-up: N documents x D float32 dims written to MariaDB (shadow_sync.ddl triggers log
-//     them), then replicated into a SQLite file: rows/s of the catch-up;
+//     them), then replicated into a SQLite file: rows/s of the catch-up, through the library and
+//     through the `vecsqlite sync` command line (process start included; --batch sets its
+//     --batch-size, default the CLI's);
 //  2. steady state: an upstream writer at R writes/s for S seconds while the replicator follows
 //     (poll 50 ms); lag = time from the upstream commit to the replica applying it (median, p95).
+//     --seconds 0 skips it.
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -14,7 +18,8 @@ const root = path.join(__dirname, '..');
 const { vecsync, load } = require(root);
 
 const arg = (name, def) => { const i = process.argv.indexOf('--' + name); return i > 0 ? Number(process.argv[i + 1]) : def; };
-const DOCS = arg('docs', 100000), DIM = arg('dim', 384), RATE = arg('rate', 1000), SECONDS = arg('seconds', 20);
+const DOCS = arg('docs', 100000), DIM = arg('dim', 384), RATE = arg('rate', 1000), SECONDS = arg('seconds', 20), BATCH = arg('batch', 0), REPEAT = arg('repeat', 3);
+const BASELINE = (() => { const i = process.argv.indexOf('--baseline'); return i > 0 ? process.argv[i + 1] : null; })();
 const URL_ = process.env.VECSQLITE_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test';
 
 function vec(seed) {
@@ -52,10 +57,52 @@ async function main() {
     const source = await vecsync.MysqlLogSource.connect(u.toString());
     const rep = new vecsync.Replicator({ source, target: local, tables: [{ upstream: 'shadow_vec_docs', local: '_vec_docs' }], batchSize: 2000 });
     t = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     const r = await rep.catchUp();
     const sec = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(`catch-up: ${r.applied} changes in ${sec.toFixed(2)} s = ${Math.round(r.applied / sec)} rows/s`);
+    const c1 = process.cpuUsage(c0);
+    console.log(`catch-up: ${r.applied} changes in ${sec.toFixed(2)} s = ${Math.round(r.applied / sec)} rows/s; ${Math.round(r.applied / ((c1.user + c1.system) / 1e6))} rows per CPU-second (load average ${os.loadavg()[0].toFixed(1)})`);
     console.log(JSON.stringify({ kind: 'catchup', docs: DOCS, dim: DIM, seconds: sec, rowsPerSec: r.applied / sec }));
+
+    // The same catch-up through the command line, into a fresh file each time (process start
+    // included), REPEAT times; with --baseline <cli.js> (another build's lib/cli/index.js) the two
+    // command lines alternate, so both see the same machine load, and the ratio is reported.
+    // CPU seconds used by finished children (Linux /proc; 100 ticks a second): a figure that the
+    // machine's load changes much less than the wall time.
+    const childCpu = () => {
+      try {
+        const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+        return (Number(f[13]) + Number(f[14])) / 100; // cutime + cstime (fields 16 and 17)
+      } catch { return NaN; }
+    };
+    const cpuOf = new Map();
+    const runCli = (cli, n) => {
+      const cpu0 = childCpu();
+      const cliTarget = path.join(dir, `replica-cli-${n}.sqlite`);
+      const cliArgs = [cli, 'sync', '--source', u.toString(), '--target', cliTarget, '--table', 'shadow_vec_docs:_vec_docs', '--no-progress'];
+      if (BATCH) cliArgs.push('--batch-size', String(BATCH));
+      const t0 = process.hrtime.bigint();
+      const out = require('child_process').execFileSync(process.execPath, cliArgs, { encoding: 'utf8' });
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      fs.rmSync(cliTarget, { force: true }); fs.rmSync(cliTarget + '-wal', { force: true }); fs.rmSync(cliTarget + '-shm', { force: true });
+      const rows = Number(/applied (\d+) changes/.exec(out)[1]);
+      (cpuOf.get(cli) || cpuOf.set(cli, []).get(cli)).push(rows / (childCpu() - cpu0));
+      return rows / s;
+    };
+    const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const ours = [], base = [];
+    for (let i = 0; i < REPEAT; i++) {
+      ours.push(runCli(path.join(root, 'lib', 'cli', 'index.js'), `a${i}`));
+      if (BASELINE) base.push(runCli(path.resolve(BASELINE), `b${i}`));
+    }
+    const oursCli = path.join(root, 'lib', 'cli', 'index.js');
+    const cpuRate = (cli) => Math.round(median(cpuOf.get(cli)));
+    console.log(`catch-up (CLI${BATCH ? ' --batch-size ' + BATCH : ''}, median of ${REPEAT}): ${Math.round(median(ours))} rows/s  [runs: ${ours.map(Math.round).join(', ')}]; ${cpuRate(oursCli)} rows per CPU-second of the CLI process`);
+    if (BASELINE) {
+      console.log(`catch-up (baseline CLI ${BASELINE}, median of ${REPEAT}): ${Math.round(median(base))} rows/s  [runs: ${base.map(Math.round).join(', ')}]; ${cpuRate(path.resolve(BASELINE))} rows per CPU-second; ratio ${(median(ours) / median(base)).toFixed(2)}x (wall), ${(cpuRate(oursCli) / cpuRate(path.resolve(BASELINE))).toFixed(2)}x (CPU)`);
+    }
+    console.log(JSON.stringify({ kind: 'catchup-cli', docs: DOCS, dim: DIM, rowsPerSec: median(ours), rowsPerCpuSec: cpuRate(oursCli), baselineRowsPerSec: BASELINE ? median(base) : null, baselineRowsPerCpuSec: BASELINE ? cpuRate(path.resolve(BASELINE)) : null, loadavg: os.loadavg()[0] }));
+    if (SECONDS <= 0) { await source.close(); local.close(); return; }
 
     // Steady state: writer at RATE/s (updates of existing docs), replicator following.
     const writers = await Promise.all([0, 1, 2, 3].map(() => mysql.createConnection({ uri: u.toString() })));
@@ -102,7 +149,8 @@ async function main() {
     await source.close();
     local.close();
   } finally {
-    await admin.query(`DROP DATABASE ${dbName}`);
+    if (process.env.VECSYNC_BENCH_KEEP) console.log(`kept upstream database: ${u.toString()}`);
+    else await admin.query(`DROP DATABASE ${dbName}`);
     await admin.end();
     await conn.end();
     fs.rmSync(dir, { recursive: true, force: true });

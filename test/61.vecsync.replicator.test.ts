@@ -127,7 +127,7 @@ describe('SQLite upstream -> SQLite replica', () => {
     const source = new SqliteLogSource(db);
     expect(() => new Replicator({ source, target: db, tables: [] })).toThrow('Replicator: expected at least one table mapping {upstream, local}');
     expect(() => new Replicator({ source, target: db, tables: [{ upstream: 'a', local: 'b' }], batchSize: 0 })).toThrow('Replicator: expected batchSize to be a positive integer, received 0');
-    expect(() => new Replicator({ source, target: db, tables: [{ upstream: 'a', local: 'b' }], batchsize: 3 } as never)).toThrow('Replicator: unknown option "batchsize"');
+    expect(() => new Replicator({ source, target: db, tables: [{ upstream: 'a', local: 'b' }], batchsize: 3 } as never)).toThrow('Replicator: misspelled option "batchsize" should be "batchSize"');
   });
 });
 

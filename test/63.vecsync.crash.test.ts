@@ -47,12 +47,17 @@ describe('vecsqlite sync under SIGKILL', () => {
       }
     };
     await write(150);
+    // Start-up plus a first catch-up under the current machine load (into a scratch file), so
+    // that the kills below land while the command works, however slow the machine is.
+    const t0 = Date.now();
+    execFileSync(process.execPath, [cli, 'sync', '--source', my.url, '--target', path.join(tempDir(), 'warmup.sqlite'), '--table', 'shadow_vec_docs:_vec_docs', '--no-progress'], { stdio: 'ignore' });
+    const startup = Date.now() - t0;
     let killedMidWay = 0;
     for (let round = 0; round < 20; round++) {
       const child = spawn(process.execPath, [...args, '--follow', '--interval', '10'], { stdio: 'ignore' });
       const exited = new Promise<void>((res) => child.once('exit', () => res()));
       const writer = write(20); // the upstream keeps changing while the replicator runs
-      await new Promise((res) => setTimeout(res, 150 + Math.floor(r() * 500)));
+      await new Promise((res) => setTimeout(res, Math.floor(startup * (0.5 + r()))));
       child.kill('SIGKILL');
       await exited;
       await writer;

@@ -14,7 +14,7 @@ export function buildCli(): Command {
 
 if (require.main === module) {
   buildCli().parseAsync(process.argv).catch((e: Error) => {
-    console.error(`vecsqlite: ${e.message}`);
-    process.exitCode = 1;
+    // One line, then exit even if a library left a handle open.
+    process.stderr.write(`vecsqlite: ${String(e?.message ?? e).replace(/\s*\n\s*/g, ' ').trim()}\n`, () => process.exit(1));
   });
 }

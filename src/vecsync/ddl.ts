@@ -4,6 +4,7 @@
  * quoted (the original interpolated it raw).
  */
 import { isPlainName, sqliteQualified } from './ident';
+import { checkTableArg } from './args';
 
 export const DEFAULT_LOG_TABLE = 'vec_shadow_log';
 export const DEFAULT_SEQ_TABLE = 'vec_dataset_scn';
@@ -15,6 +16,7 @@ function tableName(name: string): string {
 
 /** The `_vec_<t>`-compatible document table (SQLite). */
 export function shadowTableDDL(table: string): string {
+  checkTableArg('shadowTableDDL', 'table', table);
   return `CREATE TABLE IF NOT EXISTS ${tableName(table)} (
     dataset_id TEXT NOT NULL,
     id TEXT NOT NULL,

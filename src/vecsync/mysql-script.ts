@@ -1,8 +1,13 @@
+import { VecsqliteError } from '../errors';
+
 /**
  * Splits a MySQL script written for the mysql / mariadb CLI into statements a client API can
  * send one by one, honouring `DELIMITER` lines and skipping `--` comment lines.
  */
 export function splitMysqlScript(text: string): string[] {
+  if (typeof text !== 'string') {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `splitMysqlScript: expected text to be a string, received ${text === null ? 'null' : typeof text}`);
+  }
   const out: string[] = [];
   let delimiter = ';';
   let current: string[] = [];

@@ -5,7 +5,8 @@
  */
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { LogEntry } from './models';
-import { mysqlIdent, sqliteQualified } from './ident';
+import { VecsqliteError } from '../errors';
+import { mysqlQualified, sqliteQualified } from './ident';
 
 /** A document row as stored in an upstream shadow table. */
 export interface UpstreamDocument {
@@ -23,7 +24,7 @@ export interface LogSource {
   /** Datasets that have log rows for any of `shadowTables`. */
   datasets(shadowTables: string[]): Promise<string[]>;
   /** Up to `limit` log rows of `dataset` (all shadow tables) with scn > afterScn, in SCN order. */
-  readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]>;
+  readBatch(dataset: string, afterScn: number, limit: number, options?: ReadOptions): Promise<LogEntry[]>;
   /** The highest SCN logged for `dataset` (0 when none). */
   maxScn(dataset: string): Promise<number>;
   /**
@@ -32,6 +33,20 @@ export interface LogSource {
    */
   snapshot(shadowTable: string, dataset: string): Promise<{ scn: number; documents: UpstreamDocument[] }>;
   close(): Promise<void>;
+  /** Replaces a lost connection by a new one (optional; follow() uses it to recover). */
+  reconnect?(): Promise<void>;
+}
+
+/** Narrows a readBatch. */
+export interface ReadOptions {
+  /**
+   * Only these shadow tables. The result is then the first entries of those tables alone: SCNs
+   * of other tables of the dataset are missing, and a caller checking contiguity must read
+   * again without this option when it sees a hole.
+   */
+  shadowTables?: string[];
+  /** Only entries with scn <= upToScn. */
+  upToScn?: number;
 }
 
 function toEntry(r: Record<string, unknown>): LogEntry {
@@ -48,32 +63,85 @@ function toEntry(r: Record<string, unknown>): LogEntry {
 
 /** Reads the log from MySQL / MariaDB. `connection` is a mysql2/promise connection. */
 export class MysqlLogSource implements LogSource {
+  private conn: import('mysql2/promise').Connection;
+  private url?: string;
+  /** The last error the connection reported while idle (e.g. killed by the server). */
+  lastError: Error | null = null;
+
   // mysql2/promise Connection; typed loosely so mysql2 stays an implementation detail.
-  constructor(private readonly conn: import('mysql2/promise').Connection, private readonly logTable = 'vec_shadow_log', private readonly seqTable = 'vec_dataset_scn') {}
+  constructor(conn: import('mysql2/promise').Connection, private readonly logTable = 'vec_shadow_log', private readonly seqTable = 'vec_dataset_scn') {
+    this.conn = conn;
+    this.watch(conn);
+  }
 
   /** Opens a connection from a URL such as mysql://root@127.0.0.1:3306/test. */
   static async connect(url: string, logTable?: string, seqTable?: string): Promise<MysqlLogSource> {
+    const source = new MysqlLogSource(await MysqlLogSource.open(url), logTable, seqTable);
+    source.url = url;
+    return source;
+  }
+
+  private static async open(url: string): Promise<import('mysql2/promise').Connection> {
     const mysql = await import('mysql2/promise');
-    const conn = await mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: false });
-    return new MysqlLogSource(conn, logTable, seqTable);
+    return mysql.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: false, connectTimeout: 10000 });
+  }
+
+  /**
+   * A connection that dies while idle emits 'error'; without a listener that would end the
+   * process. The next query then fails with a fatal error, which follow() turns into a reconnect.
+   */
+  private watch(conn: import('mysql2/promise').Connection): void {
+    conn.on('error', (e: Error) => {
+      this.lastError = e;
+    });
+  }
+
+  /** Opens a new connection from the URL given to connect() (sources built from a connection cannot). */
+  async reconnect(): Promise<void> {
+    if (!this.url) throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', 'MysqlLogSource: cannot reconnect a source built from a connection; use MysqlLogSource.connect(url)');
+    const old = this.conn;
+    const fresh = await MysqlLogSource.open(this.url);
+    this.watch(fresh);
+    this.conn = fresh;
+    this.lastError = null;
+    try {
+      old.destroy();
+    } catch {
+      /* already gone */
+    }
   }
 
   async datasets(shadowTables: string[]): Promise<string[]> {
     if (shadowTables.length === 0) return [];
-    const [rows] = await this.conn.query(`SELECT DISTINCT dataset_id FROM ${mysqlIdent(this.logTable)} WHERE shadow_table IN (?) ORDER BY dataset_id`, [shadowTables]);
-    return (rows as { dataset_id: string }[]).map((r) => r.dataset_id);
+    // Byte-exact: ids that the column's collation considers equal are listed separately.
+    const [rows] = await this.conn.query(`SELECT DISTINCT CAST(dataset_id AS BINARY) AS d FROM ${mysqlQualified(this.logTable)} WHERE shadow_table IN (?) ORDER BY d`, [shadowTables]);
+    return (rows as { d: Buffer | string }[]).map((r) => (Buffer.isBuffer(r.d) ? r.d.toString('utf8') : String(r.d)));
   }
 
-  async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
-    const [rows] = await this.conn.query(
-      `SELECT dataset_id, shadow_table, scn, op, document_id, payload, created_at FROM ${mysqlIdent(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`,
-      [dataset, afterScn, limit],
-    );
-    return (rows as Record<string, unknown>[]).map(toEntry);
+  async readBatch(dataset: string, afterScn: number, limit: number, options: ReadOptions = {}): Promise<LogEntry[]> {
+    const cols = `SELECT dataset_id, shadow_table, scn, op, document_id, payload FROM ${mysqlQualified(this.logTable)}`;
+    const upTo = options.upToScn ?? Number.MAX_SAFE_INTEGER;
+    if (!options.shadowTables || options.shadowTables.length === 0) {
+      const [rows] = await this.conn.query(`${cols} WHERE dataset_id = ? AND scn > ? AND scn <= ? ORDER BY scn LIMIT ?`, [dataset, afterScn, upTo, limit]);
+      return (rows as Record<string, unknown>[]).map(toEntry);
+    }
+    // One range scan of the primary key (dataset_id, shadow_table, scn) per table: no lookups
+    // from the secondary index into the clustered rows, which dominate the cost otherwise.
+    const parts: LogEntry[][] = [];
+    for (const t of options.shadowTables) {
+      const [rows] = await this.conn.query(`${cols} WHERE dataset_id = ? AND shadow_table = ? AND scn > ? AND scn <= ? ORDER BY scn LIMIT ?`, [dataset, t, afterScn, upTo, limit]);
+      parts.push((rows as Record<string, unknown>[]).map(toEntry));
+    }
+    if (parts.length === 1) return parts[0];
+    // A table that returned `limit` rows may have more beyond its last SCN: the merge is only
+    // complete up to the smallest such SCN.
+    let cutoff = Infinity;
+    for (const p of parts) if (p.length === limit) cutoff = Math.min(cutoff, p[p.length - 1].scn);
+    return parts.flat().filter((e) => e.scn <= cutoff).sort((a, b) => a.scn - b.scn).slice(0, limit);
   }
 
   async maxScn(dataset: string): Promise<number> {
-    const [rows] = await this.conn.query(`SELECT COALESCE(MAX(scn), 0) AS m FROM ${mysqlIdent(this.logTable)} WHERE dataset_id = ?`, [dataset]);
+    const [rows] = await this.conn.query(`SELECT COALESCE(MAX(scn), 0) AS m FROM ${mysqlQualified(this.logTable)} WHERE dataset_id = ?`, [dataset]);
     return Number((rows as { m: number }[])[0].m);
   }
 
@@ -82,10 +150,10 @@ export class MysqlLogSource implements LogSource {
     await this.conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await this.conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
     try {
-      const [seq] = await this.conn.query(`SELECT next_scn FROM ${mysqlIdent(this.seqTable)} WHERE dataset_id = ?`, [dataset]);
+      const [seq] = await this.conn.query(`SELECT next_scn FROM ${mysqlQualified(this.seqTable)} WHERE dataset_id = ?`, [dataset]);
       const scn = (seq as { next_scn: number }[]).length ? Number((seq as { next_scn: number }[])[0].next_scn) : 0;
       const [docs] = await this.conn.query(
-        `SELECT dataset_id, id, content, meta, embedding, embedding_model, scn, archived FROM ${mysqlIdent(shadowTable)} WHERE dataset_id = ?`,
+        `SELECT dataset_id, id, content, meta, embedding, embedding_model, scn, archived FROM ${mysqlQualified(shadowTable)} WHERE dataset_id = ?`,
         [dataset],
       );
       await this.conn.query('COMMIT');
@@ -111,8 +179,11 @@ export class SqliteLogSource implements LogSource {
     return this.db.prepare(`SELECT DISTINCT dataset_id FROM ${sqliteQualified(this.logTable)} WHERE shadow_table IN (${marks}) ORDER BY dataset_id`).pluck().all(...shadowTables) as string[];
   }
 
-  async readBatch(dataset: string, afterScn: number, limit: number): Promise<LogEntry[]> {
-    const rows = this.db.prepare(`SELECT * FROM ${sqliteQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? ORDER BY scn LIMIT ?`).all(dataset, afterScn, limit) as Record<string, unknown>[];
+  async readBatch(dataset: string, afterScn: number, limit: number, options: ReadOptions = {}): Promise<LogEntry[]> {
+    const upTo = options.upToScn ?? Number.MAX_SAFE_INTEGER;
+    const tables = options.shadowTables && options.shadowTables.length > 0 ? options.shadowTables : null;
+    const sql = `SELECT * FROM ${sqliteQualified(this.logTable)} WHERE dataset_id = ? AND scn > ? AND scn <= ?${tables ? ` AND shadow_table IN (${tables.map(() => '?').join(', ')})` : ''} ORDER BY scn LIMIT ?`;
+    const rows = this.db.prepare(sql).all(dataset, afterScn, upTo, ...(tables ?? []), limit) as Record<string, unknown>[];
     return rows.map(toEntry);
   }
 
