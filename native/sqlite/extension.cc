@@ -51,6 +51,9 @@ std::string string_printf(const char* fmt, ...) {
   return out;
 }
 
+int register_vec_npy(sqlite3* db, char** pzErr);     // vec_npy_file, vec_npy_each (vec_npy/)
+int register_vec_hybrid(sqlite3* db, char** pzErr);  // vec_hybrid (hybrid/)
+
 namespace {
 
 std::mutex g_bind_mutex;  // guards the one-time binding of sqlite3_api
@@ -116,10 +119,15 @@ const RegisterFn kFullSurface[] = {
     register_vec_admin_module,
     register_vec0_functions,
     register_vec0_module,
+    register_vec_npy,
+    register_vec_hybrid,
 };
 const RegisterFn kVec0Surface[] = {
     register_vec0_functions,
     register_vec0_module,
+};
+const RegisterFn kNumpySurface[] = {
+    register_vec_npy,
 };
 
 int init_with(sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi,
@@ -147,6 +155,13 @@ __attribute__((visibility("default"))) int sqlite3_vec_init(sqlite3* db, char** 
                                                             const sqlite3_api_routines* pApi) {
   return vecsqlite::init_with(db, pzErrMsg, pApi, vecsqlite::kVec0Surface,
                               sizeof(vecsqlite::kVec0Surface) / sizeof(vecsqlite::kVec0Surface[0]));
+}
+
+// sqlite-vec's separate entry point for the .npy loaders (vec_npy_file, vec_npy_each).
+__attribute__((visibility("default"))) int sqlite3_vec_numpy_init(sqlite3* db, char** pzErrMsg,
+                                                                  const sqlite3_api_routines* pApi) {
+  return vecsqlite::init_with(db, pzErrMsg, pApi, vecsqlite::kNumpySurface,
+                              sizeof(vecsqlite::kNumpySurface) / sizeof(vecsqlite::kNumpySurface[0]));
 }
 
 }  // extern "C"
