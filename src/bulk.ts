@@ -148,12 +148,26 @@ export function bulkInsert(db: BulkDatabase, table: string, ids: readonly RowId[
   const write = db.transaction(() => {
     if (n === 0) return;
     if (usesNpy) {
-      const step = Math.max(1, Math.floor((64 << 20) / (dims * 4))); // ~64 MiB of vectors per statement
+      // Statements of about 4 MiB of vectors through one reused .npy buffer: the memory an
+      // import touches for the first time (page faults) costs more than the copies themselves.
+      const step = Math.max(1, Math.floor(NPY_CHUNK_BYTES / (dims * 4)));
       const stmt = db.prepare(`insert into ${qt}(rowid, ${quoteIdent(colName)}) select rowid + ?, vector from vec_npy_each(?)`);
+      const first = BigInt(ids[0] as number | bigint);
+      let npy: Buffer | null = null;
+      let headerLen = 0;
       for (let s = 0; s < n; s += step) {
         const e = Math.min(n, s + step);
-        const part = flat ? flat.subarray(s * dims, e * dims) : concat(rows!, s, e, dims);
-        stmt.run(BigInt(ids[0] as number | bigint) + BigInt(s), encodeNpy(part, e - s, dims));
+        const count = e - s;
+        if (npy === null || count !== step) {
+          npy = encodeNpy(new Float32Array(0), 0, dims, count);
+          headerLen = npy.length - count * dims * 4;
+        }
+        if (flat) {
+          npy.set(new Uint8Array(flat.buffer, flat.byteOffset + s * dims * 4, count * dims * 4), headerLen);
+        } else {
+          for (let i = s; i < e; i++) npy.set(new Uint8Array(rows![i].buffer, rows![i].byteOffset, dims * 4), headerLen + (i - s) * dims * 4);
+        }
+        stmt.run(first + BigInt(s), npy);
         progress?.(e, n);
       }
       return;
@@ -196,11 +210,7 @@ function runRows(stmt: { run(...p: unknown[]): unknown }, params: unknown[], fir
   }
 }
 
-function concat(rows: readonly Float32Array[], s: number, e: number, dims: number): Float32Array {
-  const out = new Float32Array((e - s) * dims);
-  for (let i = s; i < e; i++) out.set(rows[i], (i - s) * dims);
-  return out;
-}
+const NPY_CHUNK_BYTES = 4 << 20;
 
 // ---- .npy -------------------------------------------------------------------------------------
 
@@ -208,17 +218,19 @@ function concat(rows: readonly Float32Array[], s: number, e: number, dims: numbe
  * A NumPy `.npy` file (format 1.0, dtype `<f4`, C order) holding `rows × dims` float32 values:
  * what `vec_npy_each(?)` reads and `numpy.load` opens.
  */
-export function encodeNpy(data: Float32Array, rows: number, dims: number): Buffer {
-  if (data.length !== rows * dims) throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `encodeNpy: ${data.length} elements are not ${rows} x ${dims}`);
+export function encodeNpy(data: Float32Array, rows: number, dims: number, reserveRows?: number): Buffer {
+  // reserveRows (internal): allocate room for that many rows of (unfilled) data instead of `data`.
+  if (reserveRows !== undefined) rows = reserveRows;
+  else if (data.length !== rows * dims) throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `encodeNpy: ${data.length} elements are not ${rows} x ${dims}`);
   let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dims}), }`;
   // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
   dict = dict.padEnd(total - 10 - 1, ' ') + '\n';
-  const out = Buffer.allocUnsafe(total + data.byteLength);
+  const out = Buffer.allocUnsafe(total + rows * dims * 4);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   out.writeUInt16LE(dict.length, 8);
   out.write(dict, 10, 'latin1');
-  Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, total);
+  if (reserveRows === undefined) Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, total);
   return out;
 }
 

@@ -115,3 +115,6 @@ export function topK(query: Vector, matrix: Vector, k: number, metric: Metric = 
 export * as vecutil from './vecutil';
 export { upsertShadowDocument, matchText, shadowTableName } from './vecutil';
 export type { EmbedFunc, ShadowDocument, MatchOptions, TextMatch, VecDatabase } from './vecutil';
+
+export { bulkInsert, encodeNpy, decodeNpy } from './bulk';
+export type { BulkInsertOptions, BulkInsertResult, BulkDatabase, NpyArray, RowId } from './bulk';

@@ -16,9 +16,12 @@
 // contain the 'magic' header", "Could not open numpy file", "Only '<f4' values are supported",
 // "Expected a data size of X, found Y", ...) are kept as their prefixes.
 //
-// The BLOB form copies the array once per scan (a bound parameter is not guaranteed to outlive
-// xFilter); the file form streams the file in chunks of 1024 vectors, so arrays larger than
-// memory load fine. vec_npy_file() returns a pointer value (sqlite3_result_pointer), which SQL
+// The BLOB form reads the argument's bytes in place, as the original does: SQLite evaluates a
+// table-valued function's arguments into registers before xFilter and leaves them alone until
+// the scan ends or is restarted by another xFilter (which re-reads them), and only a BLOB is
+// accepted, so no type conversion can move the bytes. Copying would double the memory an
+// import touches. The file form streams the file in chunks of 1024 vectors, so arrays larger
+// than memory load fine. vec_npy_file() returns a pointer value (sqlite3_result_pointer), which SQL
 // cannot forge or store: it only works as the direct argument of vec_npy_each.
 //
 // Eponymous-only module (xCreate = NULL). Thread safety: no process-wide state.
@@ -279,8 +282,8 @@ struct NpyCursor {
   sqlite3_vtab_cursor base;  // must be first
   NpyShape shape;
   sqlite3_int64 row = 0;
-  // BLOB input: the copied array.
-  std::vector<unsigned char> blob;
+  // BLOB input: the array inside the argument's bytes (borrowed, see the top of the file).
+  const unsigned char* data = nullptr;
   // File input: the open file and the current chunk of vectors.
   FILE* file = nullptr;
   std::vector<unsigned char> chunk;
@@ -293,8 +296,7 @@ struct NpyCursor {
     file = nullptr;
     shape = NpyShape();
     row = 0;
-    blob.clear();
-    blob.shrink_to_fit();
+    data = nullptr;
     chunk.clear();
     chunk_first = chunk_rows = 0;
     path.clear();
@@ -435,7 +437,7 @@ int npyFilter(sqlite3_vtab_cursor* cursor, int, const char*, int argc, sqlite3_v
       set_error(cursor->pVtab, err);
       return SQLITE_ERROR;
     }
-    cur->blob.assign(p + cur->shape.data_offset, p + n);
+    cur->data = p + cur->shape.data_offset;
   } catch (const std::bad_alloc&) {
     cur->reset();
     return SQLITE_NOMEM;
@@ -471,7 +473,7 @@ int npyColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int col) {
   const size_t vbytes = cur->shape.dims * 4;
   const unsigned char* p = cur->file != nullptr
                                ? cur->chunk.data() + (size_t(cur->row) - cur->chunk_first) * vbytes
-                               : cur->blob.data() + size_t(cur->row) * vbytes;
+                               : cur->data + size_t(cur->row) * vbytes;
   sqlite3_result_blob64(ctx, p, vbytes, SQLITE_TRANSIENT);
   return SQLITE_OK;
 }
