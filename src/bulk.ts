@@ -13,7 +13,7 @@ import { describe } from './codec';
 /** The subset of better-sqlite3's Database that the bulk path uses. */
 export interface BulkDatabase {
   prepare(sql: string): { run(...params: unknown[]): unknown; all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown };
-  transaction<F extends (...args: never[]) => unknown>(fn: F): F;
+  transaction(fn: () => void): () => unknown;
 }
 
 export type RowId = number | bigint | string;
