@@ -118,3 +118,5 @@ export type { EmbedFunc, ShadowDocument, MatchOptions, TextMatch, VecDatabase } 
 
 export { bulkInsert, encodeNpy, decodeNpy } from './bulk';
 export type { BulkInsertOptions, BulkInsertResult, BulkDatabase, NpyArray, RowId } from './bulk';
+export { hybridSearch, createTextIndex, textIndexSql, defaultTextIndexName } from './hybrid';
+export type { HybridOptions, HybridHit, HybridDatabase } from './hybrid';

@@ -260,10 +260,13 @@ bool run_hybrid(sqlite3* db, sqlite3_value** args, HybridCursor* cur, Error* err
       return err->set(SQLITE_ERROR, std::string("vec_hybrid: ") + (i == 0 ? "fts_table" : "vec_table") + " must be a table name");
     }
   }
-  if (sqlite3_value_type(args[4]) != SQLITE_INTEGER || sqlite3_value_int64(args[4]) < 1 || sqlite3_value_int64(args[4]) > kMaxK) {
+  // k: an INTEGER, or a REAL holding a whole number (JavaScript numbers bind as REAL).
+  const int ktype = sqlite3_value_type(args[4]);
+  const double kd = sqlite3_value_double(args[4]);
+  if ((ktype != SQLITE_INTEGER && ktype != SQLITE_FLOAT) || kd != std::floor(kd) || kd < 1 || kd > kMaxK) {
     return err->set(SQLITE_ERROR, "vec_hybrid: k must be an integer from 1 to 4096");
   }
-  const int k = sqlite3_value_int(args[4]);
+  const int k = int(kd);
   Options o;
   if (!parse_options(db, args[5], &o, err)) return false;
   if (o.wt < 0) o.wt = o.wv = o.weighted ? 0.5 : 1.0;
