@@ -36,7 +36,9 @@ export async function runImport(file: string, o: ImportOptions): Promise<Record<
     const write = db.transaction(() => {
       if (kind === null) {
         const metric = o.metric ? ` distance_metric=${o.metric}` : '';
-        db.exec(`create virtual table ${quoteIdent(o.table)} using vec0(${textIds ? 'id text primary key, ' : ''}${quoteIdent(o.column)} float[${vf.dims}]${metric})`);
+        // vec0 declarations take bare column names
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.column)) throw new CliError(`--column: "${o.column}" is not a plain identifier`, 2);
+        db.exec(`create virtual table ${quoteIdent(o.table)} using vec0(${textIds ? 'id text primary key, ' : ''}${o.column} float[${vf.dims}]${metric})`);
       }
       const t = vectorTable(db, o.table, kind === null ? o.column : undefined);
       if (vf.rows > 0 && t.dims !== vf.dims) {
