@@ -3,7 +3,7 @@
  * downloaded):
  *   fiori          778 SAP Fiori documentation chunks with their all-MiniLM-L6-v2 embeddings
  *                  (384 dimensions, L2-normalised), from the npm package
- *                  @sap-ux/fiori-docs-embeddings (an optional dependency of vecsqlite)
+ *                  @sap-ux/fiori-docs-embeddings (a dependency of vecsqlite)
  *   fashion-mnist  60 000 + 10 000 Fashion-MNIST images as 784-dimensional vectors, from the
  *                  Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
  */
@@ -35,7 +35,7 @@ function fioriDir(): string {
       // try the next base
     }
   }
-  throw new CliError('the fiori data set comes from the npm package @sap-ux/fiori-docs-embeddings, an optional dependency of vecsqlite that is not installed here: run `npm install @sap-ux/fiori-docs-embeddings`');
+  throw new CliError('the fiori data set comes from the npm package @sap-ux/fiori-docs-embeddings, a dependency of vecsqlite that is not installed here: run `npm install @sap-ux/fiori-docs-embeddings`');
 }
 
 /** The title line of a chunk (`**TITLE**: …`), or its id. */

@@ -1,7 +1,7 @@
 /**
  * `vecsqlite demo`: real sentence embeddings in SQLite, offline. Loads the 778 SAP Fiori
- * documentation chunks and their all-MiniLM-L6-v2 vectors (npm @sap-ux/fiori-docs-embeddings, an
- * optional dependency installed with vecsqlite) into a vec0 table and an FTS5 index, then shows
+ * documentation chunks and their all-MiniLM-L6-v2 vectors (npm @sap-ux/fiori-docs-embeddings, a
+ * dependency installed with vecsqlite) into a vec0 table and an FTS5 index, then shows
  * vector neighbours of a document, a keyword search and a hybrid search.
  */
 import * as fs from 'fs';
