@@ -334,10 +334,13 @@ bool run_hybrid(sqlite3* db, sqlite3_value** args, HybridCursor* cur, Error* err
     }
   }
 
-  // Keyword side: FTS5 in rank order, each candidate checked against the vector table's filters.
+  // Keyword side: FTS5 in rank order, each candidate checked against the vector table (and its
+  // filters). Pages of LIMIT/OFFSET (FTS5 sorts a bounded top list much faster than all matches):
+  // the first page is the candidate count, later pages double, until enough candidates pass.
   const std::string query = sqlite3_value_type(args[2]) == SQLITE_NULL ? std::string() : text_of(args[2]);
   if (!query.empty()) {
-    Stmt st(db, string_printf("select rowid, rank from \"%w\" where \"%w\" match ?1 order by rank", fts.c_str(), fts.c_str()));
+    Stmt st(db, string_printf("select rowid, rank from \"%w\" where \"%w\" match ?1 order by rank limit ?2 offset ?3",
+                              fts.c_str(), fts.c_str()));
     if (!st.ok()) return err->set(st.rc(), std::string("vec_hybrid: keyword side: ") + sqlite3_errmsg(db));
     std::string check_sql = vt.is_vec0
         ? string_printf("select rowid from \"%w\" where rowid = ?1%s", vt.name.c_str(), where.c_str())
@@ -347,23 +350,35 @@ bool run_hybrid(sqlite3* db, sqlite3_value** args, HybridCursor* cur, Error* err
     if (vt.is_vec0) bind_filters(check);
     else sqlite3_bind_text(check, 2, o.dataset.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_value(st, 1, args[2]);
-    int rc, rank = 0;
-    while (rank < n_cand && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      const sqlite3_int64 rowid = sqlite3_column_int64(st, 0);
-      const double bm25 = sqlite3_column_double(st, 1);
-      sqlite3_bind_int64(check, 1, rowid);
-      const int crc = sqlite3_step(check);
-      if (crc == SQLITE_ROW) {
-        Hit& h = hit_for(rowid);
-        h.has_text = true;
-        h.text_rank = ++rank;
-        h.text_score = -bm25;
-        if (h.id == nullptr) h.id = sqlite3_value_dup(sqlite3_column_value(check, 0));
+    int rank = 0;
+    sqlite3_int64 limit = n_cand, offset = 0;
+    for (bool more = true; more && rank < n_cand;) {
+      sqlite3_bind_int64(st, 2, limit);
+      sqlite3_bind_int64(st, 3, offset);
+      sqlite3_int64 fetched = 0;
+      int rc = SQLITE_DONE;
+      while (rank < n_cand && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fetched++;
+        const sqlite3_int64 rowid = sqlite3_column_int64(st, 0);
+        const double bm25 = sqlite3_column_double(st, 1);
+        sqlite3_bind_int64(check, 1, rowid);
+        const int crc = sqlite3_step(check);
+        if (crc == SQLITE_ROW) {
+          Hit& h = hit_for(rowid);
+          h.has_text = true;
+          h.text_rank = ++rank;
+          h.text_score = -bm25;
+          if (h.id == nullptr) h.id = sqlite3_value_dup(sqlite3_column_value(check, 0));
+        }
+        sqlite3_reset(check);
+        if (crc != SQLITE_ROW && crc != SQLITE_DONE) return err->set(crc, std::string("vec_hybrid: keyword side: ") + sqlite3_errmsg(db));
       }
-      sqlite3_reset(check);
-      if (crc != SQLITE_ROW && crc != SQLITE_DONE) return err->set(crc, std::string("vec_hybrid: keyword side: ") + sqlite3_errmsg(db));
+      if (rank < n_cand && rc != SQLITE_DONE) return err->set(rc, std::string("vec_hybrid: keyword side: ") + sqlite3_errmsg(db));
+      sqlite3_reset(st);
+      more = fetched == limit;
+      offset += limit;
+      limit *= 2;
     }
-    if (rank < n_cand && rc != SQLITE_DONE) return err->set(rc, std::string("vec_hybrid: keyword side: ") + sqlite3_errmsg(db));
   }
 
   // Fusion.
