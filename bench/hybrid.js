@@ -69,6 +69,7 @@ const kbFts = vs.createTextIndex(db, 'kb', 'fiori');
 const kw = db.prepare('select rowid from docs_fts where docs_fts match ? order by rank limit ?').pluck();
 const knn = db.prepare('select rowid from docs where embedding match ? and k = ?').pluck();
 const hyb = db.prepare('select rowid from vec_hybrid(?, ?, ?, ?, ?, ?)').pluck();
+const kwVec = db.prepare(`select rowid from "${kbFts}" where "${kbFts}" match ? order by rank limit ?`).pluck();
 const knnVec = db.prepare("select doc_id from kb where dataset_id = 'fiori' and doc_id match ? order by match_score desc limit ?").pluck();
 const hybVec = db.prepare('select id from vec_hybrid(?, ?, ?, ?, ?, ?)').pluck();
 
@@ -77,6 +78,7 @@ const methods = {
   'vector only': (i) => knn.all(blob(qvecs[i]), K),
   'hybrid rrf': (i) => hyb.all('docs_fts', 'docs', qtexts[i], blob(qvecs[i]), K, null),
   'hybrid weighted': (i) => hyb.all('docs_fts', 'docs', qtexts[i], blob(qvecs[i]), K, '{"fusion":"weighted"}'),
+  'vec: keyword only': (i) => kwVec.all(qtexts[i], K),
   'vec: vector only': (i) => knnVec.all(blob(qvecs[i]), K).map(Number),
   'vec: hybrid rrf': (i) => hybVec.all(kbFts, 'kb', qtexts[i], blob(qvecs[i]), K, '{"dataset":"fiori"}').map(Number),
 };
@@ -86,7 +88,7 @@ for (const [name, f] of Object.entries(methods)) {
   let hits = 0, rr = 0;
   for (let i = 0; i < n; i++) {
     const got = f(i);
-    if (got.length !== Math.min(K, name.startsWith('keyword') ? got.length : n)) throw new Error(`${name}: ${got.length} rows`);
+    if (got.length !== Math.min(K, name.includes('keyword') ? got.length : n)) throw new Error(`${name}: ${got.length} rows`);
     const r = got.indexOf(i + 1);
     if (r >= 0) {
       hits++;
@@ -96,17 +98,39 @@ for (const [name, f] of Object.entries(methods)) {
   quality[name] = { recall10: +(hits / n).toFixed(4), mrr: +(rr / n).toFixed(4) };
 }
 
+// Sensitivity of the fusion to its options (quality only).
+const variants = {
+  'rrf rrf_k=10': '{"rrf_k":10}',
+  'rrf candidates=10': '{"candidates":10}',
+  'rrf candidates=100': '{"candidates":100}',
+  'rrf weights [2,1]': '{"weights":[2,1]}',
+  'weighted [0.7,0.3]': '{"fusion":"weighted","weights":[0.7,0.3]}',
+  'weighted [0.3,0.7]': '{"fusion":"weighted","weights":[0.3,0.7]}',
+};
+const sensitivity = {};
+for (const [name, o] of Object.entries(variants)) {
+  let hits = 0, rr = 0;
+  for (let i = 0; i < n; i++) {
+    const r = hyb.all('docs_fts', 'docs', qtexts[i], blob(qvecs[i]), K, o).indexOf(i + 1);
+    if (r >= 0) hits++, (rr += 1 / (r + 1));
+  }
+  sensitivity[name] = { recall10: +(hits / n).toFixed(4), mrr: +(rr / n).toFixed(4) };
+}
+
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-const latency = {};
-for (const [name, f] of Object.entries(methods)) {
-  const t = [];
-  for (let r = 0; r < REPS; r++) {
-    for (let i = 0; i < n; i++) {
+// Interleaved: each query runs every method in turn, so the machine's drift hits all alike.
+const times = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));
+for (let r = 0; r < REPS; r++) {
+  for (let i = 0; i < n; i++) {
+    for (const [name, f] of Object.entries(methods)) {
       const t0 = now();
       f(i);
-      t.push(now() - t0);
+      times[name].push(now() - t0);
     }
   }
+}
+const latency = {};
+for (const [name, t] of Object.entries(times)) {
   t.sort((a, b) => a - b);
   latency[name] = { p50: +t[Math.floor(t.length / 2)].toFixed(4), p95: +t[Math.floor(t.length * 0.95)].toFixed(4), mean: +(t.reduce((a, b) => a + b, 0) / t.length).toFixed(4) };
 }
@@ -120,5 +144,9 @@ for (const name of Object.keys(methods)) {
 }
 console.log(`hybrid rrf mean latency / slower side alone (vec0): ${(latency['hybrid rrf'].mean / slower).toFixed(2)}x`);
 console.log(`hybrid rrf mean latency / keyword + vector (vec0): ${(latency['hybrid rrf'].mean / (latency['keyword only'].mean + latency['vector only'].mean)).toFixed(2)}x`);
+const slowerVec = Math.max(latency['vec: keyword only'].mean, latency['vec: vector only'].mean);
+console.log(`vec: hybrid rrf mean latency / slower side alone: ${(latency['vec: hybrid rrf'].mean / slowerVec).toFixed(2)}x`);
+console.log('\nfusion options (vec0, quality only):');
+for (const [name, q] of Object.entries(sensitivity)) console.log(`${name.padEnd(20)}  recall@10 ${q.recall10.toFixed(4)}  MRR ${q.mrr.toFixed(4)}`);
 const json = opt('json', null);
-if (json) fs.writeFileSync(json, JSON.stringify({ documents: n, dims: d, neighbours: NB, quality, latency }, null, 2) + '\n');
+if (json) fs.writeFileSync(json, JSON.stringify({ documents: n, dims: d, neighbours: NB, quality, latency, sensitivity }, null, 2) + '\n');
