@@ -7,6 +7,7 @@
 //   sqlite3_vec_init        the drop-in surface of the widely used C extension: exactly its
 //                           functions and the modules vec0 and vec_each, so
 //                           pragma_function_list / pragma_module_list look the same.
+//   sqlite3_vec_numpy_init  the original's separate .npy loaders: vec_npy_file, vec_npy_each.
 //
 // One SQLite library per process: SQLITE_EXTENSION_INIT2 stores the routine table in a
 // process-global pointer, so a second, different library (node:sqlite or node-sqlite3 next to
