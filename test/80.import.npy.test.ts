@@ -4,7 +4,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { f32blob, openDb, openRef, randomF32, rng, tempDir } from './helpers/db';
+import Database from 'better-sqlite3';
 import { decodeNpy, encodeNpy } from '../src/bulk';
+import { getLoadablePath } from '../src';
 
 // A .npy file built by hand: magic, version, little-endian header length, the header text, data.
 function npy(header: string, data: Buffer, version = 1): Buffer {
@@ -86,6 +88,21 @@ describe('vec_npy_each', () => {
     if (!ok) return; // no numpy on this machine: the hand-built headers above cover the format
     expect(rows('select rowid, vec_to_json(vector) from vec_npy_each(vec_npy_file(?)) where rowid = 3', file)).toEqual([[3, '[2.250000,2.500000,2.750000]']]);
     expect(decodeNpy(fs.readFileSync(file)).data[11]).toBe(2.75);
+  });
+});
+
+describe('entry points', () => {
+  test('sqlite3_vec_numpy_init adds exactly vec_npy_file and vec_npy_each; sqlite3_vec_init neither', () => {
+    const added = (entry: string) => {
+      const bare = new Database(':memory:');
+      const before = new Set(bare.prepare("select name from pragma_function_list union select name from pragma_module_list").pluck().all() as string[]);
+      (bare as unknown as { loadExtension(p: string, e: string): void }).loadExtension(getLoadablePath(), entry);
+      const after = (bare.prepare("select name from pragma_function_list union select name from pragma_module_list").pluck().all() as string[]).filter((x) => !before.has(x));
+      bare.close();
+      return after.sort();
+    };
+    expect(added('sqlite3_vec_numpy_init')).toEqual(['vec_npy_each', 'vec_npy_file']);
+    expect(added('sqlite3_vec_init').filter((x) => x.startsWith('vec_npy'))).toEqual([]);
   });
 });
 
