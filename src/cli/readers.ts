@@ -6,7 +6,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { decodeNpy, firstNonFinite } from '../bulk';
 
 export type Format = 'npy' | 'fvecs' | 'bvecs' | 'jsonl' | 'csv';
@@ -199,6 +198,8 @@ function readJsonl(buf: Buffer, file: string, acc: Rows): void {
 
 function readCsv(buf: Buffer, file: string, acc: Rows): void {
   const text = utf8(buf, file);
+  // Loaded on first use: the CLI starts faster for the other commands.
+  const { parse: parseCsv } = require('csv-parse/sync') as typeof import('csv-parse/sync');
   let records: string[][];
   try {
     records = parseCsv(text, { relax_column_count: true, skip_empty_lines: true, bom: true, trim: true }) as string[][];
