@@ -118,3 +118,7 @@ export type { EmbedFunc, ShadowDocument, MatchOptions, TextMatch, VecDatabase } 
 
 export { openPool, Pool, PoolQueryError, PoolWorkerError } from './pool';
 export type { PoolOptions, KnnOptions, KnnResult, RunResult, Params } from './pool';
+export { bulkInsert, encodeNpy, decodeNpy } from './bulk';
+export type { BulkInsertOptions, BulkInsertResult, BulkDatabase, NpyArray, RowId } from './bulk';
+export { hybridSearch, createTextIndex, textIndexSql, defaultTextIndexName } from './hybrid';
+export type { HybridOptions, HybridHit, HybridDatabase } from './hybrid';

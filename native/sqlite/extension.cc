@@ -7,6 +7,7 @@
 //   sqlite3_vec_init        the drop-in surface of the widely used C extension: exactly its
 //                           functions and the modules vec0 and vec_each, so
 //                           pragma_function_list / pragma_module_list look the same.
+//   sqlite3_vec_numpy_init  the original's separate .npy loaders: vec_npy_file, vec_npy_each.
 //
 // Any number of SQLite libraries per process (up to kMaxLibraries): each connection calls back
 // into the extension through trampolines that select the routine table of the library that
@@ -59,6 +60,9 @@ std::string string_printf(const char* fmt, ...) {
   return out;
 }
 
+int register_vec_npy(sqlite3* db, char** pzErr);     // vec_npy_file, vec_npy_each (vec_npy/)
+int register_vec_hybrid(sqlite3* db, char** pzErr);  // vec_hybrid (hybrid/)
+
 namespace {
 
 int check_environment(char** pzErrMsg) {
@@ -103,10 +107,15 @@ const RegisterFn kFullSurface[] = {
     register_vec_admin_module,
     register_vec0_functions,
     register_vec0_module,
+    register_vec_npy,
+    register_vec_hybrid,
 };
 const RegisterFn kVec0Surface[] = {
     register_vec0_functions,
     register_vec0_module,
+};
+const RegisterFn kNumpySurface[] = {
+    register_vec_npy,
 };
 
 int init_with(sqlite3* db, char** pzErrMsg, const sqlite3_api_routines* pApi,
@@ -392,6 +401,13 @@ __attribute__((visibility("default"))) int sqlite3_vec_init(sqlite3* db, char** 
                                                             const sqlite3_api_routines* pApi) {
   return vecsqlite::init_with(db, pzErrMsg, pApi, vecsqlite::kVec0Surface,
                               sizeof(vecsqlite::kVec0Surface) / sizeof(vecsqlite::kVec0Surface[0]));
+}
+
+// sqlite-vec's separate entry point for the .npy loaders (vec_npy_file, vec_npy_each).
+__attribute__((visibility("default"))) int sqlite3_vec_numpy_init(sqlite3* db, char** pzErrMsg,
+                                                                  const sqlite3_api_routines* pApi) {
+  return vecsqlite::init_with(db, pzErrMsg, pApi, vecsqlite::kNumpySurface,
+                              sizeof(vecsqlite::kNumpySurface) / sizeof(vecsqlite::kNumpySurface[0]));
 }
 
 }  // extern "C"
