@@ -353,6 +353,11 @@ describe('damage and maintenance', () => {
     db.exec("insert into t(t) values ('ef_search=80')");
     expect(db.prepare("select value from t_info where key = 'vecsqlite_ef_search'").pluck().get()).toBe(80);
     expect(msg(() => db.exec("insert into t(t) values ('ef_search=0')"))).toMatch(/ef_search must be/);
+    // a rolled-back default is not kept
+    db.exec('begin');
+    db.exec("insert into t(t) values ('ef_search=1')");
+    db.exec('rollback');
+    expect(db.prepare("select value from t_info where key = 'vecsqlite_ef_search'").pluck().get()).toBe(80);
     expect(msg(() => db.exec("insert into t(t) values ('frobnicate')"))).toBe("unknown vec0 command: 'frobnicate'");
     expect(msg(() => db.prepare('insert into t(rowid, e, ef) values (1, ?, 5)').run(blob(new Float32Array(dim))))).toMatch(/hidden "ef"/);
   });

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <new>
 
@@ -227,9 +228,11 @@ uint32_t HnswIndex::greedy(const Query& q, uint32_t ep, int from_level, int to_l
     while (moved) {
       moved = false;
       const uint32_t* ln = links(cur, l);
-      uint32_t n = ln[0];
+      uint32_t n = 0;
       const uint32_t* list = ln + 1;
-      if (concurrent_) {
+      if (!concurrent_) {
+        n = ln[0];
+      } else {
         std::lock_guard<std::mutex> g(lock_of(cur));
         n = ln[0];
         copy.assign(ln + 1, ln + 1 + n);
@@ -273,9 +276,11 @@ void HnswIndex::search_layer(const Query& q, uint32_t ep, size_t ef, int level, 
     std::pop_heap(cand.begin(), cand.end(), Nearer());
     cand.pop_back();
     const uint32_t* ln = links(c.second, level);
-    uint32_t n = ln[0];
+    uint32_t n = 0;
     const uint32_t* list = ln + 1;
-    if (concurrent_) {
+    if (!concurrent_) {
+      n = ln[0];
+    } else {
       std::lock_guard<std::mutex> g(lock_of(c.second));
       n = ln[0];
       ctx->nbrs.assign(ln + 1, ln + 1 + n);
@@ -438,10 +443,18 @@ void HnswIndex::insert_many(const int64_t* ids, const void* const* rows, size_t 
   if (first >= n) return;
   concurrent_ = true;
   std::atomic<size_t> next{first};
-  run_parts(parts, [&](size_t) {
-    for (size_t i = next++; i < n; i = next++) link_node(nodes[i], params_.ef_construction, true);
+  std::vector<std::exception_ptr> errors(parts);
+  run_parts(parts, [&](size_t p) {  // run_parts' parts must not throw: carry it back
+    try {
+      for (size_t i = next++; i < n; i = next++) link_node(nodes[i], params_.ef_construction, true);
+    } catch (...) {
+      errors[p] = std::current_exception();
+      next = n;
+    }
   });
   concurrent_ = false;
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
   link_orphans(nodes);
 }
 

@@ -77,10 +77,10 @@ class HnswIndex {
   bool accepts(const void* row) const;
 
   // Adds a row (the column's element type and dimension) under `id`, which must be new.
-  // Throws std::bad_alloc (then the index is unchanged).
+  // Throws std::bad_alloc (then the row may be in the index, partly linked).
   void insert(int64_t id, const void* row);
-  // Adds many rows, linking them on `threads` threads. Throws std::bad_alloc before linking
-  // starts (then the index is unchanged).
+  // Adds many rows, linking them on `threads` threads. Throws std::bad_alloc; then the index
+  // holds some of the rows (callers that need all-or-nothing rebuild or reload it).
   void insert_many(const int64_t* ids, const void* const* rows, size_t n, size_t threads);
   // Removes `id` with repair; false when absent.
   bool remove(int64_t id);

@@ -265,6 +265,17 @@ int ann_init(Table* t) {
   return rc;
 }
 
+int ann_default_ef(Table* t, size_t col, uint32_t* ef) {
+  if (t->ef_reread) {  // a rolled-back 'ef_search=N': back to the declared or stored default
+    for (size_t i = 0; i < t->ann.size(); i++) t->ann[i].ef_search = t->cfg.vcols[i].index.ef_search;
+    const int rc = read_ef_default(t);
+    if (rc != SQLITE_OK) return rc;
+    t->ef_reread = false;
+  }
+  *ef = t->ann[col].ef_search;
+  return SQLITE_OK;
+}
+
 int ann_ensure(Table* t, size_t col) {
   Ann& a = t->ann[col];
   const bool current = a.loaded && a.has_marker && t->cache.has_marker && a.marker == t->cache.marker;
@@ -357,6 +368,7 @@ int ann_command(Table* t, sqlite3_value* cmd) {
       rc = step_done(t, st);
       if (rc != SQLITE_OK) return rc;
       for (Ann& a : t->ann) a.ef_search = ef;
+      t->ef_changed = true;
       return SQLITE_OK;
     }
   }
@@ -404,6 +416,8 @@ int ann_sync(Table* t) {
 
 void ann_end_txn(Table* t, bool committed) {
   t->touched.clear();
+  if (!committed && t->ef_changed) t->ef_reread = true;
+  t->ef_changed = false;
   if (!committed && t->ann_changed)
     for (Ann& a : t->ann) a.loaded = false;
   // This commit's graphs are the committed state: they take the marker xSync read back.

@@ -322,6 +322,8 @@ struct Table {
   std::vector<Ann> ann;
   std::unordered_set<int64_t> touched;
   bool ann_changed = false;
+  bool ef_changed = false;  // an 'ef_search=N' command ran in this transaction
+  bool ef_reread = false;   // ... and was rolled back: read the stored default again
   void touch(int64_t key) {
     if (!ann.empty()) touched.insert(key);
   }
@@ -474,6 +476,8 @@ int ann_init(Table* t);
 // rebuilding it in memory when the stored one does not match the rows). The cache must be
 // fresh. Errors name the table and the way out.
 int ann_ensure(Table* t, size_t col);
+// The default search effort of column `col` (the declared one, or the stored 'ef_search=N').
+int ann_default_ef(Table* t, size_t col, uint32_t* ef);
 // Every graph, before a write changes the table.
 int ann_before_write(Table* t);
 // A command inserted into the command column ('rebuild', 'optimize', 'ef_search=N', ...).

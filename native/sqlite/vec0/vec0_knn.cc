@@ -142,7 +142,10 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
   bool answered = false;
   const bool graph = !t->ann.empty() && t->ann[col].graph != nullptr;
   if (graph && !use_in && !bounds.has_lo) {
-    int64_t ef = t->ann[col].ef_search;
+    uint32_t ef_default = 0;
+    rc = ann_default_ef(t, col, &ef_default);
+    if (rc != SQLITE_OK) return rc;
+    int64_t ef = ef_default;
     if (plan.ef != nullptr && (!integer_id(plan.ef, &ef) || ef < 0 || ef > 10000)) {
       set_err(t, "ef value in knn queries must be an integer from 0 (exact search) to 10000.");
       return SQLITE_ERROR;
