@@ -255,7 +255,7 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
     t->ensured = true;
   }
   int64_t token = 0;
-  int rc = read_token(t->db, t->schema, t->shadow, dataset, &token);
+  int rc = read_token(t, dataset, &token);
   const bool token_known = rc == SQLITE_OK;
   DatasetIndex& ix = t->cache[dataset];
   bool skip_blob = false;

@@ -189,12 +189,14 @@ void vec_invalidate_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // vec_ef_search(table, ef): sets the graph search effort of the index=hnsw table `table` (its
 // name in any schema) for this connection, until it closes; returns the previous value.
 void vec_ef_search_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || sqlite3_value_type(argv[1]) != SQLITE_INTEGER) {
+  const int et = sqlite3_value_type(argv[1]);
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || (et != SQLITE_INTEGER && et != SQLITE_FLOAT)) {
     sqlite3_result_error(ctx, "vec_ef_search: expects (table name TEXT, ef INTEGER)", -1);
     return;
   }
   const std::string table = value_text(argv[0]);
-  const int64_t ef = sqlite3_value_int64(argv[1]);
+  const double efd = sqlite3_value_double(argv[1]);  // a whole REAL (as JavaScript numbers bind) is accepted
+  const int64_t ef = efd >= 1 && efd <= 10000 && efd == double(int64_t(efd)) ? int64_t(efd) : 0;
   if (ef < 1 || ef > 10000) {
     sqlite3_result_error(ctx, "vec_ef_search: ef must be an integer from 1 to 10000", -1);
     return;

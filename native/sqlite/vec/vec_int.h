@@ -139,6 +139,7 @@ struct Table {
   bool ensured = false;    // triggers / tables checked on this connection
   std::mutex mu;           // guards cache (vec_invalidate may run on another thread)
   std::map<std::string, DatasetIndex> cache;
+  StmtCache stmts;         // prepared statements of the query path (t->mu held)
 };
 
 // Makes t->cache[dataset] current (t->mu held). Returns an rc with *err set on failure.
@@ -196,6 +197,8 @@ bool triggers_present(Table* t);
 // Current token of (shadow, dataset): 0 when no write was ever recorded. Returns an rc.
 int read_token(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
                int64_t* out);
+// The same through the instance's statement cache (the query path: once per MATCH).
+int read_token(Table* t, const std::string& dataset, int64_t* out);
 // Replaces the saved index of (shadow, dataset); best effort (a busy or read-only database
 // keeps serving from memory).
 void store_blob(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
