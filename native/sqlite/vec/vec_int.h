@@ -40,7 +40,7 @@
 // equals the token the cache is synced to, or the token after this connection's own recorded
 // writes (the trigger calls form an unbroken chain); those rows are then re-read by rowid and
 // applied one by one. Anything else (a commit by another connection or process, a rollback, a
-// broken chain) rebuilds that one dataset: from a VSQ1 blob whose token is current, else from a
+// broken chain) rebuilds that one dataset: from a VSQ1 / HNS1 blob whose token is current, else from a
 // legacy blob, else from the data table.
 //
 // TRANSACTIONS: all internal SQL runs on the calling connection, so :memory:, attached schemas,
