@@ -206,7 +206,7 @@ bool load_from_blob(Table* t, const std::string& dataset, int64_t token, Dataset
     if (d.kind == BlobKind::hns1 && d.graph_crc_ok && graph_load(t, ix, d.graph, d.graph_bytes)) return true;
     if (d.kind == BlobKind::hns1) g_graph_rebuilds.add();  // damaged, or not matching the rows
     graph_build(t, ix);
-    rewrite = true;
+    rewrite = ix->graph != nullptr;  // an empty dataset has no graph to save
     return true;
   });
   if (ok) {

@@ -98,7 +98,8 @@ bool graph_load(const Table* t, DatasetIndex* ix, const uint8_t* part, size_t n)
   ix->outside.clear();
   ix->graph_wanted = true;
   ix->graph_params = t->hnsw_params;
-  if (!ix->arena || ix->arena->empty()) return n == 0;  // no rows: no graph was stored
+  // No rows: nothing to load (the graph is created with the first row that arrives).
+  if (!ix->arena || ix->arena->empty()) return true;
   GraphPart gp;
   if (!split_graph_part(part, n, &gp)) return false;
   std::unique_ptr<HnswIndex> g = new_graph(t->hnsw_params, ix->dim);
