@@ -81,6 +81,37 @@ describe('options', () => {
   });
 });
 
+describe('vec_ef_search', () => {
+  test('sets the effort of an hnsw table for this connection and returns the previous one; refuses other tables and values', () => {
+    const db = openDb();
+    db.exec('CREATE VIRTUAL TABLE g USING vec(doc_id, index=hnsw, ef_search=40)');
+    db.exec('CREATE VIRTUAL TABLE x USING vec(doc_id)');
+    db.prepare("SELECT * FROM g WHERE dataset_id = 'a'").all();
+    db.prepare("SELECT * FROM x WHERE dataset_id = 'a'").all();
+    expect(db.prepare("SELECT vec_ef_search('g', 100)").pluck().get()).toBe(40);
+    expect(db.prepare("SELECT vec_ef_search('G', ?)").pluck().get(7)).toBe(100);
+    expect(() => db.prepare("SELECT vec_ef_search('x', 10)").get()).toThrow('vec_ef_search: table x has no graph (create it with index=hnsw)');
+    expect(() => db.prepare("SELECT vec_ef_search('nope', 10)").get()).toThrow('vec_ef_search: no vec table nope is open on this connection');
+    for (const bad of ['0', '10001', '2.5', "'10'"]) {
+      expect(() => db.prepare(`SELECT vec_ef_search('g', ${bad})`).get()).toThrow(/vec_ef_search: (ef must be an integer from 1 to 10000|expects \(table name TEXT, ef INTEGER\))/);
+    }
+    // the effort reaches the search: at ef_search = 1 the graph looks at only k = 10 candidates and
+    // loses recall that 200 restores
+    const dim = 16;
+    const data = clustered(3000, dim, 41);
+    db.exec('CREATE VIRTUAL TABLE h USING vec(doc_id, index=hnsw, ann=always)');
+    fill(db, 'h', 'ds', data, dim);
+    fill(db, 'x', 'ds', data, dim);
+    const queries = clustered(30, dim, 42);
+    db.prepare("SELECT vec_ef_search('h', 200)").get();
+    const high = recall(db, 'h', 'x', 'ds', queries, dim, 10);
+    db.prepare("SELECT vec_ef_search('h', 1)").get();
+    const low = recall(db, 'h', 'x', 'ds', queries, dim, 10);
+    expect(high).toBeGreaterThan(0.98);
+    expect(low).toBeLessThan(high);
+  });
+});
+
 describe('recall against the exact scan', () => {
   test('MiniLM sentence embeddings (778 x 384): recall@10 >= 0.95 through the graph (ann=always), exact scores', () => {
     const dir = path.join(path.dirname(require.resolve('@sap-ux/fiori-docs-embeddings/package.json')), 'data', 'embeddings');
