@@ -100,7 +100,7 @@ describe('NaN and Inf in data-table rows', () => {
 
 describe('CREATE options', () => {
   const create = (db: DB, args: string) => msg(() => db.exec(`CREATE VIRTUAL TABLE t USING vec(${args})`));
-  const keys = 'options: index, cover_base, cover_bound, cover_distance, cover_parallel';
+  const keys = 'options: index, m, ef_construction, ef_search, ann, cover_base, cover_bound, cover_distance, cover_parallel';
   test('an unknown key is refused, naming it and listing the keys', () => {
     const db = openDb();
     expect(create(db, 'doc_id, foo=bar')).toBe(`vec: unknown option "foo" (${keys})`);
@@ -110,8 +110,8 @@ describe('CREATE options', () => {
   });
   test('an invalid value is refused, naming it and listing the accepted values', () => {
     const db = openDb();
-    expect(create(db, 'doc_id, index=bogus')).toBe('vec: invalid value "bogus" for option index (accepted: auto, brute, cover)');
-    expect(create(db, 'index=hnsw2')).toBe('vec: invalid value "hnsw2" for option index (accepted: auto, brute, cover)');
+    expect(create(db, 'doc_id, index=bogus')).toBe('vec: invalid value "bogus" for option index (accepted: auto, brute, cover, hnsw)');
+    expect(create(db, 'index=hnsw2')).toBe('vec: invalid value "hnsw2" for option index (accepted: auto, brute, cover, hnsw)');
     expect(create(db, 'doc_id, cover_base=1')).toBe('vec: invalid value "1" for option cover_base (accepted: a number greater than 1)');
     expect(create(db, 'doc_id, cover_base=abc')).toBe('vec: invalid value "abc" for option cover_base (accepted: a number greater than 1)');
     expect(create(db, 'doc_id, cover_bound=tight')).toBe('vec: invalid value "tight" for option cover_bound (accepted: level, boundlevel, per_node, pernode, node)');

@@ -25,11 +25,15 @@ void DatasetIndex::reset() {
   pending.clear();
   broken = false;
   revalidate = false;
+  graph.reset();
+  outside.clear();
+  graph_wanted = false;
 }
 
 namespace {
 
-// Encodes `ix` as a VSQ1 blob and saves it (skipped when it would exceed SQLite's length limit).
+// Encodes `ix` as a VSQ1 blob (HNS1 when it has a graph) and saves it (skipped when it would
+// exceed SQLite's length limit).
 void write_blob(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
                 const DatasetIndex& ix) {
   const size_t limit = size_t(sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1));
@@ -48,6 +52,13 @@ void write_blob(sqlite3* db, const std::string& schema, const std::string& shado
     }
   }
   vsq1_finish(&blob, n);
+  if (ix.graph) {
+    std::vector<uint8_t> part;
+    graph_encode(*ix.graph, &part);
+    std::vector<uint8_t> vsq;
+    vsq.swap(blob);
+    hns1_encode(&blob, vsq, part);
+  }
   if (blob.size() > limit) return;
   store_blob(db, schema, shadow, dataset, blob);
 }
@@ -63,12 +74,15 @@ size_t first_non_finite(const float* v, size_t dim) {
 void add_row(DatasetIndex* ix, int64_t rowid, const std::string& id, const float* v) {
   auto old = ix->rowid_of.find(id);
   if (old != ix->rowid_of.end() && old->second != rowid) {  // INSERT OR REPLACE moved the id
+    graph_remove(ix, old->second);
     ix->arena->remove(old->second);
     ix->id_of.erase(old->second);
   }
   auto prev = ix->id_of.find(rowid);
   if (prev != ix->id_of.end() && prev->second != id) ix->rowid_of.erase(prev->second);
+  graph_remove(ix, rowid);  // an update re-links the node
   ix->arena->upsert(rowid, v);
+  graph_add(ix, rowid);
   ix->id_of[rowid] = id;
   ix->rowid_of[id] = rowid;
 }
@@ -76,6 +90,7 @@ void add_row(DatasetIndex* ix, int64_t rowid, const std::string& id, const float
 void remove_row(DatasetIndex* ix, int64_t rowid) {
   auto it = ix->id_of.find(rowid);
   if (it == ix->id_of.end()) return;
+  graph_remove(ix, rowid);
   if (ix->arena) ix->arena->remove(rowid);
   auto r = ix->rowid_of.find(it->second);
   if (r != ix->rowid_of.end() && r->second == rowid) ix->rowid_of.erase(r);
@@ -117,9 +132,9 @@ bool take_embedding(DatasetIndex* ix, const std::string& dataset, const DataRow&
   return true;
 }
 
-// Full build of one dataset from the data table.
-int build_from_table(sqlite3* db, const std::string& schema, const std::string& table, const std::string& dataset,
-                     DatasetIndex* ix, std::string* err) {
+// Full build of one dataset from the data table (with its graph when `t` asks for one).
+int build_from_table(const Table* t, sqlite3* db, const std::string& schema, const std::string& table,
+                     const std::string& dataset, DatasetIndex* ix, std::string* err) {
   ix->reset();
   std::vector<float> scratch;
   const int rc = for_each_embedding(
@@ -129,6 +144,7 @@ int build_from_table(sqlite3* db, const std::string& schema, const std::string& 
     ix->reset();
     return rc;
   }
+  if (t != nullptr && t->hnsw) graph_build(t, ix);
   ix->loaded = true;
   g_full_builds.add();
   return SQLITE_OK;
@@ -176,18 +192,28 @@ bool load_decoded(sqlite3* db, const std::string& schema, const std::string& tab
   return good;
 }
 
-// Loads a stored blob when it can be trusted. Returns true when `ix` is loaded from it.
-bool load_from_blob(sqlite3* db, const std::string& schema, const std::string& table, const std::string& shadow,
-                    const std::string& dataset, int64_t token, DatasetIndex* ix) {
-  const bool ok = with_stored_blob(db, schema, shadow, dataset, [&](const uint8_t* bytes, size_t n) {
+// Loads a stored blob when it can be trusted. Returns true when `ix` is loaded from it. With
+// index=hnsw the graph comes from an HNS1 blob's graph part, or is built from the loaded rows
+// (a blob without a graph, or a damaged one) and the blob is rewritten with it.
+bool load_from_blob(Table* t, const std::string& dataset, int64_t token, DatasetIndex* ix) {
+  bool rewrite = false;
+  const bool ok = with_stored_blob(t->db, t->schema, t->shadow, dataset, [&](const uint8_t* bytes, size_t n) {
     const DecodedIndex d = decode_index_blob(bytes, n);
-    if (!((d.kind == BlobKind::vsq1 && d.token == token) || d.kind == BlobKind::legacy)) return false;
-    return load_decoded(db, schema, table, dataset, d, ix);
+    const bool versioned = d.kind == BlobKind::vsq1 || d.kind == BlobKind::hns1;
+    if (!((versioned && d.token == token) || d.kind == BlobKind::legacy)) return false;
+    if (!load_decoded(t->db, t->schema, t->data_table, dataset, d, ix)) return false;
+    if (!t->hnsw) return true;
+    if (d.kind == BlobKind::hns1 && d.graph_crc_ok && graph_load(t, ix, d.graph, d.graph_bytes)) return true;
+    if (d.kind == BlobKind::hns1) g_graph_rebuilds.add();  // damaged, or not matching the rows
+    graph_build(t, ix);
+    rewrite = ix->graph != nullptr;  // an empty dataset has no graph to save
+    return true;
   });
   if (ok) {
     ix->loaded = true;
     ix->token = token;
     g_blob_loads.add();
+    if (rewrite) write_blob(t->db, t->schema, t->shadow, dataset, *ix);
   }
   return ok;
 }
@@ -229,7 +255,7 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
     t->ensured = true;
   }
   int64_t token = 0;
-  int rc = read_token(t->db, t->schema, t->shadow, dataset, &token);
+  int rc = read_token(t, dataset, &token);
   const bool token_known = rc == SQLITE_OK;
   DatasetIndex& ix = t->cache[dataset];
   bool skip_blob = false;
@@ -265,11 +291,11 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
     }
   }
   ix.reset();
-  if (token_known && !skip_blob && load_from_blob(t->db, t->schema, t->data_table, t->shadow, dataset, token, &ix)) {
+  if (token_known && !skip_blob && load_from_blob(t, dataset, token, &ix)) {
     *out = &ix;
     return SQLITE_OK;
   }
-  rc = build_from_table(t->db, t->schema, t->data_table, dataset, &ix, err);
+  rc = build_from_table(t, t->db, t->schema, t->data_table, dataset, &ix, err);
   if (rc != SQLITE_OK) return rc;
   ix.token = token;
   write_blob(t->db, t->schema, t->shadow, dataset, ix);
@@ -290,7 +316,7 @@ int reindex(sqlite3* db, const std::string& schema, const std::string& table, co
       return rc;
     }
     DatasetIndex ix;
-    rc = build_from_table(db, schema, table, dataset, &ix, err);
+    rc = build_from_table(nullptr, db, schema, table, dataset, &ix, err);
     if (rc != SQLITE_OK) return rc;
     ix.token = token;
     write_blob(db, schema, shadow, dataset, ix);

@@ -8,7 +8,9 @@
 // The options are the table kOptions below: each key with its accepted values (a fixed list, or
 // a check for numbers). index= selects the index kind; the cover_* options configure the
 // original module's cover tree and are kept so its CREATE statements still work (every kind runs
-// the same exact scan here). dbpath= is refused: a table always works on the connection that
+// the same exact scan here). index=hnsw keeps a graph per dataset (vec_graph.cc), tuned by m=,
+// ef_construction= and ef_search=; ann=always makes every MATCH with a k use the graph even
+// where the cost policy would scan (tests and benchmarks on small sets). dbpath= is refused: a table always works on the connection that
 // queries it.
 //
 // CREATE is strict: an unknown key, a value outside the accepted ones or an argument that is
@@ -39,6 +41,20 @@ bool is_float_above_one(const std::string& v) {
   return !v.empty() && end == v.c_str() + v.size() && std::isfinite(d) && d > 1.0;
 }
 
+// An integer in [lo, hi].
+bool int_in(const std::string& v, long long lo, long long hi, long long* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || end != v.c_str() + v.size() || errno != 0 || n < lo || n > hi) return false;
+  if (out != nullptr) *out = n;
+  return true;
+}
+bool is_m(const std::string& v) { return int_in(v, 2, HnswIndex::kMaxM, nullptr); }
+bool is_ef_construction(const std::string& v) { return int_in(v, 1, 4096, nullptr); }
+bool is_ef_search(const std::string& v) { return int_in(v, 1, 10000, nullptr); }
+uint32_t as_u32(const std::string& v) { return uint32_t(std::strtoul(v.c_str(), nullptr, 10)); }
+
 bool is_integer(const std::string& v) {
   char* end = nullptr;
   errno = 0;
@@ -55,7 +71,8 @@ struct OptionSpec {
 };
 
 // The index kinds. Adding one here is all the parser needs (the error message lists this).
-const char* const kIndexValues[] = {"auto", "brute", "cover", nullptr};
+const char* const kIndexValues[] = {"auto", "brute", "cover", "hnsw", nullptr};
+const char* const kAnnValues[] = {"auto", "always", nullptr};
 const char* const kCoverBoundValues[] = {"level", "boundlevel", "per_node", "pernode", "node", nullptr};
 const char* const kCoverDistanceValues[] = {"cos", "cosine", "l2", "euclidean", nullptr};
 const char* const kCoverParallelValues[] = {"", "off", "auto", nullptr};
@@ -63,6 +80,12 @@ const char* const kNone[] = {nullptr};
 
 const OptionSpec kOptions[] = {
     {"index", kIndexValues, nullptr, nullptr, [](Config* cfg, const std::string& v) { cfg->index_kind = v; }},
+    {"m", kNone, is_m, "an integer from 2 to 64", [](Config* cfg, const std::string& v) { cfg->hnsw.m = as_u32(v); }},
+    {"ef_construction", kNone, is_ef_construction, "an integer from 1 to 4096",
+     [](Config* cfg, const std::string& v) { cfg->hnsw.ef_construction = as_u32(v); }},
+    {"ef_search", kNone, is_ef_search, "an integer from 1 to 10000",
+     [](Config* cfg, const std::string& v) { cfg->ef_search = as_u32(v); }},
+    {"ann", kAnnValues, nullptr, nullptr, [](Config* cfg, const std::string& v) { cfg->ann_always = v == "always"; }},
     {"cover_base", kNone, is_float_above_one, "a number greater than 1", nullptr},
     {"cover_bound", kCoverBoundValues, nullptr, nullptr, nullptr},
     {"cover_distance", kCoverDistanceValues, nullptr, nullptr, nullptr},
@@ -104,6 +127,7 @@ bool accepts(const OptionSpec& o, const std::string& value) {
 int parse_config(int argc, const char* const* argv, bool strict, Config* out, std::string* err) {
   Config cfg;
   int first_opt = 3;
+  const char* graph_option_seen = nullptr;  // a graph option, which needs index=hnsw
   if (argc > 3) {
     const std::string a = trim_space(argv[3]);
     if (!a.empty() && a.find('=') == std::string::npos) {
@@ -138,6 +162,12 @@ int parse_config(int argc, const char* const* argv, bool strict, Config* out, st
       return SQLITE_ERROR;
     }
     if (o->apply != nullptr) o->apply(&cfg, val);
+    if (key == "m" || key == "ef_construction" || key == "ef_search" || key == "ann") graph_option_seen = o->key;
+  }
+  if (strict && cfg.index_kind != "hnsw" && graph_option_seen) {
+    *err = string_printf("vec: option %s applies to index=hnsw only (index is %s)", graph_option_seen,
+                         cfg.index_kind.c_str());
+    return SQLITE_ERROR;
   }
   // Unquote an id column written as "name", [name] or `name`.
   std::string& id = cfg.idcol;

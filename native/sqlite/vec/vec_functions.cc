@@ -2,6 +2,7 @@
 //   vec_cosine(a, b), vec_l2(a, b)   scalar distances over two embeddings (SIMD kernels)
 //   vec_invalidate(...)              cache invalidation for `vec` tables (2 and 5 arguments)
 //   vec_stats()                      the process's counters as JSON
+//   vec_ef_search(table, ef)         graph search effort of an index=hnsw table, per connection
 //
 // vec_cosine / vec_l2:
 //
@@ -185,6 +186,46 @@ void vec_invalidate_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_int64(ctx, count);
 }
 
+// vec_ef_search(table, ef): sets the graph search effort of the index=hnsw table `table` (its
+// name in any schema) for this connection, until it closes; returns the previous value.
+void vec_ef_search_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const int et = sqlite3_value_type(argv[1]);
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || (et != SQLITE_INTEGER && et != SQLITE_FLOAT)) {
+    sqlite3_result_error(ctx, "vec_ef_search: expects (table name TEXT, ef INTEGER)", -1);
+    return;
+  }
+  const std::string table = value_text(argv[0]);
+  const double efd = sqlite3_value_double(argv[1]);  // a whole REAL (as JavaScript numbers bind) is accepted
+  const int64_t ef = efd >= 1 && efd <= 10000 && efd == double(int64_t(efd)) ? int64_t(efd) : 0;
+  if (ef < 1 || ef > 10000) {
+    sqlite3_result_error(ctx, "vec_ef_search: ef must be an integer from 1 to 10000", -1);
+    return;
+  }
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  int64_t previous = -1;
+  bool plain = false;
+  {
+    std::lock_guard<std::mutex> lock(vec::registry_mu());
+    for (vec::Table* t : vec::registry()) {
+      if (t->db != db || sqlite3_stricmp(t->name.c_str(), table.c_str()) != 0) continue;
+      if (!t->hnsw) {
+        plain = true;
+        continue;
+      }
+      vec::InstanceLock tl(t);
+      previous = t->ef_search;
+      t->ef_search = uint32_t(ef);
+    }
+  }
+  if (previous < 0) {
+    const std::string m = plain ? string_printf("vec_ef_search: table %s has no graph (create it with index=hnsw)", table.c_str())
+                                : string_printf("vec_ef_search: no vec table %s is open on this connection", table.c_str());
+    sqlite3_result_error(ctx, m.c_str(), -1);
+    return;
+  }
+  sqlite3_result_int64(ctx, previous);
+}
+
 // vec_stats(): every counter of the core counter registry (core/stats.h), by name.
 void vec_stats_fn(sqlite3_context* ctx, int, sqlite3_value**) {
   std::map<std::string, int64_t> counters;  // by name: the same order whatever the link order
@@ -211,6 +252,10 @@ int register_vec_table_functions(sqlite3* db) {
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_create_function_v2(db, "vec_stats", 0, SQLITE_UTF8, nullptr, vec_stats_fn, nullptr, nullptr, nullptr);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_create_function_v2(db, "vec_ef_search", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, vec_ef_search_fn,
+                                    nullptr, nullptr, nullptr);
   }
   return rc;
 }

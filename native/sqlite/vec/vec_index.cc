@@ -48,6 +48,18 @@ DecodedIndex decode_index_blob(const uint8_t* b, size_t n) {
   DecodedIndex out;
   if (b == nullptr || n == 0) return out;  // none: NULL or empty means "not stored"
   out.kind = BlobKind::invalid;
+  if (n >= 4 && std::memcmp(b, "HNS1", 4) == 0) {
+    if (n < 16 || rd32(b + 4) != 1) return out;
+    const size_t vlen = rd32(b + 8);
+    if (vlen > n - 16 || vlen < 4 || std::memcmp(b + 16, "VSQ1", 4) != 0) return out;
+    DecodedIndex d = decode_index_blob(b + 16, vlen);
+    if (d.kind != BlobKind::vsq1) return out;
+    d.kind = BlobKind::hns1;
+    d.graph = b + 16 + vlen;
+    d.graph_bytes = n - 16 - vlen;
+    d.graph_crc_ok = crc32_bytes(d.graph, d.graph_bytes) == rd32(b + 12);
+    return d;
+  }
   if (n >= 4 && std::memcmp(b, "COV1", 4) == 0) return out;
   if (n >= 4 && std::memcmp(b, "VSQ1", 4) == 0) {
     if (n < kVsqHeader || rd32(b + 4) != 1) return out;
@@ -115,6 +127,49 @@ void vsq1_add_row(std::vector<uint8_t>* out, int64_t rowid, const std::string& i
 void vsq1_finish(std::vector<uint8_t>* out, uint32_t n) {
   put32(out->data() + 12, n);
   put32(out->data() + 24, crc32_bytes(out->data() + kVsqHeader, out->size() - kVsqHeader));
+}
+
+void append_u32(std::vector<uint8_t>* out, uint32_t v) { wr32(out, v); }
+
+void append_chunk(std::vector<uint8_t>* out, const void* data, size_t n) {
+  wr32(out, uint32_t(n));
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  out->insert(out->end(), p, p + n);
+}
+
+void hns1_encode(std::vector<uint8_t>* out, const std::vector<uint8_t>& vsq, const std::vector<uint8_t>& graph) {
+  out->clear();
+  out->reserve(16 + vsq.size() + graph.size());
+  for (char ch : {'H', 'N', 'S', '1'}) out->push_back(uint8_t(ch));
+  wr32(out, 1);
+  wr32(out, uint32_t(vsq.size()));
+  wr32(out, crc32_bytes(graph.data(), graph.size()));
+  out->insert(out->end(), vsq.begin(), vsq.end());
+  out->insert(out->end(), graph.begin(), graph.end());
+}
+
+bool split_graph_part(const uint8_t* p, size_t n, GraphPart* out) {
+  size_t pos = 0;
+  auto chunk = [&](const uint8_t** data, size_t* len) {
+    if (n - pos < 4) return false;
+    const size_t l = rd32(p + pos);
+    pos += 4;
+    if (l > n - pos) return false;
+    *data = p + pos;
+    *len = l;
+    pos += l;
+    return true;
+  };
+  if (!chunk(&out->meta, &out->meta_bytes)) return false;
+  if (n - pos < 4) return false;
+  const size_t blocks = rd32(p + pos);
+  pos += 4;
+  if (blocks > (n - pos) / 4) return false;  // every block needs at least its length
+  out->blocks.resize(blocks);
+  for (auto& b : out->blocks) {
+    if (!chunk(&b.first, &b.second)) return false;
+  }
+  return pos == n;
 }
 
 void legacy_encode(std::vector<uint8_t>* out, uint32_t dim, const std::vector<std::string>& ids,

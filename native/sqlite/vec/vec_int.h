@@ -15,7 +15,9 @@
 //   vec_cursor.cc     xOpen / xFilter / xNext / xEof / xColumn / xRowid, the dataset scan
 //   vec_query.cc      MATCH queries, through the core search entry (core/search.h)
 //   vec_admin.cc      the `vec_admin` table: manual rebuilds
-//   vec_index.*       the persisted index blob formats (legacy read, VSQ1 written)
+//   vec_index.*       the persisted index blob formats (legacy read, VSQ1 / HNS1 written)
+//   vec_graph.cc      index=hnsw: the per-dataset graph (core/hnsw.h), its build, load,
+//                     incremental maintenance, persistence and graph searches
 //   vec_functions.cc  vec_cosine, vec_l2, vec_invalidate, vec_stats
 //
 // STORAGE, in the schema of the virtual table:
@@ -38,7 +40,7 @@
 // equals the token the cache is synced to, or the token after this connection's own recorded
 // writes (the trigger calls form an unbroken chain); those rows are then re-read by rowid and
 // applied one by one. Anything else (a commit by another connection or process, a rollback, a
-// broken chain) rebuilds that one dataset: from a VSQ1 blob whose token is current, else from a
+// broken chain) rebuilds that one dataset: from a VSQ1 / HNS1 blob whose token is current, else from a
 // legacy blob, else from the data table.
 //
 // TRANSACTIONS: all internal SQL runs on the calling connection, so :memory:, attached schemas,
@@ -60,11 +62,14 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "core/arena.h"
+#include "core/hnsw.h"
 #include "core/stats.h"
+#include "core/topk.h"
 #include "sqlite/ext.h"
 #include "sqlite/stmt.h"
 
@@ -77,11 +82,18 @@ constexpr size_t kRepersistBytes = 4u << 20;
 
 // Counters reported by vec_stats() (defined in vec_cache.cc / vec_storage.cc).
 extern Counter g_full_builds, g_blob_loads, g_incremental_rows, g_blob_writes;
+// index=hnsw (vec_graph.cc): graphs built from rows (first build, upgrade of a blob without
+// a graph), graphs loaded from a blob, stored graphs that were damaged or did not match the
+// rows (rebuilt), graph searches, graph searches that reached too few rows (exact scan run).
+extern Counter g_graph_builds, g_graph_loads, g_graph_rebuilds, g_graph_searches, g_graph_fallbacks;
 
 // ---------------------------------------------------------------- config (vec_config.cc)
 struct Config {
   std::string idcol = "doc_id";     // id column name, unquoted
-  std::string index_kind = "auto";  // auto | brute | cover (all run the exact scan)
+  std::string index_kind = "auto";  // auto | brute | cover (exact scan) | hnsw (graph)
+  HnswParams hnsw;                  // m=, ef_construction= (index=hnsw)
+  uint32_t ef_search = 64;          // ef_search= (index=hnsw): default search effort
+  bool ann_always = false;          // ann=always: use the graph whenever a query has a k
 };
 // Parses argv[3..] of xCreate / xConnect. `strict` (xCreate) rejects unknown options, invalid
 // values and stray arguments; xConnect is lenient so an existing table keeps opening. Returns
@@ -101,6 +113,12 @@ struct DatasetIndex {
   int64_t pending_token = 0;                       // token after the last recorded write
   bool broken = false;                             // chain of recorded writes has a gap
   bool revalidate = false;                         // vec_invalidate(shadow, dataset) was called
+  // index=hnsw: the graph over the arena's rows (ids = rowids), maintained with every change
+  // of the arena once attached; `outside` holds rows the graph cannot place (scanned).
+  std::unique_ptr<HnswIndex> graph;
+  std::unordered_set<int64_t> outside;
+  bool graph_wanted = false;  // a graph is attached (created with the first row if none yet)
+  HnswParams graph_params;
 
   void reset();
 };
@@ -114,9 +132,14 @@ struct Table {
   std::string data_table;  // _vec_<name>
   std::string shadow;      // "<schema>._vec_<name>": key in vector_storage(_gen)
   std::string index_kind;  // Config::index_kind
+  bool hnsw = false;       // index=hnsw: every dataset gets a graph
+  HnswParams hnsw_params;
+  uint32_t ef_search = 64;
+  bool ann_always = false;
   bool ensured = false;    // triggers / tables checked on this connection
   std::mutex mu;           // guards cache (vec_invalidate may run on another thread)
   std::map<std::string, DatasetIndex> cache;
+  StmtCache stmts;         // prepared statements of the query path (t->mu held)
 };
 
 // Makes t->cache[dataset] current (t->mu held). Returns an rc with *err set on failure.
@@ -125,6 +148,23 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
 // vector_storage and drops every cached copy in the process (vec_admin).
 int reindex(sqlite3* db, const std::string& schema, const std::string& table, const std::string& dataset,
             int64_t* count, std::string* err);
+
+// ---------------------------------------------------------------- graphs (vec_graph.cc)
+// Row maintenance of an attached graph (no-ops without one): called by the cache for every
+// row it adds (after the arena holds it) and removes (before the arena drops it).
+void graph_add(DatasetIndex* ix, int64_t rowid);
+void graph_remove(DatasetIndex* ix, int64_t rowid);
+// Builds ix->graph over every arena row, on every core (counter graph_builds).
+void graph_build(const Table* t, DatasetIndex* ix);
+// Attaches the graph stored in an HNS1 blob's graph part to a loaded arena. False when the
+// part is damaged or does not match the rows (the caller rebuilds; counter graph_rebuilds).
+bool graph_load(const Table* t, DatasetIndex* ix, const uint8_t* part, size_t n);
+// Appends the graph part of an HNS1 blob (see vec_index.h).
+void graph_encode(const HnswIndex& g, std::vector<uint8_t>* out);
+// The k nearest rows through the graph, rescored exactly; false when the graph is not to be
+// used (the cost policy prefers the scan, the query cannot be placed, or the graph reached
+// fewer than k rows): the caller scans.
+bool graph_search(const Table* t, DatasetIndex* ix, const float* q, size_t k, std::vector<TopK::Item>* out);
 
 // ---------------------------------------------------------------- registry (vec_module.cc)
 // Every live instance in the process; vec_invalidate and reindex walk it under registry_mu().
@@ -157,6 +197,8 @@ bool triggers_present(Table* t);
 // Current token of (shadow, dataset): 0 when no write was ever recorded. Returns an rc.
 int read_token(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
                int64_t* out);
+// The same through the instance's statement cache (the query path: once per MATCH).
+int read_token(Table* t, const std::string& dataset, int64_t* out);
 // Replaces the saved index of (shadow, dataset); best effort (a busy or read-only database
 // keeps serving from memory).
 void store_blob(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,

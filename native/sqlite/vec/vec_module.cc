@@ -60,6 +60,10 @@ int init(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** ppVtab, 
   t->name = argv[2];
   t->idcol = cfg.idcol;
   t->index_kind = cfg.index_kind;
+  t->hnsw = cfg.index_kind == "hnsw";
+  t->hnsw_params = cfg.hnsw;
+  t->ef_search = cfg.ef_search;
+  t->ann_always = cfg.ann_always;
   t->data_table = "_vec_" + t->name;
   t->shadow = t->schema.empty() ? t->data_table : t->schema + "." + t->data_table;
   rc = sqlite3_declare_vtab(

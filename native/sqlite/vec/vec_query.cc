@@ -1,6 +1,7 @@
-// MATCH queries of the `vec` table: argument checks, then one exact cosine search over the
-// dataset's in-memory index through the core search entry (core/search.h), which owns the
-// thread policy, the int8 sketch and the top-k.
+// MATCH queries of the `vec` table: argument checks, then one cosine search over the dataset's
+// in-memory index through the core search entry (core/search.h), which owns the thread policy,
+// the int8 sketch and the top-k: the exact scan, or with index=hnsw the dataset's graph with
+// exact rescoring when vec_graph.cc chooses it.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -87,15 +88,20 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
   if (qq == 0) return SQLITE_OK;  // zero query: no rows, as the original
   const size_t kk = (k < 0 || uint64_t(k) > n) ? n : size_t(k);
   if (kk == 0) return SQLITE_OK;
-  ix->arena->prepare_sketch();  // built once, for large arenas (core/arena.h)
-  std::vector<SearchSource> sources(1);
-  sources[0].rows = ix->arena->view();
-  SearchRequest req;
-  req.metric = Metric::cos;
-  req.query = q.data();
-  req.k = kk;
   std::vector<TopK::Item> items;
-  search(kt, req, sources, &items);
+  // index=hnsw: a query with a k and no score bound may be answered by the dataset's graph
+  // (vec_graph.cc); anything it does not answer runs the exact scan.
+  const bool graph = t->hnsw && k >= 0 && !plan.score_bound && graph_search(t, ix, q.data(), kk, &items);
+  if (!graph) {
+    ix->arena->prepare_sketch();  // built once, for large arenas (core/arena.h)
+    std::vector<SearchSource> sources(1);
+    sources[0].rows = ix->arena->view();
+    SearchRequest req;
+    req.metric = Metric::cos;
+    req.query = q.data();
+    req.k = kk;
+    search(kt, req, sources, &items);
+  }
   c->hits.reserve(items.size());
   for (const TopK::Item& it : items) {
     const float* v = static_cast<const float*>(ix->arena->find(it.id));

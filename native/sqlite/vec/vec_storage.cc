@@ -106,12 +106,8 @@ bool triggers_present(Table* t) {
   return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3;
 }
 
-int read_token(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
-               int64_t* out) {
-  *out = 0;
-  Stmt st(db, string_printf("SELECT token FROM \"%w\".vector_storage_gen WHERE shadow_table_name=?1 AND dataset_id=?2",
-                            schema.c_str()));
-  if (!st.ok()) return st.rc();
+namespace {
+int read_token_with(sqlite3_stmt* st, const std::string& shadow, const std::string& dataset, int64_t* out) {
   sqlite3_bind_text(st, 1, shadow.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, dataset.c_str(), int(dataset.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
@@ -120,6 +116,29 @@ int read_token(sqlite3* db, const std::string& schema, const std::string& shadow
     return SQLITE_OK;
   }
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+std::string token_sql(const std::string& schema) {
+  return string_printf("SELECT token FROM \"%w\".vector_storage_gen WHERE shadow_table_name=?1 AND dataset_id=?2",
+                       schema.c_str());
+}
+}  // namespace
+
+int read_token(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
+               int64_t* out) {
+  *out = 0;
+  Stmt st(db, token_sql(schema));
+  if (!st.ok()) return st.rc();
+  return read_token_with(st, shadow, dataset, out);
+}
+
+int read_token(Table* t, const std::string& dataset, int64_t* out) {
+  *out = 0;
+  sqlite3_stmt* st = nullptr;
+  int rc = t->stmts.get(t->db, token_sql(t->schema), &st);
+  if (rc != SQLITE_OK) return rc;
+  rc = read_token_with(st, t->shadow, dataset, out);
+  sqlite3_reset(st);  // never left active: it would hold the read transaction open
+  return rc;
 }
 
 void store_blob(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
