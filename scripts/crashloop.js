@@ -228,14 +228,14 @@ async function loop(mode, kills, seed, dir) {
   const g = rng(seed);
   const files = { wal: path.join(dir, `${mode}-wal.db`), delete: path.join(dir, `${mode}-delete.db`) };
   const reportedOf = { wal: 0, delete: 0 };
-  let afterReindex = 0;
+  let duringReindex = 0; // kills that landed after a commit, before the next reindex finished
   const t0 = Date.now();
   let last = null;
   for (let k = 0; k < kills; k++) {
     const journal = k % 2 === 0 ? 'wal' : 'delete';
     const delay = Math.floor(g() * 600);
     const { reported, lastLine } = await runChild(mode, files[journal], journal, delay);
-    if (lastLine === 'reindexed') afterReindex++;
+    if (lastLine.startsWith('committed')) duringReindex++;
     reportedOf[journal] = Math.max(reportedOf[journal], reported);
     try {
       last = verify(mode, files[journal], journal, reportedOf[journal], g);
@@ -255,9 +255,9 @@ async function loop(mode, kills, seed, dir) {
     rows_delete: stateAfter(reportedOf.delete).size,
     seconds: Number(s.toFixed(1)),
   };
-  if (mode === 'reindex') res.killed_right_after_reindex = afterReindex;
+  if (mode === 'reindex') res.killed_during_reindex = duringReindex;
   console.log(
-    `crashloop ${mode}: ${kills} kills, 0 failures; ${res.transactions} transactions committed in all; final rows ${res.rows_wal} (WAL) / ${res.rows_delete} (rollback journal); ${res.seconds} s`,
+    `crashloop ${mode}: ${kills} kills${mode === 'reindex' ? ` (${duringReindex} during a reindex)` : ''}, 0 failures; ${res.transactions} transactions committed in all; final rows ${res.rows_wal} (WAL) / ${res.rows_delete} (rollback journal); ${res.seconds} s`,
   );
   console.log(JSON.stringify(res));
 }
