@@ -80,8 +80,8 @@ function openDb(file, journal) {
 }
 
 // ---- children --------------------------------------------------------------------------------
-function childIngest(file, journal) {
-  const db = openDb(file, journal);
+/** Opens (creating when new) the ingest table; returns a function committing transaction i. */
+function ingestWriter(db) {
   db.exec('create virtual table if not exists t using vec0(e float[16], m integer, chunk_size=64)');
   db.exec('create table if not exists progress(id integer primary key, n integer not null)');
   db.exec('insert or ignore into progress(id, n) values (1, 0)');
@@ -89,20 +89,25 @@ function childIngest(file, journal) {
   const del = db.prepare('delete from t where rowid = ?');
   const upd = db.prepare('update t set e = ? where rowid = ?');
   const bump = db.prepare('update progress set n = ? where id = 1');
+  return db.transaction((i) => {
+    const ops = txnOps(i);
+    for (const r of ops.ins) ins.run(BigInt(r), blob(vecOf(r, 0)), BigInt(r % 7));
+    for (const r of ops.del) del.run(BigInt(r));
+    for (const r of ops.upd) upd.run(blob(vecOf(r, 1)), BigInt(r));
+    bump.run(i);
+  });
+}
+
+function childIngest(file, journal) {
+  const db = openDb(file, journal);
+  const commit = ingestWriter(db);
   let n = db.prepare('select n from progress').pluck().get();
   db.prepare('select count(*) from t').get(); // load the cache before saying ready
   process.stdout.write('ready\n');
   for (;;) {
-    const i = n + 1;
-    const ops = txnOps(i);
-    db.transaction(() => {
-      for (const r of ops.ins) ins.run(BigInt(r), blob(vecOf(r, 0)), BigInt(r % 7));
-      for (const r of ops.del) del.run(BigInt(r));
-      for (const r of ops.upd) upd.run(blob(vecOf(r, 1)), BigInt(r));
-      bump.run(i);
-    })();
-    n = i;
-    process.stdout.write(`committed ${i}\n`);
+    commit(n + 1);
+    n++;
+    process.stdout.write(`committed ${n}\n`);
   }
 }
 
@@ -277,7 +282,10 @@ async function main() {
   if (!opt('dir', null)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+module.exports = { verify, ingestWriter, stateAfter, openDb, rng };

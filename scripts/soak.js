@@ -226,9 +226,10 @@ if (!isMainThread) {
   const { role, file, untilMs, seed } = workerData;
   // Worker threads wait for the common start like the processes do (their work starts at once).
   parentPort.postMessage(runRole(role, file, untilMs, seed));
-} else {
+} else if (require.main === module) {
   main().catch((e) => {
     console.error(e);
     process.exit(1);
   });
 }
+module.exports = { writer, reader, openDb };
