@@ -213,7 +213,7 @@ async function main() {
   let errors = 0;
   for (const r of results) {
     errors += r.errors;
-    const what = r.role === 'writer' ? `${r.commits} commits` : `${r.reads} consistent reads over ${r.snapshots} snapshots (vec0 cache: ${r.loads} loads, ${r.refreshes} refreshes)`;
+    const what = r.role === 'writer' ? `${r.commits} commits` : `${r.reads} consistent reads over ${r.snapshots} snapshots (its process: ${r.loads} vec0 cache loads, ${r.refreshes} refreshes)`;
     console.log(`soak ${r.role.padEnd(17)} ${what}, ${r.errors} errors${r.messages && r.messages.length ? `: ${r.messages.join(' | ')}` : ''}`);
   }
   const w = results[0];
