@@ -151,9 +151,11 @@ function reader(file, untilMs, name, seed) {
 }
 
 // ---- orchestration ---------------------------------------------------------------------------
-function runProcess(role, file, untilMs, seed) {
+// Each party runs for `ms` from the moment it is up (a slow start, e.g. under a sanitizer,
+// shortens nobody's run).
+function runProcess(role, file, ms, seed) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [__filename, '--role', role, '--file', file, '--until', String(untilMs), '--seed', String(seed)], {
+    const child = spawn(process.execPath, [__filename, '--role', role, '--file', file, '--ms', String(ms), '--seed', String(seed)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -169,23 +171,24 @@ function runProcess(role, file, untilMs, seed) {
     });
   });
 }
-function runThread(role, file, untilMs, seed) {
+function runThread(role, file, ms, seed) {
   return new Promise((resolve) => {
-    const w = new Worker(__filename, { workerData: { role, file, untilMs, seed } });
+    const w = new Worker(__filename, { workerData: { role, file, ms, seed } });
     let res = null;
     w.on('message', (m) => (res = m));
     w.on('error', (e) => (res = { role, reads: 0, errors: 1, messages: [e.message] }));
     w.on('exit', () => resolve(res ?? { role, reads: 0, errors: 1, messages: ['worker exited without a result'] }));
   });
 }
-function runRole(role, file, untilMs, seed) {
+function runRole(role, file, ms, seed) {
+  const untilMs = Date.now() + ms;
   return role === 'writer' ? writer(file, untilMs) : reader(file, untilMs, role, seed);
 }
 
 async function main() {
   const role = opt('role', null);
   if (role) {
-    const res = runRole(role, opt('file'), Number(opt('until')), Number(opt('seed')));
+    const res = runRole(role, opt('file'), Number(opt('ms')), Number(opt('seed')));
     process.stdout.write(`${JSON.stringify(res)}\n`);
     return;
   }
@@ -199,14 +202,13 @@ async function main() {
   db.exec('create virtual table t using vec0(e float[8], m integer, chunk_size=64)');
   db.exec('create table ledger(id integer primary key, i integer not null); insert into ledger values (1, 0)');
   db.close();
-  const startMs = Date.now() + 1500; // every party has opened by then
-  const untilMs = startMs + seconds * 1000;
+  const ms = seconds * 1000;
   const jobs = [
-    writerKind === 'thread' ? runThread('writer', file, untilMs, seed) : runProcess('writer', file, untilMs, seed),
-    runProcess('reader-process-1', file, untilMs, seed + 1),
-    runProcess('reader-process-2', file, untilMs, seed + 2),
-    runThread('reader-thread-1', file, untilMs, seed + 3),
-    runThread('reader-thread-2', file, untilMs, seed + 4),
+    writerKind === 'thread' ? runThread('writer', file, ms, seed) : runProcess('writer', file, ms, seed),
+    runProcess('reader-process-1', file, ms, seed + 1),
+    runProcess('reader-process-2', file, ms, seed + 2),
+    runThread('reader-thread-1', file, ms, seed + 3),
+    runThread('reader-thread-2', file, ms, seed + 4),
   ];
   const results = await Promise.all(jobs);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -223,9 +225,8 @@ async function main() {
 }
 
 if (!isMainThread) {
-  const { role, file, untilMs, seed } = workerData;
-  // Worker threads wait for the common start like the processes do (their work starts at once).
-  parentPort.postMessage(runRole(role, file, untilMs, seed));
+  const { role, file, ms, seed } = workerData;
+  parentPort.postMessage(runRole(role, file, ms, seed));
 } else if (require.main === module) {
   main().catch((e) => {
     console.error(e);

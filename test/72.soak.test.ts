@@ -37,7 +37,7 @@ describe('concurrency soak', () => {
   test.each([['process', 10], ['thread', 5]])('writer in a %s, 4 readers, %i s: 0 errors', (writer, seconds) => {
     const r = spawnSync(process.execPath, [script, '--seconds', String(seconds), '--writer', String(writer)], { encoding: 'utf8', timeout: 120000 });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    if (r.status !== 0) throw new Error(`soak exited ${r.status}:\n${r.stdout}`);
     const res = JSON.parse(r.stdout.trim().split('\n').pop() as string);
     expect(res.errors).toBe(0);
     expect(res.commits).toBeGreaterThan(0);
