@@ -28,6 +28,51 @@ void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<u
   }
 }
 
+// _rowids lists exactly the rows the chunks' validity bitmaps mark (every write changes both in
+// one transaction). A mismatch means the shadow tables were changed behind the table's back, or
+// damaged; reading on would silently answer from part of the rows, so it is an error that names
+// the table, the shadow tables and the first row that points at a missing chunk. Checked only
+// when no writes of this connection are pending (then the stored tables are the whole state).
+int check_rowids_match(Table* t, int64_t n_stored) {
+  if (!t->log.empty()) return SQLITE_OK;
+  const char* sc = t->schema.c_str();
+  sqlite3_stmt* st = nullptr;
+  std::string sql = string_printf("SELECT count(*) FROM \"%w\".\"%w\"", sc, t->n_rowids.c_str());
+  int rc = sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    set_err(t, sqlite3_errmsg(t->db));
+    return rc;
+  }
+  rc = sqlite3_step(st);
+  const int64_t n_listed = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW) {
+    set_err(t, sqlite3_errmsg(t->db));
+    return SQLITE_ERROR;
+  }
+  if (n_listed == n_stored) return SQLITE_OK;
+  std::string msg = string_printf(
+      "vec0 table \"%s\" is inconsistent: its shadow table \"%s\" lists %lld rows but the validity bitmaps of \"%s\" "
+      "mark %lld",
+      t->name.c_str(), t->n_rowids.c_str(), static_cast<long long>(n_listed), t->n_chunks.c_str(),
+      static_cast<long long>(n_stored));
+  sql = string_printf("SELECT rowid, chunk_id FROM \"%w\".\"%w\" WHERE chunk_id IS NULL OR chunk_id NOT IN "
+                      "(SELECT chunk_id FROM \"%w\".\"%w\") ORDER BY rowid LIMIT 1",
+                      sc, t->n_rowids.c_str(), sc, t->n_chunks.c_str());
+  if (sqlite3_prepare_v2(t->db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+      msg += string_printf(" (rowid %lld has no chunk)", static_cast<long long>(sqlite3_column_int64(st, 0)));
+    else
+      msg += string_printf(" (rowid %lld points at chunk %lld, which \"%s\" does not have)",
+                           static_cast<long long>(sqlite3_column_int64(st, 0)),
+                           static_cast<long long>(sqlite3_column_int64(st, 1)), t->n_chunks.c_str());
+  }
+  sqlite3_finalize(st);
+  set_err(t, msg + "; the table cannot be read until its shadow tables agree again (restore it from a backup "
+                   "or recreate it)");
+  return SQLITE_CORRUPT_VTAB;
+}
+
 // Rebuilds the cache from the chunk tables (they are the source of truth).
 int load_cache(Table* t) {
   g_cache_loads.add();
@@ -48,6 +93,7 @@ int load_cache(Table* t) {
   }
   std::vector<std::pair<int64_t, std::vector<int64_t>>> chunk_rows;  // chunk -> rowid per slot (-1 free)
   size_t n_rows = 0;
+  int64_t n_stored = 0;  // valid slots as stored (before the write log's overlay)
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const int64_t chunk_id = sqlite3_column_int64(st, 0);
     const uint8_t* val = static_cast<const uint8_t*>(sqlite3_column_blob(st, 1));
@@ -67,6 +113,7 @@ int load_cache(Table* t) {
       break;
     }
     std::vector<uint8_t> v(val, val + nval);
+    for (size_t b = 0; b < nval; b++) n_stored += __builtin_popcount(val[b]);
     t->log.overlay(kBlobValidity, chunk_id, v.data(), v.size());
     std::vector<uint8_t> rows_copy;
     if (t->log.touches(kBlobRowids, chunk_id)) {
@@ -90,6 +137,11 @@ int load_cache(Table* t) {
   if (rc != SQLITE_DONE) {
     if (rc == SQLITE_ROW || rc == SQLITE_OK) rc = SQLITE_ERROR;
     if (t->base.zErrMsg == nullptr) set_err(t, sqlite3_errmsg(t->db));
+    c = Cache();
+    return rc;
+  }
+  rc = check_rowids_match(t, n_stored);
+  if (rc != SQLITE_OK) {
     c = Cache();
     return rc;
   }
