@@ -17,12 +17,10 @@ const fs = require('fs');
 const { spawnSync } = require('child_process');
 const os = require('os');
 
-const root = path.join(__dirname, '..');
+const { opt, rng } = require('./common');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
+
+const root = path.join(__dirname, '..');
 const N = Number(opt('n', 100000));
 const DIM = Number(opt('dim', 768));
 const K = Number(opt('k', 10));
@@ -33,16 +31,6 @@ const SMALL_TABLE = `small_${SMALL}`;
 const ONLY = opt('only', 'all'); // throughput | steady | all
 const FILE = opt('file', path.join(os.tmpdir(), `vecsqlite-pool-bench-${N}x${DIM}.db`));
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
