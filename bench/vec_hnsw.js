@@ -15,42 +15,16 @@
 'use strict';
 const fs = require('fs');
 const os = require('os');
-const zlib = require('zlib');
 const { execFileSync } = require('child_process');
 const Database = require('better-sqlite3');
 const { opt, now } = require('./common');
+const { readIdx, row, blob, recallAt, timeQueries } = require('./ann_common');
 const vs = require('..');
 
-function readIdx(file) {
-  const buf = zlib.gunzipSync(fs.readFileSync(file));
-  const ndim = buf[3];
-  const dims = [];
-  for (let i = 0; i < ndim; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * ndim, dims.reduce((a, b) => a * b, 1)) };
-}
 
-const row = (a, dim, i) => a.subarray(i * dim, (i + 1) * dim);
-const blob = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const load = () => { try { return execFileSync('uptime', { encoding: 'utf8' }).trim(); } catch { return `loadavg ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`; } };
 
-function recallAt(results, truth) {
-  let hit = 0;
-  let tot = 0;
-  for (let i = 0; i < truth.length; i++) {
-    const t = new Set(truth[i]);
-    for (const id of results[i]) if (t.has(id)) hit++;
-    tot += truth[i].length;
-  }
-  return hit / tot;
-}
 
-function timeQueries(nq, fn) {
-  const out = new Array(nq);
-  for (let i = 0; i < Math.min(nq, 20); i++) fn(i); // warm-up
-  const t0 = now();
-  for (let i = 0; i < nq; i++) out[i] = fn(i);
-  return { out, qps: (nq * 1000) / (now() - t0) };
-}
 
 function main() {
   const dir = '/usr/share/datasets/fashion-mnist/';
