@@ -10,6 +10,7 @@
  *   vecsqlite sync     replicate a vecsync change log (MySQL / MariaDB or SQLite) into a SQLite file
  * Errors are one line on stderr (`vecsqlite: …`) with exit code 2 for bad input, 1 otherwise.
  */
+import './peer';
 import { Command } from 'commander';
 import { version } from '../index';
 import { syncCommand } from './sync';
