@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!err.empty(), "parse_config failed without a message");
     return 0;
   }
-  const std::string decl = vecsqlite::vec0::declare_sql(cfg);
+  const std::string decl = vecsqlite::vec0::declare_sql(cfg, "t");
   FUZZ_CHECK(!decl.empty(), "empty declaration");
 
   // The same arguments through SQLite: module arguments are separated by commas, so only
