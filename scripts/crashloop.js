@@ -22,26 +22,12 @@ const os = require('os');
 const path = require('path');
 const Database = require('better-sqlite3');
 const { load } = require(path.join(__dirname, '..'));
+const { opt, rng } = require('../bench/common');
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 
 const DIMS = 16;
 const BATCH = 50;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 /** The vector of row `r` at version `ver` (0: inserted, 1: updated): float32-exact values. */
 function vecOf(r, ver) {
   const g = rng(r * 7919 + ver * 104729 + 17);

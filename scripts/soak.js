@@ -20,26 +20,12 @@ const path = require('path');
 const { Worker, isMainThread, workerData, parentPort } = require('worker_threads');
 const Database = require('better-sqlite3');
 const { load } = require(path.join(__dirname, '..'));
+const { opt, rng } = require('../bench/common');
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const DIMS = 8;
 const BATCH = 40;
 const KEEP = 20;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function vecOf(r, ver) {
   const g = rng(r * 31337 + ver * 7727 + 3);
   return Float32Array.from({ length: DIMS }, () => g() * 2 - 1);
