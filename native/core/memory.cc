@@ -41,6 +41,41 @@ void block_free(void* p, size_t bytes) {
 
 #if defined(__linux__)
 namespace {
+void* map_aligned(size_t bytes);
+constexpr size_t kHugeBytes = 2u << 20;
+}  // namespace
+#endif
+
+void* random_block_alloc(size_t bytes) {
+#if defined(__linux__)
+  if (bytes >= kMapBytes) {
+    const size_t rounded = (bytes + kHugeBytes - 1) & ~(kHugeBytes - 1);
+    if (rounded < bytes) throw std::bad_alloc();
+    void* p = map_aligned(rounded);
+    if (p == nullptr) throw std::bad_alloc();
+    madvise(p, rounded, MADV_HUGEPAGE);  // advice only: ignored where THP is off
+    return p;
+  }
+#endif
+  void* p = std::malloc(bytes == 0 ? 1 : bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void random_block_free(void* p, size_t bytes) {
+  if (p == nullptr) return;
+#if defined(__linux__)
+  if (bytes >= kMapBytes) {
+    munmap(p, (bytes + kHugeBytes - 1) & ~(kHugeBytes - 1));
+    return;
+  }
+#endif
+  (void)bytes;
+  std::free(p);
+}
+
+#if defined(__linux__)
+namespace {
 struct PooledBlock {
   void* p;
   size_t map_bytes;  // the mapping
@@ -102,8 +137,8 @@ void* pool_take(size_t bytes, size_t* map_bytes) {
 constexpr size_t kHuge = 2u << 20;
 inline size_t round_huge(size_t n) { return (n + kHuge - 1) & ~(kHuge - 1); }
 
-// An anonymous mapping of `bytes` (a multiple of 2 MiB) that starts on a 2 MiB boundary, with
-// transparent huge pages requested, or nullptr. MAP_NORESERVE: the pages past what the owner
+// An anonymous mapping of `bytes` (a multiple of 2 MiB) that starts on a 2 MiB boundary, or
+// nullptr. No transparent huge pages are requested (memory.h says why). MAP_NORESERVE: the pages past what the owner
 // uses are address space only, never touched, and not charged against overcommit.
 void* map_aligned(size_t bytes) {
   if (bytes > SIZE_MAX - kHuge) return nullptr;
@@ -113,7 +148,6 @@ void* map_aligned(size_t bytes) {
   if (b > a) munmap(raw, b - a);
   if (a + kHuge > b) munmap(reinterpret_cast<void*>(b + bytes), a + kHuge - b);
   void* p = reinterpret_cast<void*>(b);
-  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: ignored where THP is off
   return p;
 }
 }  // namespace

@@ -5,10 +5,12 @@
 // the kernel on first touch); smaller ones come from malloc.
 //
 // ROW BLOCKS grow geometrically and are never zero-filled. From kMapBytes on, a row block is a
-// 2 MiB-aligned mapping with transparent huge pages requested, reserved 16x past its size (up
-// to 4 GiB of address space, MAP_NORESERVE) so that it grows in place and keeps its huge pages
-// (a 1M x 128 float arena then fills with 256 page faults, not 131072, and scans walk 2 MiB TLB
-// entries); past the reservation, mremap moves its pages to a larger one without copying.
+// 2 MiB-aligned mapping reserved 16x past its size (up to 4 GiB of address space, MAP_NORESERVE)
+// so that it grows in place; past the reservation, mremap moves its pages to a larger one
+// without copying. Transparent huge pages are not requested: where the kernel compacts memory
+// synchronously for madvised regions (defrag=madvise, the common default), a fresh process's
+// inserts spent half their time in those stalls (100k x 768 rows in 1.1-1.3 s with huge pages,
+// 0.53 s without), while scans and graph searches ran at the same speed either way.
 //
 // THE POOL. A page a process has never touched costs microseconds to fault in (the kernel
 // zeroes it, and a VM may first have to obtain it from its host), which is a large share of a
@@ -21,10 +23,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <climits>
 #include <cstring>
 #include <functional>
 #include <new>
 #include <utility>
+#include <vector>
 
 namespace vecsqlite {
 
@@ -34,6 +38,36 @@ constexpr size_t kMapBytes = 4u << 20;
 // block_free needs the size it was allocated with.
 void* block_alloc(size_t bytes);
 void block_free(void* p, size_t bytes);
+
+// Blocks for data read at random (a graph's links and traversal rows): from kMapBytes on, a
+// 2 MiB-aligned mapping with transparent huge pages requested, because a search touches a few
+// bytes of many far-apart rows and, past a few megabytes, 4 KiB pages make most of those
+// touches TLB misses (costly page walks, the more so in a VM). Such arrays are allocated once
+// per build or load rather than grown row by row, so the first-touch cost of huge pages is
+// paid once. Same contract as block_alloc / block_free.
+void* random_block_alloc(size_t bytes);
+void random_block_free(void* p, size_t bytes);
+
+// A std::allocator for vectors of such data.
+template <typename T>
+struct RandomAccessAllocator {
+  using value_type = T;
+  RandomAccessAllocator() = default;
+  template <typename U>
+  RandomAccessAllocator(const RandomAccessAllocator<U>&) noexcept {}
+  T* allocate(size_t n) {
+    if (n > SIZE_MAX / sizeof(T)) throw std::bad_alloc();
+    return static_cast<T*>(random_block_alloc(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) noexcept { random_block_free(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const RandomAccessAllocator<U>&) const noexcept { return true; }
+  template <typename U>
+  bool operator!=(const RandomAccessAllocator<U>&) const noexcept { return false; }
+};
+
+template <typename T>
+using RandomVector = std::vector<T, RandomAccessAllocator<T>>;
 
 // A growable row block (see ROW BLOCKS above). Move-only.
 class RowBlock {
