@@ -415,7 +415,10 @@ int ann_sync(Table* t) {
 }
 
 void ann_end_txn(Table* t, bool committed) {
-  t->touched.clear();
+  // clear() would keep (and zero, at every later transaction boundary) the bucket array a bulk
+  // transaction grew: megabytes of memset per single-row insert into a large table.
+  if (t->touched.bucket_count() > 1024) std::unordered_set<int64_t>().swap(t->touched);
+  else t->touched.clear();
   if (!committed && t->ef_changed) t->ef_reread = true;
   t->ef_changed = false;
   if (!committed && t->ann_changed)
