@@ -286,15 +286,29 @@ void HnswIndex::search_layer(const Query& q, uint32_t ep, size_t ef, int level, 
       ctx->nbrs.assign(ln + 1, ln + 1 + n);
       list = ctx->nbrs.data();
     }
-    if (n > 0) __builtin_prefetch(rows_.data() + static_cast<size_t>(list[0]) * stride);
-    for (uint32_t i = 0; i < n; i++) {
+    // The neighbours not seen yet, then their rows prefetched together: the distance loop below
+    // then waits for memory about once per list instead of once per neighbour. Level and
+    // liveness are read only where they can fail (upper levels; free node numbers exist).
+    uint32_t fresh[2 * kMaxM];
+    uint32_t nf = 0;
+    const bool check_alive = !free_.empty();
+    for (uint32_t i = 0; i < n && nf < 2 * kMaxM; i++) {
       const uint32_t x = list[i];
-      if (i + 1 < n) {
-        const char* p = reinterpret_cast<const char*>(rows_.data() + static_cast<size_t>(list[i + 1]) * stride);
-        __builtin_prefetch(p);
-        __builtin_prefetch(p + 64);
+      if (x >= ids_.size() || vis.seen(x)) continue;
+      fresh[nf++] = x;
+      const char* p = reinterpret_cast<const char*>(rows_.data() + static_cast<size_t>(x) * stride);
+      __builtin_prefetch(p);
+      if (stride > 64) __builtin_prefetch(p + 64);
+      if (stride > 128) __builtin_prefetch(p + 128);
+      if (coded_) __builtin_prefetch(&meta_[x]);
+    }
+    for (uint32_t i = 0; i < nf; i++) {
+      const uint32_t x = fresh[i];
+      if (stride > 192 && i + 1 < nf) {  // wide rows: the rest of the next one
+        const char* p = reinterpret_cast<const char*>(rows_.data() + static_cast<size_t>(fresh[i + 1]) * stride);
+        for (size_t off = 192; off < stride; off += 64) __builtin_prefetch(p + off);
       }
-      if (x >= ids_.size() || vis.seen(x) || !alive(x) || levels_[x] < level) continue;
+      if ((check_alive && !alive(x)) || (level > 0 && levels_[x] < level)) continue;
       const float d = distance(q, x);
       if (res.size() < ef || d < lower) {
         cand.emplace_back(d, x);
@@ -605,12 +619,12 @@ void HnswIndex::optimize() {
   for (uint32_t x = 0; x < ids_.size(); x++)
     if (alive(x)) remap[x] = n++;
   const uint32_t s0 = 1 + 2 * params_.m;
-  std::vector<int64_t> ids(n);
-  std::vector<uint8_t> levels(n);
-  std::vector<uint32_t> l0(static_cast<size_t>(n) * s0, 0);
+  decltype(ids_) ids(n);
+  decltype(levels_) levels(n);
+  decltype(links0_) l0(static_cast<size_t>(n) * s0, 0);
   std::vector<std::unique_ptr<uint32_t[]>> upper(n);
-  std::vector<int8_t> rows(static_cast<size_t>(n) * row_bytes_);
-  std::vector<SketchRowInfo> meta(coded_ ? n : 0);
+  decltype(rows_) rows(static_cast<size_t>(n) * row_bytes_);
+  decltype(meta_) meta(coded_ ? n : 0);
   for (uint32_t x = 0; x < ids_.size(); x++) {
     const uint32_t y = remap[x];
     if (y == kNone) continue;

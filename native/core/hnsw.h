@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/idmap.h"
+#include "core/memory.h"
 #include "core/sketch.h"
 #include "kernels/kernels.h"
 
@@ -177,13 +178,13 @@ class HnswIndex {
   double level_mult_;
   uint64_t rng_;
 
-  std::vector<int64_t> ids_;          // node -> id (kFreeId: free)
+  RandomVector<int64_t> ids_;          // node -> id (kFreeId: free)
   IdMap<uint32_t> node_of_;           // id -> node
-  std::vector<uint8_t> levels_;       // node -> level
-  std::vector<uint32_t> links0_;      // node -> [count, links...] (1 + 2m per node)
+  RandomVector<uint8_t> levels_;       // node -> level
+  RandomVector<uint32_t> links0_;      // node -> [count, links...] (1 + 2m per node)
   std::vector<std::unique_ptr<uint32_t[]>> upper_;  // node -> levels 1.. of [count, links...]
-  std::vector<int8_t> rows_;          // node -> traversal row (row_bytes_ bytes)
-  std::vector<SketchRowInfo> meta_;   // coded: node -> sketch bounds
+  RandomVector<int8_t> rows_;          // node -> traversal row (row_bytes_ bytes)
+  RandomVector<SketchRowInfo> meta_;   // coded: node -> sketch bounds
   std::vector<uint32_t> free_;        // free node numbers (reused last first)
   size_t live_ = 0;
   uint32_t entry_ = kNone;
