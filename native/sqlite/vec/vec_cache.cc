@@ -45,8 +45,8 @@ void write_blob(sqlite3* db, const std::string& schema, const std::string& shado
     if (est > limit) return;
     for (size_t s = 0; s < ix.arena->size(); s++) {
       const int64_t rid = ix.arena->id_at(s);
-      auto it = ix.id_of.find(rid);
-      vsq1_add_row(&blob, rid, it == ix.id_of.end() ? std::string() : it->second,
+      const std::string* id = ix.id_of.find(rid);
+      vsq1_add_row(&blob, rid, id == nullptr ? std::string() : *id,
                    static_cast<const float*>(ix.arena->row_at(s)), uint32_t(ix.dim));
       n++;
     }
@@ -78,23 +78,23 @@ void add_row(DatasetIndex* ix, int64_t rowid, const std::string& id, const float
     ix->arena->remove(old->second);
     ix->id_of.erase(old->second);
   }
-  auto prev = ix->id_of.find(rowid);
-  if (prev != ix->id_of.end() && prev->second != id) ix->rowid_of.erase(prev->second);
+  const std::string* prev = ix->id_of.find(rowid);
+  if (prev != nullptr && *prev != id) ix->rowid_of.erase(*prev);
   graph_remove(ix, rowid);  // an update re-links the node
   ix->arena->upsert(rowid, v);
   graph_add(ix, rowid);
-  ix->id_of[rowid] = id;
+  ix->id_of.set(rowid, id);
   ix->rowid_of[id] = rowid;
 }
 
 void remove_row(DatasetIndex* ix, int64_t rowid) {
-  auto it = ix->id_of.find(rowid);
-  if (it == ix->id_of.end()) return;
+  const std::string* id = ix->id_of.find(rowid);
+  if (id == nullptr) return;
   graph_remove(ix, rowid);
   if (ix->arena) ix->arena->remove(rowid);
-  auto r = ix->rowid_of.find(it->second);
+  auto r = ix->rowid_of.find(*id);
   if (r != ix->rowid_of.end() && r->second == rowid) ix->rowid_of.erase(r);
-  ix->id_of.erase(it);
+  ix->id_of.erase(rowid);
 }
 
 // Checks one data-table embedding and adds it. Returns false with *err naming the row.

@@ -103,12 +103,14 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
     search(kt, req, sources, &items);
   }
   c->hits.reserve(items.size());
+  for (const TopK::Item& it : items) ix->id_of.prefetch(it.id);
   for (const TopK::Item& it : items) {
     const float* v = static_cast<const float*>(ix->arena->find(it.id));
     const CosParts p = kt.cos_parts_f32(q.data(), v, ix->dim);
     const double s = p.dot / (std::sqrt(p.aa) * std::sqrt(p.bb));
     if (std::isnan(s)) continue;
-    c->hits.push_back({it.id, s, ix->id_of[it.id]});
+    const std::string* id = ix->id_of.find(it.id);
+    c->hits.push_back({it.id, s, id == nullptr ? std::string() : *id});
   }
   // Scores are recomputed in float64: keep the emitted order exactly by them.
   std::stable_sort(c->hits.begin(), c->hits.end(), [](const Hit& x, const Hit& y) {
