@@ -97,6 +97,7 @@ function main() {
   const metricSql = D.metric === 'cosine' ? ' distance_metric=cosine' : '';
 
   // vecsqlite: one vec0 table with the graph, built at commit on every core.
+  const rss0 = process.memoryUsage().rss / 2 ** 20;
   const db = new Database(':memory:');
   vs.load(db);
   db.exec(`create virtual table t using vec0(tag integer, e float[${dim}]${metricSql} indexed by hnsw(m=${m}, ef_construction=${efc}))`);
@@ -192,7 +193,7 @@ function main() {
   console.log('\nimplementation      ef   recall@10     QPS');
   for (const c of curves) console.log(`${c.implementation.padEnd(18)} ${String(c.ef).padStart(4)}   ${c.recall.toFixed(4)}   ${c.qps.toFixed(0).padStart(7)}`);
   console.log(`\nbuild: vecsqlite ${buildS.toFixed(2)} s (both cores), hnswlib-node ${hBuild.toFixed(2)} s (1 thread), usearch ${uBuild.toFixed(2)} s (1 thread)`);
-  console.log(`process RSS after the vecsqlite build: ${rssMiB.toFixed(0)} MiB`);
+  console.log(`process RSS after the vecsqlite build: ${rssMiB.toFixed(0)} MiB (+${(rssMiB - rss0).toFixed(0)} MiB for the table: SQLite's in-memory pages, the cache and the graph)`);
   for (const f of filtered)
     console.log(`filter ${f.filter}: recall ${f.recall.toFixed(4)}, ${f.qps.toFixed(0)} QPS (exact filtered scan ${f.exactQps.toFixed(0)} QPS), min(k, matching rows) every time: ${f.allRowsReturned}`);
 
@@ -209,13 +210,14 @@ function main() {
     const data = {
       title: `Recall@10 against QPS, ${D.name}, k = 10, 1 thread, 1 query per call`,
       machine: `${require('os').cpus().length}-core ${require('os').cpus()[0].model.trim()}`,
-      command: `node bench/hnsw.js --data ${kind} --queries ${D.nq} --m ${m} --efc ${efc}`,
+      command: `node bench/hnsw.js --data ${kind}${kind === 'clustered' ? ` --n ${n} --dim ${dim} --metric ${D.metric}` : ''} --queries ${D.nq} --m ${m} --efc ${efc}${opt('ef', null) ? ` --ef ${efs.join(',')}` : ''}${peers.length && peers[0] !== 'none' ? '' : ' --peers none'}`,
       chart: { kind: 'line', x: 'recall', y: 'qps', series: 'implementation', label: 'ef', xTitle: 'recall@10', yTitle: 'queries per second (log)' },
       rows: curves.map((c) => ({ ...c, recall: Number(c.recall.toFixed(4)), qps: Math.round(c.qps) })),
       build: { vecsqlite_s: Number(buildS.toFixed(2)), hnswlib_s: Number(hBuild.toFixed(2)), usearch_s: Number(uBuild.toFixed(2)) },
       index_bytes: idxBytes,
       insert_median_ms: Number(insertMs.toFixed(3)),
       rss_mib_after_build: Math.round(rssMiB),
+      rss_mib_table: Math.round(rssMiB - rss0),
       raw_vector_bytes: n * dim * 4,
       filtered: filtered.map((f) => ({ ...f, recall: Number(f.recall.toFixed(4)), qps: Math.round(f.qps), exactQps: Math.round(f.exactQps) })),
     };
