@@ -309,6 +309,27 @@ describe('damage and maintenance', () => {
     expect(fresh.prepare('select rowid from docs where e match ? and k = 3 and ef = 16').all(blob(new Float32Array(dim).fill(0.1)))).toHaveLength(3);
   });
 
+  test('a graph whose last blocks are missing is an error naming the table and the rebuild command', () => {
+    const file = path.join(tempDir(), 'missing.sqlite');
+    const db = openDb(file);
+    db.exec(`create virtual table docs using vec0(e float[${dim}] indexed by hnsw())`);
+    fill(db, 'docs', randomRows(2000, dim, 9), dim);
+    db.close();
+    const raw = new Database(file);
+    const last = raw.prepare('select max(rowid) from docs_hnsw00').pluck().get() as number;
+    raw.prepare('delete from docs_hnsw00 where rowid = ?').run(last);
+    raw.close();
+    const again = openDb(file);
+    const q = () => again.prepare('select rowid from docs where e match ? and k = 3 and ef = 16').all(blob(new Float32Array(dim).fill(0.1)));
+    const m = msg(q);
+    expect(m).toMatch(/docs/);
+    expect(m).toMatch(/block \d+ is missing/);
+    expect(m).toMatch(/rebuild/);
+    again.exec("insert into docs(docs) values ('rebuild')");
+    expect(q()).toHaveLength(3);
+    again.close();
+  });
+
   test('a stored graph that does not match the rows is rebuilt, loudly, and answers correctly', () => {
     const file = path.join(tempDir(), 'mismatch.sqlite');
     const db = openDb(file);

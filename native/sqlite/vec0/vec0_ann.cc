@@ -145,7 +145,7 @@ int load(Table* t, size_t col, bool* consistent) {
     if (*consistent) a.loaded = true;
     return SQLITE_OK;
   }
-  if (next_block != a.graph->blocks()) return damaged(string_printf("block %zu is missing", next_block));
+  if (next_block != a.graph->blocks()) return damaged(string_printf("block %lld is missing", static_cast<long long>(next_block)));
   if (!a.graph->finish_load([&](int64_t id) { return row_of(t, col, id); }, &err)) {
     a.graph->clear();
     return SQLITE_OK;  // nodes without rows: inconsistent, rebuilt by the caller
