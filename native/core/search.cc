@@ -210,4 +210,129 @@ bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchS
   return true;
 }
 
+// ---- batches ----------------------------------------------------------------------------------
+// Rows per block of a batch scan: about 256 KiB of what the scan reads (sketch codes and bounds,
+// or the rows), so a block stays in the core's L2 cache while every query of the batch reads it.
+namespace {
+size_t batch_block_rows(size_t scan_row_bytes) {
+  const size_t rows = (size_t{256} << 10) / std::max<size_t>(scan_row_bytes, 1);
+  return std::max<size_t>(64, rows / 64 * 64);
+}
+}  // namespace
+
+bool search_batch(const KernelTable& kt, const SearchRequest& req, const void* const* queries, size_t nq,
+                  std::vector<SearchSource>& sources, std::vector<std::vector<TopK::Item>>* outs) {
+  outs->assign(nq, {});
+  if (nq == 0 || sources.empty()) return true;
+  const Dtype dtype = sources[0].rows.dtype;
+  if (!metric_supports(req.metric, dtype)) {
+    outs->clear();
+    return false;
+  }
+  size_t total = 0;
+  for (const SearchSource& s : sources) total += s.rows.rows;
+  const size_t cap = std::min(req.k, total);
+  if (cap == 0) return true;
+
+  resolve_filters(sources);
+
+  // The plan, as search() makes it.
+  std::vector<Work> whole;
+  size_t range_rows = 0, work_rows = 0, bytes = 0;
+  bool any_sketch = false;
+  for (size_t i = 0; i < sources.size(); i++) {
+    const SearchSource& s = sources[i];
+    if (s.rows.rows == 0 || s.filter.empty()) continue;
+    const bool list = s.filter.kind == RowFilter::Kind::slots;
+    const size_t n = list ? s.filter.slots.size() : s.rows.rows;
+    whole.push_back(Work{i, list, 0, n});
+    if (!list) range_rows += n;
+    work_rows += n;
+    bytes += n * s.rows.row_bytes;
+    any_sketch = any_sketch || s.rows.has_sketch();
+  }
+  // Per query: its quantized form and whether its range scans take the sketch (the same choice
+  // search() makes for it alone).
+  std::vector<SketchQuery> sq(nq);
+  std::vector<char> range_sketch(nq, 0);
+  for (size_t q = 0; q < nq; q++) {
+    if (any_sketch && dtype == Dtype::f32)
+      sq[q] = make_sketch_query(req.metric, static_cast<const float*>(queries[q]), sources[0].rows.dim);
+    range_sketch[q] = sq[q].usable() && cap <= range_rows / 16;
+  }
+  auto scan = [&](const Work& w, size_t q, TopK* top) -> bool {
+    const SearchSource& s = sources[w.source];
+    if (w.list)
+      return scan_slots(kt, req.metric, s.rows, queries[q], sq[q].usable() ? &sq[q] : nullptr,
+                        s.filter.slots.data() + w.begin, w.end - w.begin, req.bounds, top);
+    const uint64_t* allowed = s.filter.kind == RowFilter::Kind::bitmap ? s.filter.bits.data() : nullptr;
+    if (range_sketch[q] && s.rows.has_sketch()) {
+      scan_range_sketch(kt, sq[q], s.rows, static_cast<const float*>(queries[q]), w.begin, w.end, allowed, req.bounds,
+                        top);
+      return true;
+    }
+    return scan_range(kt, req.metric, s.rows, queries[q], w.begin, w.end, allowed, req.bounds, top);
+  };
+  // One run of work for every query, block by block.
+  using Tops = std::vector<std::unique_ptr<TopK>>;
+  auto run = [&](const std::vector<Work>& works, Tops* tops) -> bool {
+    for (const Work& w : works) {
+      const RowView& v = sources[w.source].rows;
+      const size_t step = batch_block_rows(v.has_sketch() && !w.list ? v.dim + sizeof(SketchRowInfo) : v.row_bytes);
+      for (size_t b = w.begin; b < w.end; b += step) {
+        const Work piece{w.source, w.list, b, std::min(w.end, b + step)};
+        for (size_t q = 0; q < nq; q++)
+          if (!scan(piece, q, (*tops)[q].get())) return false;
+      }
+    }
+    return true;
+  };
+
+  // Threads: the batch's whole work (every query's), cut by rows as search() cuts one query's.
+  const size_t parts = std::max<size_t>(1, std::min(work_parts(bytes > SIZE_MAX / nq ? SIZE_MAX : bytes * nq),
+                                                    std::max<size_t>(1, work_rows / 64)));
+  std::vector<std::vector<Work>> plan(parts);
+  const size_t per = (work_rows + parts - 1) / parts;
+  size_t p = 0, room = per;
+  for (const Work& w : whole) {
+    size_t b = w.begin;
+    while (b < w.end) {
+      if (room == 0 && p + 1 < parts) {
+        p++;
+        room = per;
+      }
+      const size_t take = p + 1 < parts ? std::min(w.end - b, room) : w.end - b;
+      plan[p].push_back(Work{w.source, w.list, b, b + take});
+      b += take;
+      room -= std::min(room, take);
+    }
+  }
+  std::vector<Tops> tops(parts);
+  for (auto& t : tops)
+    for (size_t q = 0; q < nq; q++) t.emplace_back(new TopK(cap));
+  std::vector<char> ok(parts, 1);
+  if (parts == 1) {
+    ok[0] = run(plan[0], &tops[0]);
+  } else {
+    run_parts_rethrow(parts, [&](size_t i) { ok[i] = run(plan[i], &tops[i]); });
+  }
+  for (char o : ok) {
+    if (!o) {
+      outs->clear();
+      return false;
+    }
+  }
+  for (size_t q = 0; q < nq; q++) {
+    TopK top(cap);
+    for (size_t i = 0; i < parts; i++) {
+      std::vector<TopK::Item> items(tops[i][q]->size());
+      items.resize(tops[i][q]->take_sorted(items.data()));
+      for (const TopK::Item& it : items) top.push(it.distance, it.id);
+    }
+    (*outs)[q].resize(top.size());
+    (*outs)[q].resize(top.take_sorted((*outs)[q].data()));
+  }
+  return true;
+}
+
 }  // namespace vecsqlite

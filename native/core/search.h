@@ -84,4 +84,14 @@ bool ann_preferred(const HnswIndex& index, size_t admitted, size_t k, size_t ef)
 bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchSource>& sources,
             std::vector<TopK::Item>* out);
 
+// The k nearest rows for each of `nq` queries (each one row of the sources' element type and
+// dimension), over the same sources and with the same bounds (req.query and req.ann are
+// ignored: graph searches gain nothing from a batch, callers run them one by one). The rows are
+// read in blocks small enough to stay in the core's cache while every query is scored against
+// them, so memory is streamed once for the whole batch instead of once per query; each
+// (*outs)[q] is exactly what search() returns for query q alone. Returns false, with *outs
+// empty, when the kernels have no (metric, element type) pair. Throws std::bad_alloc.
+bool search_batch(const KernelTable& kt, const SearchRequest& req, const void* const* queries, size_t nq,
+                  std::vector<SearchSource>& sources, std::vector<std::vector<TopK::Item>>* outs);
+
 }  // namespace vecsqlite

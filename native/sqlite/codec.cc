@@ -293,6 +293,20 @@ int parse_bit(sqlite3_value* value, Vector* out, std::string* err) {
 
 }  // namespace
 
+int parse_vector_json(const char* s, long len, Dtype t, Vector* out, std::string* err) {
+  if (len <= 0) {
+    *err = msg::kZeroLength;
+    return SQLITE_ERROR;
+  }
+  if (t == Dtype::i8) return parse_json_i8(s, len, out, err);
+  if (t != Dtype::f32) {
+    *err = msg::kBitType;
+    return SQLITE_ERROR;
+  }
+  const int rc = parse_json_f32(s, len, out, err);
+  return rc == SQLITE_OK ? check_finite(*out, err) : rc;
+}
+
 int parse_vector(sqlite3_value* value, ParseMode mode, Vector* out, std::string* err) {
   switch (mode) {
     case ParseMode::as_float32: return parse_f32(value, out, err);

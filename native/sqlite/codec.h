@@ -110,6 +110,10 @@ enum class ParseMode { by_subtype, as_float32, as_int8, as_bit };
 //   if (parse_vector(argv[0], ParseMode::by_subtype, &v, &err) != SQLITE_OK) { ...err... }
 int parse_vector(sqlite3_value* value, ParseMode mode, Vector* out, std::string* err);
 
+// Decodes the JSON text s[0, len) as one vector of type t (f32: finite numbers; i8: integers
+// in [-128, 127]; bit vectors have no JSON form), with parse_vector's messages.
+int parse_vector_json(const char* s, long len, Dtype t, Vector* out, std::string* err);
+
 // Sets a BLOB result with the element type's subtype (copies the bytes).
 void result_vector(sqlite3_context* ctx, Dtype t, const void* bytes, size_t nbytes);
 inline void result_vector(sqlite3_context* ctx, const Vector& v) { result_vector(ctx, v.type(), v.bytes(), v.nbytes()); }

@@ -423,6 +423,10 @@ int read_marker(Table* t, Marker* out);
 int write_token(Table* t, int64_t* written);
 int write_change_log(Table* t, int64_t token);
 
+// ---- vec0_module.cc: the live tables of the process -------------------------------------------
+// The table `name` (any schema when `schema` is null) connected on `db`, or null.
+Table* find_table(sqlite3* db, const char* schema, const char* name);
+
 // ---- vec0_plan.cc ------------------------------------------------------------------------------
 int best_index(Table* t, sqlite3_index_info* info);
 // A KNN plan's partition (`]`) or metadata (`&`) constraint as xFilter receives it.

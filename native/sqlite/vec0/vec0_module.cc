@@ -1,8 +1,11 @@
 // vec0 module entry and lifecycle: registration, xCreate / xConnect (the configuration, the
 // declared columns, the shadow tables on CREATE), xDisconnect, xDestroy (drops the shadow
 // tables), xRename (renames them) and xShadowName (which lets defensive mode protect them).
+#include <algorithm>
 #include <memory>
+#include <mutex>
 #include <new>
+#include <vector>
 
 #include "sqlite/vec0/vec0_int.h"
 
@@ -12,6 +15,36 @@ namespace vec0 {
 void set_err(Table* t, const std::string& msg) {
   sqlite3_free(t->base.zErrMsg);
   t->base.zErrMsg = sqlite3_mprintf("%s", msg.c_str());
+}
+
+// ---- the registry of live tables (what vec_knn_batch finds a table by) ----------------------
+namespace {
+std::mutex& registry_mu() {
+  static std::mutex mu;
+  return mu;
+}
+std::vector<Table*>& registry() {
+  static std::vector<Table*> tables;
+  return tables;
+}
+void registry_add(Table* t) {
+  std::lock_guard<std::mutex> g(registry_mu());
+  registry().push_back(t);
+}
+void registry_remove(Table* t) {
+  std::lock_guard<std::mutex> g(registry_mu());
+  auto& r = registry();
+  r.erase(std::remove(r.begin(), r.end(), t), r.end());
+}
+}  // namespace
+
+Table* find_table(sqlite3* db, const char* schema, const char* name) {
+  std::lock_guard<std::mutex> g(registry_mu());
+  for (Table* t : registry()) {
+    if (t->db != db || sqlite3_stricmp(t->name.c_str(), name) != 0) continue;
+    if (schema == nullptr || sqlite3_stricmp(t->schema.c_str(), schema) == 0) return t;
+  }
+  return nullptr;
 }
 
 namespace {
@@ -53,6 +86,7 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
     *pzErr = sqlite3_mprintf("%s", t->base.zErrMsg != nullptr ? t->base.zErrMsg : sqlite3_errmsg(db));
     return rc;
   }
+  registry_add(t.get());
   *ppVtab = &t.release()->base;
   return SQLITE_OK;
 }
@@ -74,6 +108,7 @@ int x_connect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vta
 }
 
 int x_disconnect(sqlite3_vtab* p) {
+  registry_remove(table_of(p));
   delete table_of(p);
   return SQLITE_OK;
 }
@@ -91,6 +126,7 @@ int x_destroy(sqlite3_vtab* p) {
   } catch (...) {
     return SQLITE_NOMEM;
   }
+  registry_remove(t);
   delete t;
   return SQLITE_OK;
 }
