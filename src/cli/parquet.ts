@@ -137,8 +137,10 @@ const oneLine = (e: unknown) => String((e as Error)?.message ?? e).replace(/\s*\
 /** Reads the vectors (and ids / texts) of a Parquet file into `acc`. */
 export async function readParquet(buf: Buffer, file: string, opts: ReadOptions, acc: Rows): Promise<void> {
   const hp = (await importEsm('hyparquet')) as typeof Hyparquet;
-  // An ArrayBuffer of its own (a small file's Buffer may be a slice of a shared pool).
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  // An ArrayBuffer of the file alone (a small file's Buffer may be a slice of a shared pool; a
+  // large one owns its memory, which is then used as it is, not copied).
+  const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+  const ab = (whole ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) as ArrayBuffer;
   let md: Hyparquet.FileMetaData;
   let cols: Column[];
   try {

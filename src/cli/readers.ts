@@ -70,7 +70,7 @@ export async function readVectorsAsync(file: string, opts: ReadOptions = {}): Pr
 /** The synchronous formats (all but Parquet: see {@link readVectorsAsync}). */
 export function readVectors(file: string, opts: ReadOptions = {}): VectorFile {
   const format = opts.format ?? detectFormat(file);
-  if (format === 'parquet') throw new InputError(`${file}: Parquet files are read asynchronously (readVectorsAsync); this command does not read them`);
+  if (format === 'parquet') throw new InputError(`${file}: only \`vecsqlite import\` reads Parquet files (convert it to .npy or .fvecs for this command)`);
   const buf = readFile(file);
   const acc = new Rows(file, opts);
   switch (format) {
