@@ -45,14 +45,23 @@ export interface HybridHit {
   score: number;
 }
 
+/** Checked arguments of a hybrid search, as `vec_hybrid` takes them. @internal */
+export interface HybridArgs {
+  ftsTable: string;
+  vecTable: string;
+  text: string | null;
+  vector: Float32Array | null;
+  k: number;
+  /** The options as vec_hybrid's JSON. */
+  json: string;
+}
+
 /**
- * The fused top `k` of a keyword query on `ftsTable` and a vector query on `vecTable`.
- * `text` null / '' searches by vector only; `vector` null by keyword only.
- * @example hybridSearch(db, 'docs_fts', 'docs', 'deploy abap', queryVector, 10)
- * @throws VecsqliteError for bad arguments; SQLite's error (from vec_hybrid) for a bad table,
- *   FTS5 query or vector.
+ * Checks the arguments of {@link hybridSearch} (also used by `Pool.hybridSearch`, which checks
+ * them on the calling thread and runs the query on a reader). @internal
+ * @throws VecsqliteError naming the bad argument or option.
  */
-export function hybridSearch(db: HybridDatabase, ftsTable: string, vecTable: string, text: string | null, vector: Float32Array | null, k: number, options?: HybridOptions): HybridHit[] {
+export function hybridArgs(ftsTable: string, vecTable: string, text: string | null, vector: Float32Array | null, k: number, options?: HybridOptions): HybridArgs {
   checkOptions('hybridSearch', options, ['fusion', 'rrfK', 'weights', 'candidates', 'dataset', 'filter', 'column']);
   for (const [name, v] of [['ftsTable', ftsTable], ['vecTable', vecTable]] as const) {
     if (typeof v !== 'string' || v === '') throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `hybridSearch: expected ${name} to be a table name, received ${describe(v)}`);
@@ -69,12 +78,29 @@ export function hybridSearch(db: HybridDatabase, ftsTable: string, vecTable: str
   if (o.dataset !== undefined) json.dataset = o.dataset;
   if (o.filter !== undefined) json.filter = o.filter;
   if (o.column !== undefined) json.column = o.column;
+  return { ftsTable, vecTable, text, vector, k, json: JSON.stringify(json) };
+}
+
+/** Runs a checked hybrid search on a connection. @internal */
+export function runHybrid(db: HybridDatabase, a: HybridArgs): HybridHit[] {
+  const v = a.vector;
   const rows = db.prepare(
     'select rowid, id, text_rank, text_score, vec_rank, vec_distance, score from vec_hybrid(?, ?, ?, ?, ?, ?)',
-  ).all(ftsTable, vecTable, text, vector === null ? null : Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k, JSON.stringify(json)) as {
+  ).all(a.ftsTable, a.vecTable, a.text, v === null ? null : Buffer.from(v.buffer, v.byteOffset, v.byteLength), a.k, a.json) as {
     rowid: number; id: number | string; text_rank: number | null; text_score: number | null; vec_rank: number | null; vec_distance: number | null; score: number;
   }[];
   return rows.map((r) => ({ rowid: r.rowid, id: r.id, textRank: r.text_rank, textScore: r.text_score, vecRank: r.vec_rank, vecDistance: r.vec_distance, score: r.score }));
+}
+
+/**
+ * The fused top `k` of a keyword query on `ftsTable` and a vector query on `vecTable`.
+ * `text` null / '' searches by vector only; `vector` null by keyword only.
+ * @example hybridSearch(db, 'docs_fts', 'docs', 'deploy abap', queryVector, 10)
+ * @throws VecsqliteError for bad arguments; SQLite's error (from vec_hybrid) for a bad table,
+ *   FTS5 query or vector.
+ */
+export function hybridSearch(db: HybridDatabase, ftsTable: string, vecTable: string, text: string | null, vector: Float32Array | null, k: number, options?: HybridOptions): HybridHit[] {
+  return runHybrid(db, hybridArgs(ftsTable, vecTable, text, vector, k, options));
 }
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;

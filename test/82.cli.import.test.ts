@@ -133,7 +133,7 @@ describe('vecsqlite import', () => {
       fails(at('t.fvecs'), /t\.fvecs: vector 1: truncated \(needs 32 bytes of data, 30 left\)/);
       fs.writeFileSync(at('bad.jsonl'), '[1,2,3,4,5,6,7,8]\n{"vector": [1,2,\n');
       fails(at('bad.jsonl'), /bad\.jsonl: line 2: invalid JSON/);
-      fails(at('x.parquet'), /unknown file type '\.parquet'/);
+      fails(at('x.arrow'), /unknown file type '\.arrow'/);
       fails(at('missing.npy'), /missing\.npy: no such file/);
     });
     test('--partial skips the bad rows, imports the rest and lists what it skipped', () => {

@@ -1,24 +1,25 @@
 /**
- * `vecsqlite import <file>`: loads vectors from .npy, .fvecs / .bvecs, JSON Lines or CSV into a
+ * `vecsqlite import <file>`: loads vectors from .npy, .fvecs / .bvecs, JSON Lines, CSV or Parquet into a
  * vec0 table through bulkInsert, in one transaction: a bad row fails the whole import (naming
  * the file and line) unless --partial, which skips bad rows and lists them.
  */
 import { Command, Option } from 'commander';
 import { bulkInsert } from '../bulk';
 import { CliError, openDatabase, output, progressBar, quoteIdent, tableKind, vectorTable } from './common';
-import { InputError, readVectors, type Format } from './readers';
+import { InputError, readVectorsAsync, type Format } from './readers';
 import { positiveInt } from './options';
 
 interface ImportOptions {
   db: string; table: string; create?: boolean; dim?: number; format?: Format; column: string;
   metric?: string; partial?: boolean; fts?: string; json?: boolean; progress: boolean;
+  vectorColumn?: string; idColumn?: string; textColumn?: string;
 }
 
 export async function runImport(file: string, o: ImportOptions): Promise<Record<string, unknown>> {
   const t0 = process.hrtime.bigint();
   let vf;
   try {
-    vf = readVectors(file, { format: o.format, dims: o.dim, partial: o.partial });
+    vf = await readVectorsAsync(file, { format: o.format, dims: o.dim, partial: o.partial, vectorColumn: o.vectorColumn, idColumn: o.idColumn, textColumn: o.textColumn });
   } catch (e) {
     if (e instanceof InputError) throw new CliError(e.message, 2);
     throw e;
@@ -51,7 +52,7 @@ export async function runImport(file: string, o: ImportOptions): Promise<Record<
         ids = Array.from({ length: vf.rows }, (_, i) => start + 1 + i);
       }
       if (o.fts) {
-        if (!vf.texts) throw new CliError(`${file}: --fts needs texts in the file (a "text" or "content" field)`, 2);
+        if (!vf.texts) throw new CliError(`${file}: --fts needs texts in the file (a "text" or "content" field or column)`, 2);
         if (textIds) throw new CliError(`--fts needs integer ids (the FTS5 rowid is the vector table's rowid)`, 2);
         db.exec(`create virtual table if not exists ${quoteIdent(o.fts)} using fts5(content)`);
         const ins = db.prepare(`insert into ${quoteIdent(o.fts)}(rowid, content) values (?, ?)`);
@@ -81,16 +82,19 @@ export async function runImport(file: string, o: ImportOptions): Promise<Record<
 
 export function importCommand(): Command {
   return new Command('import')
-    .description('import vectors from .npy, .fvecs/.bvecs, JSON Lines or CSV into a vec0 table (one transaction)')
+    .description('import vectors from .npy, .fvecs/.bvecs, JSON Lines, CSV or Parquet into a vec0 table (one transaction)')
     .argument('<file>', 'the vector file')
     .requiredOption('--db <file>', 'SQLite database file (created when missing)')
     .requiredOption('--table <name>', 'vec0 table to insert into')
     .option('--create', 'create the table when it does not exist (float[<dims of the file>])')
     .option('--dim <n>', 'expected dimensions: rows with another count are errors', positiveInt)
-    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['npy', 'fvecs', 'bvecs', 'jsonl', 'csv']))
+    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['npy', 'fvecs', 'bvecs', 'jsonl', 'csv', 'parquet']))
     .option('--column <name>', 'vector column for --create', 'embedding')
     .addOption(new Option('--metric <metric>', 'distance metric for --create').choices(['l2', 'cosine', 'l1']))
-    .option('--fts <table>', 'also index the texts of a JSONL / CSV file in this FTS5 table (rowid = vector rowid), for hybrid search')
+    .option('--vector-column <name>', 'Parquet: the vector column, a list of float/double or float32 bytes (default: the only such column, or embedding / vector / emb)')
+    .option('--id-column <name>', 'Parquet: the id column, integer or string (default: id, when present)')
+    .option('--text-column <name>', 'Parquet: the text column for --fts (default: text or content, when present)')
+    .option('--fts <table>', 'also index the texts of a JSONL / CSV / Parquet file in this FTS5 table (rowid = vector rowid), for hybrid search')
     .option('--partial', 'skip bad rows (reported) instead of failing the whole import')
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress bar')

@@ -2,7 +2,7 @@
 /**
  * The `vecsqlite` command line (package.json `bin`). Each command lives in its own file of this
  * directory and returns a commander `Command`; this entry only assembles them:
- *   vecsqlite import   load vectors from .npy, .fvecs/.bvecs, JSON Lines or CSV into a vec0 table
+ *   vecsqlite import   load vectors from .npy, .fvecs/.bvecs, JSON Lines, CSV or Parquet into a vec0 table
  *   vecsqlite search   nearest rows to a vector, an embedded text, or a hybrid keyword + vector query
  *   vecsqlite index    build / rebuild the ANN index of a vec0 table, or show its stats
  *   vecsqlite bench    recall, QPS and latency (table + SVG/PNG charts)

@@ -1,6 +1,7 @@
 /**
  * Vector file readers for `vecsqlite import` and `vecsqlite bench`: `.npy` (float32), `.fvecs` /
- * `.bvecs` (the ANN-benchmark formats), JSON Lines and CSV. Every error names the file and the
+ * `.bvecs` (the ANN-benchmark formats), JSON Lines, CSV and (asynchronously, through
+ * {@link readVectorsAsync}) Parquet. Every error names the file and the
  * line (or vector number) and says what is wrong; with `partial`, bad rows are skipped and
  * reported instead.
  */
@@ -8,16 +9,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { decodeNpy, firstNonFinite } from '../bulk';
 
-export type Format = 'npy' | 'fvecs' | 'bvecs' | 'jsonl' | 'csv';
+export type Format = 'npy' | 'fvecs' | 'bvecs' | 'jsonl' | 'csv' | 'parquet';
 
 export interface VectorFile {
   format: Format;
   rows: number;
   dims: number;
   data: Float32Array;
-  /** Ids from the file (JSONL `id`, CSV `id` column), or null. */
+  /** Ids from the file (JSONL `id`, CSV / Parquet `id` column), or null. */
   ids: (number | string)[] | null;
-  /** Texts from the file (JSONL `text` / `content`, CSV `text` / `content` column), or null. */
+  /** Texts from the file (JSONL `text` / `content`, CSV / Parquet `text` / `content` column), or null. */
   texts: (string | null)[] | null;
   /** Rows skipped with `partial`: where and why. */
   skipped: { where: string; reason: string }[];
@@ -28,6 +29,12 @@ export interface ReadOptions {
   /** Expected dimensions (a row with another count is an error, or skipped with `partial`). */
   dims?: number;
   partial?: boolean;
+  /** Parquet: the vector column (default: the only list / binary column, or `embedding` / `vector` / `emb`). */
+  vectorColumn?: string;
+  /** Parquet: the id column (default `id` when present). */
+  idColumn?: string;
+  /** Parquet: the text column (default `text` or `content` when present). */
+  textColumn?: string;
 }
 
 /** An error in an input file: the message starts with `<file>:<line>: `. */
@@ -35,20 +42,36 @@ export class InputError extends Error {}
 
 export function detectFormat(file: string): Format {
   const ext = path.extname(file).toLowerCase();
-  const map: Record<string, Format> = { '.npy': 'npy', '.fvecs': 'fvecs', '.bvecs': 'bvecs', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv' };
+  const map: Record<string, Format> = { '.npy': 'npy', '.fvecs': 'fvecs', '.bvecs': 'bvecs', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv', '.parquet': 'parquet' };
   const f = map[ext];
-  if (!f) throw new InputError(`${file}: unknown file type '${ext}' (expected .npy, .fvecs, .bvecs, .jsonl or .csv; or pass --format)`);
+  if (!f) throw new InputError(`${file}: unknown file type '${ext}' (expected .npy, .fvecs, .bvecs, .jsonl, .csv or .parquet; or pass --format)`);
   return f;
 }
 
-export function readVectors(file: string, opts: ReadOptions = {}): VectorFile {
-  const format = opts.format ?? detectFormat(file);
-  let buf: Buffer;
+export function readFile(file: string): Buffer {
   try {
-    buf = fs.readFileSync(file);
+    return fs.readFileSync(file);
   } catch (e) {
     throw new InputError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+}
+
+/** Every format, Parquet included (its reader is asynchronous). */
+export async function readVectorsAsync(file: string, opts: ReadOptions = {}): Promise<VectorFile> {
+  const format = opts.format ?? detectFormat(file);
+  if (format !== 'parquet') return readVectors(file, { ...opts, format });
+  // Loaded on first use: the CLI starts faster for the other formats.
+  const { readParquet } = await import('./parquet');
+  const acc = new Rows(file, opts);
+  await readParquet(readFile(file), file, opts, acc);
+  return acc.finish('parquet');
+}
+
+/** The synchronous formats (all but Parquet: see {@link readVectorsAsync}). */
+export function readVectors(file: string, opts: ReadOptions = {}): VectorFile {
+  const format = opts.format ?? detectFormat(file);
+  if (format === 'parquet') throw new InputError(`${file}: only \`vecsqlite import\` reads Parquet files (convert it to .npy or .fvecs for this command)`);
+  const buf = readFile(file);
   const acc = new Rows(file, opts);
   switch (format) {
     case 'npy': {
@@ -76,7 +99,7 @@ export function readVectors(file: string, opts: ReadOptions = {}): VectorFile {
 }
 
 /** Accumulates rows, checking dimensions and finite values. */
-class Rows {
+export class Rows {
   private chunks: Float32Array[] = [];
   private ids: (number | string)[] = [];
   private texts: (string | null)[] = [];
@@ -87,7 +110,7 @@ class Rows {
   constructor(readonly file: string, private opts: ReadOptions) {
     if (opts.dims) this.dims = opts.dims;
   }
-  /** `where` is e.g. "line 3" or "vector 7". */
+  /** `where` is e.g. "line 3", "row 5" or "vector 7". */
   add(where: string, v: Float32Array, id: number | string | null, text: string | null): void {
     let reason: string | null = null;
     if (v.length === 0) reason = 'empty vector';

@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Piscina } from 'piscina';
 import { VecsqliteError, checkOptions } from '../errors';
 import { nativePath, packageRoot } from '../native';
+import { hybridArgs, type HybridHit, type HybridOptions } from '../hybrid';
 import type { Reply, Role, Task, WorkerConfig } from './protocol';
 
 export interface PoolOptions {
@@ -145,6 +146,17 @@ export class Pool {
       throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knn: expected options.k to be a positive integer, received ${options === undefined ? 'undefined' : String(options.k)}`);
     }
     return this.call('read', { op: 'knn', table, vector, k: options.k, filter: options.filter, params: options.params, column: options.column }) as Promise<KnnResult>;
+  }
+
+  /**
+   * The `hybridSearch` function (keyword + vector, fused) on a reader thread: the same rows as
+   * `hybridSearch(db, ftsTable, vecTable, text, vector, k, options)` on a direct connection.
+   * Bad arguments reject with `VecsqliteError` (checked here, before any thread is involved);
+   * SQL errors (a missing table, a bad FTS5 query) with `PoolQueryError`.
+   */
+  async hybridSearch(ftsTable: string, vecTable: string, text: string | null, vector: Float32Array | null, k: number, options?: HybridOptions): Promise<HybridHit[]> {
+    const args = hybridArgs(ftsTable, vecTable, text, vector, k, options);
+    return (await this.call('read', { op: 'hybrid', args })) as HybridHit[];
   }
 
   /** Queries waiting for a reader, and reader threads. */

@@ -1,4 +1,5 @@
 /** Messages between the pool (main thread) and its worker threads. Internal. */
+import type { HybridArgs } from '../hybrid';
 
 export type Role = 'read' | 'write';
 
@@ -13,6 +14,7 @@ export type Task =
   | { op: 'all' | 'get' | 'run'; sql: string; params: unknown }
   | { op: 'exec'; sql: string }
   | { op: 'knn'; table: string; vector: ArrayBufferView | string | number[]; k: number; filter?: string; params?: unknown; column?: string }
+  | { op: 'hybrid'; args: HybridArgs }
   | { op: 'ping' };
 
 /** What a worker returns: a value, or the SQL error it caught (code and message survive). */

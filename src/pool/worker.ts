@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { workerData } from 'worker_threads';
 import { Piscina } from 'piscina';
+import { runHybrid } from '../hybrid';
 import type { Reply, Task, WorkerConfig } from './protocol';
 
 const config = workerData as WorkerConfig;
@@ -102,6 +103,8 @@ function execute(task: Task): unknown {
       return undefined;
     case 'knn':
       return knn(task);
+    case 'hybrid':
+      return runHybrid(db, task.args);
     case 'ping':
       return config.role;
     default:
