@@ -62,13 +62,60 @@ bool scan_range(const KernelTable& kt, Metric metric, const RowView& v, const vo
   return true;
 }
 
+namespace {
+
+// The rows of one block that the sketch bound keeps, rechecked from float32 into `top`, given
+// the block's integer dot products with the query's codes.
+void sketch_block(const KernelTable& kt, const SketchQuery& sq, const RowView& v, const float* query, size_t start,
+                  size_t count, const uint64_t* allowed, const DistanceBounds& bounds, TopK* top, const int32_t* dots,
+                  double qt, int64_t* rechecked) {
+  uint8_t keep[kBlock + 8] = {};
+  // The whole block's bounds against the limit at its start (one vectorized pass), then the
+  // rows it keeps once more against the limit of the moment, which only falls as rechecked
+  // rows enter the top-k: a row the first pass excludes would be excluded then too.
+  double t = admission_limit(top, bounds);
+  SketchBound bound = sketch_bound(sq, t, qt);
+  kt.sketch_keep_block(bound, dots, v.sketch + start, count, keep);
+  for (size_t i = 0; i < count; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, keep + i, 8);  // keep has room for a whole last word
+    if (word == 0) continue;
+    const size_t stop = std::min(i + 8, count);
+    for (size_t j = i; j < stop; j++) {
+      if (!keep[j]) continue;
+      const size_t s = start + j;
+      if (allowed != nullptr && !slot_allowed(allowed, s)) continue;
+      if (sketch_row_excluded(bound, dots[j], v.sketch[s])) continue;
+      (*rechecked)++;
+      recheck(kt, sq.metric, v, query, s, top, bounds);
+      const double now = admission_limit(top, bounds);
+      if (now != t) bound = sketch_bound(sq, t = now, qt);
+    }
+  }
+}
+
+}  // namespace
+
 void scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const RowView& v, const float* query,
                        size_t begin, size_t end, const uint64_t* allowed, const DistanceBounds& bounds, TopK* top) {
-  int32_t dots[kBlock];
-  uint8_t keep[kBlock + 8] = {};
+  const SketchQuery* one = &sq;
+  scan_range_sketch_multi(kt, &one, 1, v, &query, begin, end, allowed, bounds, &top);
+}
+
+void scan_range_sketch_multi(const KernelTable& kt, const SketchQuery* const* sq, size_t nq, const RowView& v,
+                             const float* const* queries, size_t begin, size_t end, const uint64_t* allowed,
+                             const DistanceBounds& bounds, TopK* const* tops) {
+  int32_t dots[kMaxSketchBatch][kBlock];
   if (end > v.rows) end = v.rows;
   const size_t dim = v.dim;
-  const double qt = std::sqrt(sq.qt2) * (1 + 1e-9);
+  double qt[kMaxSketchBatch];
+  const int16_t* codes[kMaxSketchBatch];
+  int32_t* outs[kMaxSketchBatch];
+  for (size_t j = 0; j < nq; j++) {
+    qt[j] = std::sqrt(sq[j]->qt2) * (1 + 1e-9);
+    codes[j] = sq[j]->codes.data();
+    outs[j] = dots[j];
+  }
   int64_t rechecked = 0;
   for (size_t start = begin; start < end; start += kBlock) {
     const size_t count = end - start < kBlock ? end - start : kBlock;
@@ -77,32 +124,12 @@ void scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const RowVi
     // the kernel reads the codes: the bound pass would otherwise wait on their cache misses.
     const char* meta = reinterpret_cast<const char*>(v.sketch + start);
     for (size_t b = 0; b < count * sizeof(SketchRowInfo); b += 64) __builtin_prefetch(meta + b);
-    kt.dot_i16i8_block(sq.codes.data(), v.codes + start * dim, dim, count, dots);
-    // The whole block's bounds against the limit at its start (one vectorized pass), then the
-    // rows it keeps once more against the limit of the moment, which only falls as rechecked
-    // rows enter the top-k: a row the first pass excludes would be excluded then too.
-    double t = admission_limit(top, bounds);
-    SketchBound bound = sketch_bound(sq, t, qt);
-    kt.sketch_keep_block(bound, dots, v.sketch + start, count, keep);
-    for (size_t i = 0; i < count; i += 8) {
-      uint64_t word;
-      std::memcpy(&word, keep + i, 8);  // keep has room for a whole last word
-      if (word == 0) continue;
-      const size_t stop = std::min(i + 8, count);
-      for (size_t j = i; j < stop; j++) {
-        if (!keep[j]) continue;
-        const size_t s = start + j;
-        if (allowed != nullptr && !slot_allowed(allowed, s)) continue;
-        if (sketch_row_excluded(bound, dots[j], v.sketch[s])) continue;
-        rechecked++;
-        recheck(kt, sq.metric, v, query, s, top, bounds);
-        const double now = admission_limit(top, bounds);
-        if (now != t) bound = sketch_bound(sq, t = now, qt);
-      }
-    }
+    dot_i16i8_multi(kt, codes, nq, v.codes + start * dim, dim, count, outs);
+    for (size_t j = 0; j < nq; j++)
+      sketch_block(kt, *sq[j], v, queries[j], start, count, allowed, bounds, tops[j], dots[j], qt[j], &rechecked);
   }
-  g_sketch_scans.add();
-  g_sketch_rows.add(static_cast<int64_t>(end > begin ? end - begin : 0));
+  g_sketch_scans.add(static_cast<int64_t>(nq));
+  g_sketch_rows.add(static_cast<int64_t>(end > begin ? (end - begin) * nq : 0));
   g_sketch_rechecked.add(rechecked);
 }
 

@@ -56,6 +56,13 @@ bool scan_range(const KernelTable& kt, Metric metric, const RowView& v, const vo
 void scan_range_sketch(const KernelTable& kt, const SketchQuery& sq, const RowView& v, const float* query,
                        size_t begin, size_t end, const uint64_t* allowed, const DistanceBounds& bounds, TopK* top);
 
+// scan_range_sketch for nq <= kMaxSketchBatch queries at once (*sq[j], queries[j] into tops[j]):
+// each block of codes is read once for all of them; each top gets what scan_range_sketch gives.
+constexpr size_t kMaxSketchBatch = 4;
+void scan_range_sketch_multi(const KernelTable& kt, const SketchQuery* const* sq, size_t nq, const RowView& v,
+                             const float* const* queries, size_t begin, size_t end, const uint64_t* allowed,
+                             const DistanceBounds& bounds, TopK* const* tops);
+
 // The nearest among the listed slots (any order), within `bounds`: gathered into blocks for the
 // block kernel, or, given a usable `sq` on a view with a sketch and k <= n / 16, bounded per
 // slot from the codes with the candidates rechecked. False for a pair without a kernel.

@@ -279,10 +279,34 @@ bool search_batch(const KernelTable& kt, const SearchRequest& req, const void* c
     for (const Work& w : works) {
       const RowView& v = sources[w.source].rows;
       const size_t step = batch_block_rows(v.has_sketch() && !w.list ? v.dim + sizeof(SketchRowInfo) : v.row_bytes);
+      const SearchSource& src = sources[w.source];
+      const bool sketched = !w.list && src.rows.has_sketch();
+      const uint64_t* allowed = src.filter.kind == RowFilter::Kind::bitmap ? src.filter.bits.data() : nullptr;
       for (size_t b = w.begin; b < w.end; b += step) {
         const Work piece{w.source, w.list, b, std::min(w.end, b + step)};
-        for (size_t q = 0; q < nq; q++)
+        // Sketch range scans go in groups of kMaxSketchBatch queries (one read of each block of
+        // codes per group); everything else query by query.
+        const SketchQuery* group_sq[kMaxSketchBatch];
+        const float* group_q[kMaxSketchBatch];
+        TopK* group_top[kMaxSketchBatch];
+        size_t in_group = 0;
+        auto flush = [&] {
+          if (in_group == 0) return;
+          scan_range_sketch_multi(kt, group_sq, in_group, src.rows, group_q, piece.begin, piece.end, allowed,
+                                  req.bounds, group_top);
+          in_group = 0;
+        };
+        for (size_t q = 0; q < nq; q++) {
+          if (sketched && range_sketch[q]) {
+            group_sq[in_group] = &sq[q];
+            group_q[in_group] = static_cast<const float*>(queries[q]);
+            group_top[in_group] = (*tops)[q].get();
+            if (++in_group == kMaxSketchBatch) flush();
+            continue;
+          }
           if (!scan(piece, q, (*tops)[q].get())) return false;
+        }
+        flush();
       }
     }
     return true;

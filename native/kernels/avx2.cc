@@ -504,6 +504,7 @@ const KernelTable kTable = {
     sketch_encode_f32_avx2,
     sketch_keep_block_portable,
     finite_f32_portable,
+    nullptr,  // dot_i16i8_block4: dot_i16i8_multi() runs dot_i16i8_block per query
 };
 
 }  // namespace

@@ -401,6 +401,41 @@ void dot_i16i8_block_avx512(const int16_t* q, const int8_t* base, size_t dim, si
   }
 }
 
+// NQ queries against each row: the row is loaded and widened once, and the NQ independent sums
+// keep the multiply-add units busy (one query's sum is a chain of dependent adds).
+template <size_t NQ>
+void dot_i16i8_rows_n(const int16_t* const* q, const int8_t* base, size_t dim, size_t count, int32_t* const* out) {
+  for (size_t r = 0; r < count; r++) {
+    const int8_t* x = base + r * dim;
+    __m512i s[NQ];
+    for (size_t j = 0; j < NQ; j++) s[j] = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 32 <= dim; i += 32) {
+      const __m512i xv = load_i16x32(x + i);
+      for (size_t j = 0; j < NQ; j++) s[j] = _mm512_add_epi32(s[j], _mm512_madd_epi16(_mm512_loadu_si512(q[j] + i), xv));
+    }
+    if (i < dim) {
+      const __mmask32 m = __mmask32((1u << (dim - i)) - 1);
+      const __m512i xv = load_i16x32(x + i, m);
+      for (size_t j = 0; j < NQ; j++)
+        s[j] = _mm512_add_epi32(s[j], _mm512_madd_epi16(_mm512_maskz_loadu_epi16(m, q[j] + i), xv));
+    }
+    for (size_t j = 0; j < NQ; j++) out[j][r] = _mm512_reduce_add_epi32(s[j]);
+  }
+}
+
+void dot_i16i8_block4_avx512(const int16_t* const* q, size_t nq, const int8_t* base, size_t dim, size_t count,
+                             int32_t* const* out) {
+  switch (nq) {
+    case 1: dot_i16i8_block_avx512(q[0], base, dim, count, out[0]); break;
+    case 2: dot_i16i8_rows_n<2>(q, base, dim, count, out); break;
+    case 3: dot_i16i8_rows_n<3>(q, base, dim, count, out); break;
+    case 4: dot_i16i8_rows_n<4>(q, base, dim, count, out); break;
+    default:
+      for (size_t j = 0; j < nq; j++) dot_i16i8_block_avx512(q[j], base, dim, count, out[j]);
+  }
+}
+
 // ---- bits -----------------------------------------------------------------------------------
 
 // Popcount of every byte by a nibble lookup (vpshufb), summed into 8 u64 lanes by vpsadbw.
@@ -581,6 +616,7 @@ const KernelTable kTable = {
     sketch_encode_f32_avx512,
     sketch_keep_block_portable,
     finite_f32_portable,
+    dot_i16i8_block4_avx512,
 };
 
 }  // namespace

@@ -160,7 +160,23 @@ struct KernelTable {
   // ---- validation ----
   // True when no element of x[0..n) is NaN or infinite.
   bool (*finite_f32)(const float* x, size_t n);
+
+  // ---- batches (optional: null where an ISA has none; dot_i16i8_multi() falls back) ----
+  // dot_i16i8_block for nq <= 4 queries at once: out[j][r] = sum_i q[j][i] * row_r[i]. Each
+  // row is read (and widened) once for all of them.
+  void (*dot_i16i8_block4)(const int16_t* const* q, size_t nq, const int8_t* base, size_t dim, size_t count,
+                           int32_t* const* out);
 };
+
+// dot_i16i8_block for up to 4 queries, through the ISA's batch kernel when it has one.
+inline void dot_i16i8_multi(const KernelTable& kt, const int16_t* const* q, size_t nq, const int8_t* base, size_t dim,
+                            size_t count, int32_t* const* out) {
+  if (kt.dot_i16i8_block4 != nullptr) {
+    kt.dot_i16i8_block4(q, nq, base, dim, count, out);
+    return;
+  }
+  for (size_t j = 0; j < nq; j++) kt.dot_i16i8_block(q[j], base, dim, count, out[j]);
+}
 constexpr int kSketchQueryMax = 2047;
 constexpr size_t kSketchMaxDim = 8192;
 

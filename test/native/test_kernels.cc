@@ -228,6 +228,27 @@ void test_i16i8(const KernelTable& t, size_t n, int mode) {
     }
     check(count == kRows || out[count] == -12345, "dot_i16i8_block_%s wrote past count=%zu", isa, count);
   }
+  // The batch form (1 to 4 queries at once, through the ISA's kernel or the fallback) against
+  // the single-query kernel just checked.
+  std::vector<std::vector<int16_t>> qs(4, std::vector<int16_t>(n + 1));
+  for (auto& qq : qs)
+    for (size_t i = 0; i < n; i++) qq[i] = int16_t(int(next_u64() % (2 * kSketchQueryMax + 1)) - kSketchQueryMax);
+  for (size_t nq = 1; nq <= 4; nq++) {
+    const int16_t* qp[4];
+    int32_t got[4][kRows], want[kRows];
+    int32_t* outs[4];
+    for (size_t j = 0; j < nq; j++) {
+      qp[j] = qs[j].data();
+      outs[j] = got[j];
+    }
+    dot_i16i8_multi(t, qp, nq, base, n, kRows, outs);
+    for (size_t j = 0; j < nq; j++) {
+      t.dot_i16i8_block(qp[j], base, n, kRows, want);
+      for (size_t r = 0; r < kRows; r++)
+        check(got[j][r] == want[r], "dot_i16i8_multi_%s n=%zu nq=%zu query=%zu row=%zu got=%d want=%d", isa, n, nq, j, r,
+              got[j][r], want[r]);
+    }
+  }
 }
 
 // ---- the sketch's bound pass: keep flags against the bound evaluated here in long double ----

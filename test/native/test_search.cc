@@ -221,6 +221,17 @@ std::vector<TopK::Item> run_case(const KernelTable& kt, const char* label, Metri
         got.size(), at, at < want.size() ? static_cast<long long>(want[at].id) : -1LL,
         at < want.size() ? want[at].distance : 0.0, at < got.size() ? static_cast<long long>(got[at].id) : -1LL,
         at < got.size() ? got[at].distance : 0.0);
+  if (!deferred) {
+    // search_batch: five copies of the query (a group of four and one alone) give search()'s
+    // result each.
+    const void* qs[5] = {q, q, q, q, q};
+    std::vector<std::vector<TopK::Item>> outs;
+    const bool bok = search_batch(kt, req, qs, 5, sources, &outs);
+    bool bsame = bok && outs.size() == 5;
+    for (size_t i = 0; bsame && i < outs.size(); i++) bsame = same_items(got, outs[i], &at);
+    check(bsame, "%s: %s %s k=%zu%s: search_batch differs from search", label, mname(m), kind_name(kind), k,
+          b.any() ? " bounded" : "");
+  }
   if (deferred) {
     size_t rows = 0;
     for (const RowView& v : views) rows += v.rows;

@@ -266,10 +266,18 @@ int run_batch(BatchVtab* vt, BatchCursor* cur, int argc, sqlite3_value** argv) {
     col = i;
   }
   const VectorColumn& vc = t->cfg.vcols[col];
-  if (sqlite3_value_type(argv[2]) != SQLITE_INTEGER || sqlite3_value_int64(argv[2]) < 0 ||
-      sqlite3_value_int64(argv[2]) > kMaxK)
+  // k: an INTEGER, or a REAL holding an integer (what drivers that bind every number as a double
+  // send).
+  int64_t kk = -1;
+  if (sqlite3_value_type(argv[2]) == SQLITE_INTEGER) {
+    kk = sqlite3_value_int64(argv[2]);
+  } else if (sqlite3_value_type(argv[2]) == SQLITE_FLOAT) {
+    const double d = sqlite3_value_double(argv[2]);
+    if (d >= 0 && d <= double(kMaxK) && d == std::floor(d)) kk = static_cast<int64_t>(d);
+  }
+  if (kk < 0 || kk > kMaxK)
     return fail(&vt->base, string_printf("k must be an integer from 0 to %lld", static_cast<long long>(kMaxK)));
-  const size_t k = static_cast<size_t>(sqlite3_value_int64(argv[2]));
+  const size_t k = static_cast<size_t>(kk);
   std::vector<Vector> queries;
   int rc = parse_queries(argv[1], vc, &queries, &err);
   if (rc == SQLITE_NOMEM) return rc;
