@@ -121,4 +121,6 @@ export type { PoolOptions, KnnOptions, KnnResult, RunResult, Params } from './po
 export { bulkInsert, encodeNpy, decodeNpy } from './bulk';
 export type { BulkInsertOptions, BulkInsertResult, BulkDatabase, NpyArray, RowId } from './bulk';
 export { hybridSearch, createTextIndex, textIndexSql, defaultTextIndexName } from './hybrid';
+export { knnBatch } from './batch';
+export type { KnnBatchOptions, KnnBatchResult, BatchDatabase } from './batch';
 export type { HybridOptions, HybridHit, HybridDatabase } from './hybrid';

@@ -9,6 +9,7 @@ import type { Piscina } from 'piscina';
 import { VecsqliteError, checkOptions } from '../errors';
 import { nativePath, packageRoot } from '../native';
 import { hybridArgs, type HybridHit, type HybridOptions } from '../hybrid';
+import { batchBlob, type KnnBatchOptions, type KnnBatchResult } from '../batch';
 import type { Reply, Role, Task, WorkerConfig } from './protocol';
 
 export interface PoolOptions {
@@ -146,6 +147,24 @@ export class Pool {
       throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knn: expected options.k to be a positive integer, received ${options === undefined ? 'undefined' : String(options.k)}`);
     }
     return this.call('read', { op: 'knn', table, vector, k: options.k, filter: options.filter, params: options.params, column: options.column }) as Promise<KnnResult>;
+  }
+
+  /**
+   * The k nearest rows of a vec0 table for each of `queries`, on one reader thread that reads
+   * the table's vectors once for the whole batch (`vec_knn_batch`); the same rows as
+   * `knnBatch(db, ...)` on a direct connection, one result per query.
+   */
+  async knnBatch(table: string, queries: Float32Array | readonly Float32Array[], options: KnnBatchOptions): Promise<KnnBatchResult[]> {
+    checkOptions('knnBatch', options, ['k', 'column', 'dims']);
+    if (typeof table !== 'string' || table.length === 0) {
+      throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knnBatch: expected table to be a non-empty string, received ${typeof table}`);
+    }
+    if (options === undefined || !Number.isInteger(options.k) || options.k < 0 || options.k > 4096) {
+      throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knnBatch: expected options.k to be an integer from 0 to 4096, received ${options === undefined ? 'undefined' : String(options.k)}`);
+    }
+    const { blob, count } = batchBlob(queries, options.dims);
+    if (count === 0) return [];
+    return (await this.call('read', { op: 'knnBatch', table, blob, count, k: options.k, column: options.column })) as KnnBatchResult[];
   }
 
   /**

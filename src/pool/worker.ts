@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { workerData } from 'worker_threads';
 import { Piscina } from 'piscina';
 import { runHybrid } from '../hybrid';
+import { splitBatch } from '../batch';
 import type { Reply, Task, WorkerConfig } from './protocol';
 
 const config = workerData as WorkerConfig;
@@ -105,6 +106,16 @@ function execute(task: Task): unknown {
       return knn(task);
     case 'hybrid':
       return runHybrid(db, task.args);
+    case 'knnBatch': {
+      const sql = `select query, rowid, distance from vec_knn_batch(?, ?, ?${task.column !== undefined ? ', ?' : ''})`;
+      const blob = Buffer.from(task.blob.buffer, task.blob.byteOffset, task.blob.byteLength);
+      const args: unknown[] = [task.table, blob, task.k];
+      if (task.column !== undefined) args.push(task.column);
+      const st = prepare(sql).raw(true);
+      const rows = st.all(...args) as [number | bigint, number | bigint, number][];
+      st.raw(false);
+      return splitBatch(rows, task.count);
+    }
     case 'ping':
       return config.role;
     default:
@@ -116,6 +127,12 @@ export default function handle(task: Task): Reply | unknown {
   try {
     const value = execute(task);
     const reply: Reply = { ok: true, value };
+    if (task.op === 'knnBatch') {
+      const r = value as { rowids: Float64Array; distances: Float64Array }[];
+      const buffers = r.flatMap((x) => [x.rowids.buffer, x.distances.buffer]);
+      const movable = { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: reply };
+      return Piscina.move(movable as never);
+    }
     if (task.op === 'knn') {
       // Moved, not copied: the result's buffers change owner on the way back.
       const r = value as { rowids: Float64Array; distances: Float64Array };
