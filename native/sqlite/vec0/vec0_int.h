@@ -2,7 +2,8 @@
 // A drop-in for sqlite-vec 0.1.9: same SQL, results, error messages and database files.
 //
 // One file per concern, all under this header (the way SQLite's fts5 is split):
-//   vec0_module.cc     module entry, xCreate / xConnect / xDisconnect / xDestroy / xRename
+//   vec0_module.cc     module entry, xCreate / xConnect / xDisconnect / xDestroy / xRename,
+//                      the registry of live tables (find_table)
 //   vec0_config.cc     CREATE arguments -> Config, the declared columns
 //   vec0_storage.cc    shadow tables: names, DDL, the write log's flush into them
 //   vec0_cache.cc      the in-memory cache: full load and per-chunk refresh
@@ -10,6 +11,7 @@
 //   vec0_plan.cc       xBestIndex and the plan string (idxStr): encoded and decoded there only
 //   vec0_cursor.cc     xFilter / xNext / xColumn / xRowid: full scans and point lookups
 //   vec0_knn.cc        KNN queries, through the core search entry (core/search.h)
+//   vec0_batch.cc      vec_knn_batch: many query vectors in one pass (core search_batch)
 //   vec0_filter.cc     KNN row filters: partitions, metadata predicates, rowid IN
 //   vec0_write.cc      xUpdate: INSERT, UPDATE, DELETE
 //   vec0_txn.cc        xBegin / xSync / xCommit / xRollback and savepoints
