@@ -115,7 +115,6 @@ const RegisterFn kFullSurface[] = {
 const RegisterFn kVec0Surface[] = {
     register_vec0_functions,
     register_vec0_module,
-    register_vec_knn_batch,
 };
 const RegisterFn kNumpySurface[] = {
     register_vec_npy,
