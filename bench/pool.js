@@ -4,6 +4,9 @@
 //
 //   node bench/pool.js [--n 100000] [--dim 768] [--k 10] [--seconds 8] [--file /tmp/vecsqlite-pool-bench.db]
 //                      [--small 30000] [--rate 0.5] [--only throughput|steady] [--build-only]
+//                      [--inflight 2,16]
+// Throughput runs with each --inflight value (queries in flight per worker), with the pool's
+// batching of concurrent knn calls off and on.
 //
 // Every configuration runs in a child process of its own, so VECSQLITE_QUERY_THREADS (read once
 // per process) can differ between them:
@@ -29,6 +32,8 @@ const SMALL = Number(opt('small', 30000));
 const RATE = Number(opt('rate', 0.5));
 const SMALL_TABLE = `small_${SMALL}`;
 const ONLY = opt('only', 'all'); // throughput | steady | all
+// Closed-loop throughput: queries in flight per worker (one list: a row per value).
+const INFLIGHT = String(opt('inflight', '2,16')).split(',').map(Number);
 const FILE = opt('file', path.join(os.tmpdir(), `vecsqlite-pool-bench-${N}x${DIM}.db`));
 
 const pct = (xs, p) => {
@@ -143,12 +148,13 @@ async function child(kind, workers) {
     db.close();
     return out;
   }
-  const pool = await vs.openPool(FILE, { workers });
+  const pool = await vs.openPool(FILE, { workers, batchKnn: opt('batch-knn', '1') !== '0' });
+  const inflight = Number(opt('inflight-now', 2));
   // Warm every reader's cache of both tables.
   await Promise.all(Array.from({ length: workers * 3 }, (_, i) => pool.knn('big', qs[i], { k: K })));
   await Promise.all(Array.from({ length: workers * 3 }, (_, i) => pool.knn(SMALL_TABLE, qs[i], { k: K })));
   if (kind === 'throughput') {
-    // Closed loop: 2 queries in flight per worker for SECONDS.
+    // Closed loop: `inflight` queries in flight per worker for SECONDS.
     let n = 0;
     const lat = [];
     const t0 = now();
@@ -160,7 +166,7 @@ async function child(kind, workers) {
         n++;
       }
     };
-    await Promise.all(Array.from({ length: workers * 2 }, (_, j) => loop(j)));
+    await Promise.all(Array.from({ length: workers * inflight }, (_, j) => loop(j)));
     out.qps = n / ((now() - t0) / 1000);
     out.p50 = pct(lat, 0.5);
     out.p99 = pct(lat, 0.99);
@@ -237,17 +243,23 @@ async function main() {
   const f = (x, d = 1) => (x === undefined ? '' : x.toFixed(d));
   console.log(`# pool benchmark: ${N} x ${DIM} float32 (exact KNN, k = ${K}), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (ONLY !== 'steady') {
-    console.log('\n## Throughput (closed loop, 2 queries in flight per worker)\n');
-    console.log('| configuration | threads per query | queries/s | p50 ms | p99 ms | vs 1 worker |');
-    console.log('|---|---|---:|---:|---:|---:|');
+    console.log('\n## Throughput (closed loop)\n');
+    console.log('| configuration | threads per query | in flight per worker | knn batching | queries/s | p50 ms | p99 ms | vs 1 worker |');
+    console.log('|---|---|---:|---|---:|---:|---:|---:|');
     for (const threads of [1, 0]) {
       const label = threads === 1 ? '1 (VECSQLITE_QUERY_THREADS=1)' : 'adaptive (default)';
       const sync = run('sync', 0, threads);
-      console.log(`| one better-sqlite3 connection, main thread | ${label} | ${f(sync.qps)} | | | |`);
-      const one = run('throughput', 1, threads);
-      const two = run('throughput', 2, threads);
-      console.log(`| openPool, 1 worker | ${label} | ${f(one.qps)} | ${f(one.p50)} | ${f(one.p99)} | 1.00 |`);
-      console.log(`| openPool, 2 workers | ${label} | ${f(two.qps)} | ${f(two.p50)} | ${f(two.p99)} | ${f(two.qps / one.qps, 2)} |`);
+      console.log(`| one better-sqlite3 connection, main thread | ${label} | | | ${f(sync.qps)} | | | |`);
+      for (const inflight of INFLIGHT) {
+        for (const batching of ['0', '1']) {
+          const extra = ['--inflight-now', String(inflight), '--batch-knn', batching];
+          const one = run('throughput', 1, threads, extra);
+          const two = run('throughput', 2, threads, extra);
+          const b = batching === '1' ? 'on' : 'off';
+          console.log(`| openPool, 1 worker | ${label} | ${inflight} | ${b} | ${f(one.qps)} | ${f(one.p50)} | ${f(one.p99)} | 1.00 |`);
+          console.log(`| openPool, 2 workers | ${label} | ${inflight} | ${b} | ${f(two.qps)} | ${f(two.p50)} | ${f(two.p99)} | ${f(two.qps / one.qps, 2)} |`);
+        }
+      }
     }
   }
   if (ONLY === 'throughput') return;

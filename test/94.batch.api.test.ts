@@ -76,3 +76,32 @@ test('pool.knnBatch equals knnBatch on a direct connection; errors reject', asyn
   await expect(pool.knnBatch('v', queries, { k: 5000 })).rejects.toBeInstanceOf(VecsqliteError);
   expect(await pool.knnBatch('v', [], { k: 3 })).toEqual([]);
 });
+
+test('concurrent pool.knn calls are answered together with the rows (and errors) each would get alone', async () => {
+  const calls = queries.map((q) => pool.knn('v', q, { k: 6 }));
+  const bad = new Float32Array(D);
+  bad[3] = NaN;
+  const withNaN = pool.knn('v', bad, { k: 6 });
+  const shorter = pool.knn('v', new Float32Array(5), { k: 6 });
+  const other = pool.knn('v', queries[0].subarray(0, 4), { k: 3, column: 'other' });
+  const failures = Promise.all([
+    expect(withNaN).rejects.toBeInstanceOf(PoolQueryError),
+    expect(shorter).rejects.toThrow(/Dimension mismatch/),
+  ]);
+  const got = await Promise.all(calls);
+  got.forEach((g, i) => {
+    const want = single(queries[i], 6);
+    expect(Array.from(g.rowids)).toEqual(Array.from(want.rowids));
+    expect(Array.from(g.distances)).toEqual(Array.from(want.distances));
+  });
+  await failures;
+  expect(Array.from((await other).rowids)).toEqual(Array.from(single(queries[0].subarray(0, 4), 3, 'other').rowids));
+  // With batching off, the same rows.
+  const plain = await openPool(file, { workers: 1, batchKnn: false });
+  try {
+    const again = await Promise.all(queries.slice(0, 5).map((q) => plain.knn('v', q, { k: 6 })));
+    again.forEach((g, i) => expect(Array.from(g.rowids)).toEqual(Array.from(got[i].rowids)));
+  } finally {
+    await plain.close();
+  }
+});

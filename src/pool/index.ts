@@ -17,6 +17,11 @@ export interface PoolOptions {
   workers?: number;
   /** How long a connection waits for a lock before SQLITE_BUSY, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Answer concurrent `knn` calls on the same table, column and k together, as batches that read
+   * the table's vectors once (default true). Results are the same either way.
+   */
+  batchKnn?: boolean;
 }
 
 export interface KnnOptions {
@@ -78,6 +83,20 @@ function sqlOf(task: Task): string | undefined {
   return 'sql' in task ? task.sql : undefined;
 }
 
+interface PendingKnn {
+  table: string;
+  column: string | undefined;
+  k: number;
+  calls: { vector: Float32Array; resolve: (r: KnnResult) => void; reject: (e: unknown) => void }[];
+}
+
+/** What a reader answers for each query of a knnMany task. */
+export type KnnOutcome = { ok: true; value: KnnResult } | { ok: false; message: string; code?: string };
+
+function knnSql(table: string, column: string | undefined): string {
+  return `select rowid, distance from "${table.replace(/"/g, '""')}" where ${column === undefined ? '<first vector column>' : `"${column.replace(/"/g, '""')}"`} match ? and k = ? order by distance`;
+}
+
 export class Pool {
   private readonly readers: Piscina;
   private readonly writer: Piscina;
@@ -87,24 +106,81 @@ export class Pool {
   /** The database file. */
   readonly file: string;
 
+  private readonly batchKnn: boolean;
+  // knn calls waiting for a free reader, by (table, column, k, dimensions), and the read tasks
+  // running or queued on the readers.
+  private pendingKnn = new Map<string, PendingKnn>();
+  private knnFlushScheduled = false;
+  private readBusy = 0;
+
   /** @internal use openPool */
-  constructor(file: string, workers: number, readers: Piscina, writer: Piscina) {
+  constructor(file: string, workers: number, readers: Piscina, writer: Piscina, batchKnn = true) {
     this.file = file;
     this.workers = workers;
     this.readers = readers;
     this.writer = writer;
+    this.batchKnn = batchKnn;
+  }
+
+  // Sends waiting knn calls to the free readers: each free reader gets one batch (at most 64
+  // calls of one group; a lone call goes as it is). While every reader is busy, calls wait and
+  // their batch grows; a reader that finishes triggers the next flush. So under load a reader
+  // answers many queries per read of the table's vectors, and when idle a call goes at once. A
+  // reader answers a batch through vec_knn_batch, or one query at a time when the column is not
+  // float32 or the batch fails, so that every call gets the rows, or the error, it would get
+  // alone.
+  private scheduleKnnFlush(): void {
+    if (this.knnFlushScheduled || this.pendingKnn.size === 0) return;
+    this.knnFlushScheduled = true;
+    setImmediate(() => this.flushKnn());
+  }
+
+  private flushKnn(force = false): void {
+    this.knnFlushScheduled = false;
+    for (const [key, g] of this.pendingKnn) {
+      while (g.calls.length > 0 && (force || this.readBusy < this.workers)) {
+        const idle = Math.max(1, this.workers - this.readBusy);
+        const take = Math.min(64, Math.ceil(g.calls.length / idle));
+        this.dispatchKnn(g, g.calls.splice(0, take));
+      }
+      if (g.calls.length === 0) this.pendingKnn.delete(key);
+      if (!force && this.readBusy >= this.workers) return;
+    }
+  }
+
+  private dispatchKnn(g: PendingKnn, calls: PendingKnn['calls']): void {
+    if (calls.length === 1) {
+      const single: Task = { op: 'knn', table: g.table, vector: calls[0].vector, k: g.k, column: g.column };
+      this.call('read', single).then((v) => calls[0].resolve(v as KnnResult), calls[0].reject);
+      return;
+    }
+    this.call('read', { op: 'knnMany', table: g.table, column: g.column, k: g.k, vectors: calls.map((c) => c.vector) }).then(
+      (value) => {
+        (value as KnnOutcome[]).forEach((o, i) => {
+          if (o.ok) calls[i].resolve(o.value);
+          else calls[i].reject(new PoolQueryError(o.message, o.code ?? 'SQLITE_ERROR', knnSql(g.table, g.column)));
+        });
+      },
+      (e) => calls.forEach((c) => c.reject(e)),
+    );
   }
 
   private async call(role: Role, task: Task): Promise<unknown> {
     if (this.closed) throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', 'pool: the pool is closed');
     const p = role === 'read' ? this.readers : this.writer;
     let reply: Reply;
+    if (role === 'read') this.readBusy++;
     try {
       reply = (await p.run(task)) as Reply;
     } catch (e) {
       // The handler never throws: a rejection means the thread itself went away.
       const why = e instanceof Error ? e.message : String(e);
       throw new PoolWorkerError(`pool: the ${role === 'read' ? 'reader' : 'writer'} thread running this query ended before replying (${why}); it has been replaced`);
+    } finally {
+      if (role === 'read') {
+        this.readBusy--;
+        this.scheduleKnnFlush();
+      }
     }
     if (!reply.ok) throw new PoolQueryError(reply.message, reply.code ?? 'SQLITE_ERROR', sqlOf(task));
     return reply.value;
@@ -145,6 +221,18 @@ export class Pool {
     }
     if (options === undefined || !Number.isInteger(options.k) || options.k < 1) {
       throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `knn: expected options.k to be a positive integer, received ${options === undefined ? 'undefined' : String(options.k)}`);
+    }
+    if (this.batchKnn && !this.closed && vector instanceof Float32Array && options.filter === undefined && options.params === undefined) {
+      return new Promise<KnnResult>((resolve, reject) => {
+        const key = `${table}\u0000${options.column ?? ''}\u0000${options.k}\u0000${vector.length}`;
+        let g = this.pendingKnn.get(key);
+        if (g === undefined) {
+          g = { table, column: options.column, k: options.k, calls: [] };
+          this.pendingKnn.set(key, g);
+        }
+        g.calls.push({ vector, resolve, reject });
+        this.scheduleKnnFlush();
+      });
     }
     return this.call('read', { op: 'knn', table, vector, k: options.k, filter: options.filter, params: options.params, column: options.column }) as Promise<KnnResult>;
   }
@@ -191,6 +279,7 @@ export class Pool {
   /** Waits for queued queries, then closes every connection and ends the threads. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.pendingKnn.size > 0) this.flushKnn(true); // calls made before close() are queued, not refused
     this.closed = true;
     await Promise.all([this.readers.close(), this.writer.close()]);
   }
@@ -226,7 +315,10 @@ function makePiscina(config: WorkerConfig, threads: number): Piscina {
  * await pool.close();
  */
 export async function openPool(file: string, options?: PoolOptions): Promise<Pool> {
-  checkOptions('openPool', options, ['workers', 'busyTimeoutMs']);
+  checkOptions('openPool', options, ['workers', 'busyTimeoutMs', 'batchKnn']);
+  if (options?.batchKnn !== undefined && typeof options.batchKnn !== 'boolean') {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected batchKnn to be a boolean, received ${typeof options.batchKnn}`);
+  }
   if (typeof file !== 'string' || file.length === 0 || file === ':memory:') {
     throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected a database file path, received ${typeof file === 'string' ? JSON.stringify(file) : typeof file} (worker threads cannot share an in-memory database)`);
   }
@@ -263,5 +355,5 @@ export async function openPool(file: string, options?: PoolOptions): Promise<Poo
     await Promise.all([readers.destroy(), writer.destroy()]);
     throw new VecsqliteError('VECSQLITE_LOAD_FAILED', `openPool: cannot open ${abs} for reading: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return new Pool(abs, workers, readers, writer);
+  return new Pool(abs, workers, readers, writer, options?.batchKnn ?? true);
 }

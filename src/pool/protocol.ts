@@ -16,6 +16,7 @@ export type Task =
   | { op: 'knn'; table: string; vector: ArrayBufferView | string | number[]; k: number; filter?: string; params?: unknown; column?: string }
   | { op: 'hybrid'; args: HybridArgs }
   | { op: 'knnBatch'; table: string; blob: Uint8Array; count: number; k: number; column?: string }
+  | { op: 'knnMany'; table: string; vectors: Float32Array[]; k: number; column?: string }
   | { op: 'ping' };
 
 /** What a worker returns: a value, or the SQL error it caught (code and message survive). */

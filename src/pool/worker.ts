@@ -87,6 +87,51 @@ function knn(t: Extract<Task, { op: 'knn' }>): { rowids: Float64Array; distances
   return { rowids, distances };
 }
 
+/** The element type of a vec0 table's vector column (`float`, `int8`, `bit`), or undefined. */
+function columnType(table: string, column: string): string | undefined {
+  const row = db.prepare("select sql from sqlite_schema where type = 'table' and name = ?").get(table) as { sql?: string } | undefined;
+  const m = row?.sql === undefined ? null : /using\s+vec0\s*\(([\s\S]*)\)\s*$/i.exec(row.sql);
+  if (m === null) return undefined;
+  for (const part of m[1].split(',')) {
+    const c = /^\s*["`[]?(\w+)["`\]]?\s+(float|f32|int8|i8|bit)\s*\[/i.exec(part);
+    if (c !== null && c[1].toLowerCase() === column.toLowerCase()) return c[2].toLowerCase() === 'f32' ? 'float' : c[2].toLowerCase();
+  }
+  return undefined;
+}
+
+// Several knn calls at once: one vec_knn_batch over a float32 column; one query at a time when
+// the column is of another type or the batch fails (then each call gets its own rows or error).
+function knnMany(t: Extract<Task, { op: 'knnMany' }>): unknown[] {
+  const single = (v: Float32Array) => {
+    try {
+      return { ok: true, value: knn({ op: 'knn', table: t.table, vector: v, k: t.k, column: t.column }) };
+    } catch (e) {
+      const err = e as { message?: string; code?: string };
+      return { ok: false, message: String(err.message ?? e), code: typeof err.code === 'string' ? err.code : undefined };
+    }
+  };
+  let column: string;
+  try {
+    column = t.column ?? vectorColumn(t.table);
+  } catch {
+    return t.vectors.map(single);
+  }
+  if (columnType(t.table, column) === 'float') {
+    const d = t.vectors[0].length;
+    const blob = Buffer.allocUnsafe(t.vectors.length * d * 4);
+    t.vectors.forEach((v, i) => blob.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), i * d * 4));
+    try {
+      const st = prepare('select query, rowid, distance from vec_knn_batch(?, ?, ?, ?)').raw(true);
+      const rows = st.all(t.table, blob, t.k, column) as [number | bigint, number | bigint, number][];
+      st.raw(false);
+      return splitBatch(rows, t.vectors.length).map((value) => ({ ok: true, value }));
+    } catch {
+      // fall through: one at a time, each with its own error
+    }
+  }
+  return t.vectors.map(single);
+}
+
 function execute(task: Task): unknown {
   switch (task.op) {
     case 'all':
@@ -106,6 +151,8 @@ function execute(task: Task): unknown {
       return knn(task);
     case 'hybrid':
       return runHybrid(db, task.args);
+    case 'knnMany':
+      return knnMany(task);
     case 'knnBatch': {
       const sql = `select query, rowid, distance from vec_knn_batch(?, ?, ?${task.column !== undefined ? ', ?' : ''})`;
       const blob = Buffer.from(task.blob.buffer, task.blob.byteOffset, task.blob.byteLength);
