@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // Crash loop: kill -9 a writer process at random moments, then check the database it left.
 //
-//   node scripts/crashloop.js [--kills 100] [--mode ingest|reindex|both] [--seed 1] [--dir DIR]
+//   node scripts/crashloop.js [--kills 100] [--mode ingest|reindex|graph|both|all] [--seed 1] [--dir DIR]
 //
 // ingest   a child bulk-loads a vec0 table (float[16], metadata column, chunk_size 64) in
 //          transactions of 50 inserts, 10 deletes and 1 update, each also bumping a counter in
 //          an ordinary table; it prints the number of every transaction it committed.
 // reindex  a child writes a `vec` table's data table in transactions (counter likewise) and
 //          runs `vec_admin` reindex (rebuild + save of the dataset's index) between them.
+// graph    the ingest transactions into a vec0 table whose column has a graph index
+//          (`indexed by hnsw`), each linking its rows at commit, and after every second one a
+//          full rebuild of the graph (`insert into t(t) values ('rebuild')`, every core, all
+//          its blocks rewritten in one transaction). The reopen checks also ask the graph:
+//          it must load (or rebuild itself, counted in vec_stats) and answer min(k, rows) rows
+//          with exact distances at ef 256, finding at least 90% of the brute-force 10 nearest
+//          of the 3 queries together.
+// both = ingest and reindex; all = the three.
 // Each is killed with SIGKILL at a random moment `--kills` times, alternating between a WAL
 // file and a rollback-journal file, and every reopen must pass:
 //   - PRAGMA integrity_check = ok;
@@ -84,6 +92,25 @@ function ingestWriter(db) {
   });
 }
 
+function childGraph(file, journal) {
+  const db = openDb(file, journal);
+  db.exec('create virtual table if not exists t using vec0(e float[16] indexed by hnsw(m=8, ef_construction=48), m integer, chunk_size=64)');
+  const commit = ingestWriter(db);
+  const rebuild = db.prepare("insert into t(t) values ('rebuild')");
+  let n = db.prepare('select n from progress').pluck().get();
+  db.prepare("select rowid from t where e match ? and k = 1 and ef = 16").all(blob(vecOf(1, 0))); // load the graph
+  process.stdout.write('ready\n');
+  for (;;) {
+    commit(n + 1);
+    n++;
+    process.stdout.write(`committed ${n}\n`);
+    if (n % 2 === 0) {
+      rebuild.run();
+      process.stdout.write('rebuilt\n');
+    }
+  }
+}
+
 function childIngest(file, journal) {
   const db = openDb(file, journal);
   const commit = ingestWriter(db);
@@ -152,20 +179,38 @@ function verify(mode, file, journal, reported, g) {
     const state = stateAfter(n);
     if (n === 0) return { n, rows: 0 };
     const queries = [0, 1, 2].map(() => Float32Array.from({ length: DIMS }, () => g() * 2 - 1));
-    if (mode === 'ingest') {
+    if (mode === 'ingest' || mode === 'graph') {
       const count = db.prepare('select count(*) from t').pluck().get();
       if (count !== state.size) throw new Error(`count(*) ${count}, expected ${state.size} after ${n} transactions`);
       const rows = db.prepare('select rowid, e from t order by rowid').raw().all();
       const want = [...state.keys()].sort((a, b) => a - b);
       if (rows.length !== want.length || rows.some((r, i) => r[0] !== want[i])) throw new Error('rowids differ from transactions 1..N');
       for (const [r, e] of rows) if (!blob(vecOf(r, state.get(r))).equals(e)) throw new Error(`vector of row ${r} differs`);
-      const knn = db.prepare('select rowid, distance from t where e match ? and k = 10');
+      // An indexed table answers from its graph when that is cheaper: the oracle check takes the
+      // exact scan (ef = 0), the graph is checked on its own below.
+      const knn = db.prepare(`select rowid, distance from t where e match ? and k = 10${mode === 'graph' ? ' and ef = 0' : ''}`);
+      let graphFound = 0;
+      let graphWanted = 0;
       for (const q of queries) {
         const got = knn.raw().all(blob(q));
         const oracle = want.map((r) => [r, l2(vecOf(r, state.get(r)), q)]).sort((a, b) => a[1] - b[1]).slice(0, 10);
         if (got.length !== oracle.length || got.some((x, i) => x[0] !== oracle[i][0] || Math.abs(x[1] - oracle[i][1]) > 1e-4))
           throw new Error(`KNN ${JSON.stringify(got.map((x) => x[0]))} != brute force ${JSON.stringify(oracle.map((x) => x[0]))}`);
+        if (mode === 'graph') {
+          // The graph (forced by ef): it loads or rebuilds itself, returns min(10, rows) rows
+          // at their exact distances, and finds at least 9 of the 10 nearest.
+          const viaGraph = db.prepare('select rowid, distance from t where e match ? and k = 10 and ef = 256').raw().all(blob(q));
+          if (viaGraph.length !== oracle.length) throw new Error(`graph returned ${viaGraph.length} rows, expected ${oracle.length}`);
+          for (const [r, d] of viaGraph) {
+            if (!state.has(r)) throw new Error(`graph returned row ${r}, which is not in the table`);
+            if (Math.abs(d - l2(vecOf(r, state.get(r)), q)) > 1e-4) throw new Error(`graph distance of row ${r} is not exact`);
+          }
+          const truth = new Set(oracle.map((x) => x[0]));
+          graphFound += viaGraph.filter((x) => truth.has(x[0])).length;
+          graphWanted += oracle.length;
+        }
       }
+      if (graphFound < 0.9 * graphWanted) throw new Error(`graph found ${graphFound} of the ${graphWanted} nearest rows of 3 queries`);
       return { n, rows: count };
     }
     const count = db.prepare("select count(*) from _vec_v where dataset_id = 'A'").pluck().get();
@@ -226,7 +271,7 @@ async function loop(mode, kills, seed, dir) {
     const journal = k % 2 === 0 ? 'wal' : 'delete';
     const delay = Math.floor(g() * 600);
     const { reported, lastLine } = await runChild(mode, files[journal], journal, delay);
-    if (lastLine.startsWith('committed')) duringReindex++;
+    if (lastLine.startsWith('committed') && (mode === 'reindex' || Number(lastLine.split(' ')[1]) % 2 === 0)) duringReindex++;
     reportedOf[journal] = Math.max(reportedOf[journal], reported);
     try {
       last = verify(mode, files[journal], journal, reportedOf[journal], g);
@@ -247,8 +292,10 @@ async function loop(mode, kills, seed, dir) {
     seconds: Number(s.toFixed(1)),
   };
   if (mode === 'reindex') res.killed_during_reindex = duringReindex;
+  if (mode === 'graph') res.killed_during_rebuild = duringReindex;
+  const during = mode === 'reindex' ? ` (${duringReindex} during a reindex)` : mode === 'graph' ? ` (${duringReindex} during a graph rebuild)` : '';
   console.log(
-    `crashloop ${mode}: ${kills} kills${mode === 'reindex' ? ` (${duringReindex} during a reindex)` : ''}, 0 failures; ${res.transactions} transactions committed in all; final rows ${res.rows_wal} (WAL) / ${res.rows_delete} (rollback journal); ${res.seconds} s`,
+    `crashloop ${mode}: ${kills} kills${during}, 0 failures; ${res.transactions} transactions committed in all; final rows ${res.rows_wal} (WAL) / ${res.rows_delete} (rollback journal); ${res.seconds} s`,
   );
   console.log(JSON.stringify(res));
 }
@@ -258,13 +305,14 @@ async function main() {
   if (child) {
     const file = opt('file', null);
     const journal = opt('journal', 'wal');
-    return child === 'ingest' ? childIngest(file, journal) : childReindex(file, journal);
+    return child === 'ingest' ? childIngest(file, journal) : child === 'graph' ? childGraph(file, journal) : childReindex(file, journal);
   }
   const kills = Number(opt('kills', process.env.CRASHLOOP_KILLS || 100));
   const mode = opt('mode', 'both');
   const seed = Number(opt('seed', 1));
   const dir = opt('dir', null) || fs.mkdtempSync(path.join(os.tmpdir(), 'vecsqlite-crashloop-'));
-  for (const m of mode === 'both' ? ['ingest', 'reindex'] : [mode]) await loop(m, kills, seed, dir);
+  const modes = { both: ['ingest', 'reindex'], all: ['ingest', 'reindex', 'graph'] }[mode] || [mode];
+  for (const m of modes) await loop(m, kills, seed, dir);
   if (!opt('dir', null)) fs.rmSync(dir, { recursive: true, force: true });
 }
 

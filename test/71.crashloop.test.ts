@@ -1,5 +1,6 @@
-// Crash safety: writers killed with SIGKILL at random moments (bulk ingest into vec0, and
-// `vec_admin` reindex between writes to a `vec` table) leave databases that pass
+// Crash safety: writers killed with SIGKILL at random moments (bulk ingest into vec0, the same
+// into a graph-indexed vec0 with full graph rebuilds, and `vec_admin` reindex between writes to
+// a `vec` table) leave databases that pass
 // integrity_check, hold exactly the committed transactions and answer KNN like brute force
 // (scripts/crashloop.js; 10 kills of each here, 100 in the documented run). The checker itself
 // is shown to catch a lost commit, a missing row and a changed vector.
@@ -40,5 +41,14 @@ describe('crash loop', () => {
     expect(res.map((x) => [x.mode, x.kills, x.failures])).toEqual([['ingest', 10, 0], ['reindex', 10, 0]]);
     // The writers got somewhere before being killed.
     for (const x of res) expect(x.transactions).toBeGreaterThan(0);
+  }, 420000);
+
+  test('10 kills during ingest into a graph-indexed table and its full rebuilds: every reopen is consistent, the graph answers', () => {
+    const r = spawnSync(process.execPath, [script, '--kills', '10', '--seed', '72', '--mode', 'graph'], { encoding: 'utf8', timeout: 400000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const res = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(res.map((x) => [x.mode, x.kills, x.failures])).toEqual([['graph', 10, 0]]);
+    expect(res[0].transactions).toBeGreaterThan(0);
   }, 420000);
 });
