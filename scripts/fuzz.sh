@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-${FUZZ_SECONDS:-60}}"
 shift || true
-all=(codec vec0_config vec_config plan vec0_dml corrupt)
+all=(codec vec0_config vec_config plan vec_plan vec0_dml corrupt)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 

@@ -115,6 +115,9 @@ describe('MATCH', () => {
     expect(top).toEqual(want.slice(0, 7).map((x) => x.id));
     const off = db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id='ds' AND doc_id MATCH ? LIMIT 5 OFFSET 3").pluck().all(encodeEmbedding(q));
     expect(off).toEqual(want.slice(3, 8).map((x) => x.id));
+    // LIMIT + OFFSET past int64 (the rows to rank saturate instead of overflowing)
+    const huge = db.prepare("SELECT doc_id FROM vec_docs WHERE dataset_id='ds' AND doc_id MATCH ? LIMIT 9223372036854775807 OFFSET 3").pluck().all(encodeEmbedding(q));
+    expect(huge).toEqual(want.slice(3).map((x) => x.id));
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT doc_id FROM vec_docs WHERE dataset_id='ds' AND doc_id MATCH ? ORDER BY match_score DESC LIMIT 7").all(encodeEmbedding(q)) as { detail: string }[];
     expect(plan.map((p) => p.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
   });

@@ -75,6 +75,8 @@ int cursor_filter(sqlite3_vtab_cursor* cur, int idxNum, const char* idxStr, int 
   c->scan_echo_row = false;
   try {
     const Plan plan = decode_plan(idxNum, idxStr);
+    if (!plan.valid || argc != plan.args)
+      return set_error(cur->pVtab, "vec: malformed query plan (idxNum %d with %d arguments)", idxNum, argc);
     if (plan.match) {
       c->scan = false;
       return match_filter(c, t, plan, argc, argv);

@@ -294,6 +294,8 @@ struct Plan {
   bool offset = false;
   bool by_id = false;       // scan plan: <idcol> = ?
   std::string collation;    // dataset_id comparison; empty = binary
+  bool valid = false;       // an idxNum best_index can produce
+  int args = 0;             // the xFilter arguments the plan consumes
 };
 int best_index(sqlite3_vtab* vtab, sqlite3_index_info* info);
 Plan decode_plan(int idxNum, const char* idxStr);

@@ -7,6 +7,8 @@
 //   0x04 SCORE_GE  match_score >= ?        0x08 SCORE_GT  match_score > ? (strict)
 //   0x10 LIMIT     LIMIT ?                 0x20 OFFSET    OFFSET ?
 //   0x40 ID        <idcol> = ?             (scan plan only)
+// xFilter refuses (as a malformed plan) an idxNum best_index cannot produce, and an argc other
+//   than the number of arguments its bits call for.
 // idxStr: NULL when dataset_id compares as binary (the declared column has no collation);
 //   otherwise the name of the collation of the dataset_id constraint (`dataset_id = ? COLLATE
 //   NOCASE`), scan plan only: the scan's SQL then compares with that collation, so it returns
@@ -139,6 +141,12 @@ Plan decode_plan(int idxNum, const char* idxStr) {
   p.limit = (idxNum & kLimit) != 0;
   p.offset = (idxNum & kOffset) != 0;
   p.by_id = (idxNum & kId) != 0;
+  // What best_index can produce: the dataset bit always, no unknown bits, one score bit at
+  // most, OFFSET only with LIMIT, the MATCH-only bits only on a MATCH plan, ID only on a scan.
+  const bool both_scores = (idxNum & kScoreGe) != 0 && (idxNum & kScoreGt) != 0;
+  p.valid = (idxNum & kDataset) != 0 && (idxNum & ~0x7f) == 0 && !both_scores && !(p.offset && !p.limit) &&
+            (p.match ? !p.by_id : !(p.score_bound || p.limit || p.offset));
+  p.args = p.match ? 2 + p.score_bound + p.limit + p.offset : 1 + p.by_id;
   return p;
 }
 

@@ -68,7 +68,7 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
     k = sqlite3_value_int64(argv[a++]);
     if (plan.offset) {
       const int64_t off = sqlite3_value_int64(argv[a++]);
-      if (k >= 0 && off > 0) k += off;
+      if (k >= 0 && off > 0) k = off > INT64_MAX - k ? INT64_MAX : k + off;  // rows to rank: LIMIT + OFFSET
     }
   }
   if (trim_space(c->dataset).empty()) return set_error(vtab, "vec: dataset_id is required for ensureIndex");
