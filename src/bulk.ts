@@ -9,6 +9,7 @@
  */
 import { VecsqliteError, checkOptions } from './errors';
 import { describe } from './codec';
+import { binding, type NativeBinding } from './native';
 
 /** The subset of better-sqlite3's Database that the bulk path uses. */
 export interface BulkDatabase {
@@ -65,13 +66,27 @@ function fail(msg: string): never {
   throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `bulkInsert: ${msg}`);
 }
 
-/** Index of the first NaN or ±Infinity in `v`, or -1. */
+/** Index of the first NaN or ±Infinity in `v`, or -1 (the addon's SIMD check when it loads). */
 export function firstNonFinite(v: Float32Array): number {
+  const b = nativeOrNull();
+  if (b !== null && v.length >= 64) return b.firstNonFinite(v);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (x - x !== 0) return i; // NaN - NaN and Inf - Inf are NaN
   }
   return -1;
+}
+
+let native: NativeBinding | null | undefined;
+function nativeOrNull(): NativeBinding | null {
+  if (native === undefined) {
+    try {
+      native = binding();
+    } catch {
+      native = null;
+    }
+  }
+  return native;
 }
 
 /**
@@ -119,9 +134,15 @@ export function bulkInsert(db: BulkDatabase, table: string, ids: readonly RowId[
 
   // Values: finite elements, well-formed ids, extra columns of the right length.
   const row = (i: number): Float32Array => (flat ? flat.subarray(i * dims, (i + 1) * dims) : rows![i]);
-  for (let i = 0; i < n; i++) {
-    const bad = firstNonFinite(row(i));
-    if (bad >= 0) fail(`row ${i} (id ${String(ids[i])}): element ${bad} is ${Number.isNaN(row(i)[bad]) ? 'NaN' : 'Infinity'}`);
+  const badAt = (i: number, e: number) => fail(`row ${i} (id ${String(ids[i])}): element ${e} is ${Number.isNaN(row(i)[e]) ? 'NaN' : 'Infinity'}`);
+  if (flat) {
+    const bad = firstNonFinite(flat);
+    if (bad >= 0) badAt(Math.floor(bad / dims), bad % dims);
+  } else {
+    for (let i = 0; i < n; i++) {
+      const bad = firstNonFinite(row(i));
+      if (bad >= 0) badAt(i, bad);
+    }
   }
   const idColumn = options?.idColumn ?? 'rowid';
   let consecutive = n > 0 && idColumn === 'rowid';

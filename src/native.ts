@@ -10,6 +10,7 @@ export interface NativeBinding {
   isa(): string;
   distance(a: ArrayBufferView, b: ArrayBufferView, metric: string): number;
   topK(query: ArrayBufferView, matrix: ArrayBufferView, k: number, metric: string): { indices: Uint32Array; distances: Float32Array };
+  firstNonFinite(v: Float32Array): number;
   version: string;
 }
 

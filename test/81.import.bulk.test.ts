@@ -2,7 +2,7 @@
 // nearest neighbour and the stored bytes), validation happens before anything is written, and a
 // failing insert leaves the table as it was.
 import { openDb, randomF32, rng } from './helpers/db';
-import { bulkInsert, vec0Columns } from '../src/bulk';
+import { bulkInsert, firstNonFinite, vec0Columns } from '../src/bulk';
 
 function stored(db: ReturnType<typeof openDb>, table: string, col = 'embedding'): Map<string, Buffer> {
   const m = new Map<string, Buffer>();
@@ -79,4 +79,21 @@ describe('bulkInsert', () => {
     db.exec('rollback');
     expect(db.prepare('select count(*) from t').pluck().get()).toBe(0);
   });
+});
+
+test('firstNonFinite: the first NaN or infinite element, through the SIMD check and the short-array path alike', () => {
+  for (const n of [5, 63, 64, 1000, 200000]) {
+    const v = new Float32Array(n).map((_, i) => i * 0.5 - 3);
+    expect(firstNonFinite(v)).toBe(-1);
+    for (const [at, bad] of [[n - 1, NaN], [Math.floor(n / 2), Infinity], [0, -Infinity]] as const) {
+      const w = v.slice();
+      w[at] = bad;
+      if (at + 1 < n) w[n - 1] = NaN; // a later one does not matter
+      expect(firstNonFinite(w)).toBe(at);
+    }
+  }
+  const big = new Float32Array(300000);
+  big[131071] = 3.4e38 * 10; // overflows to Infinity in float32
+  expect(firstNonFinite(big)).toBe(131071);
+  expect(firstNonFinite(big.subarray(131072))).toBe(-1);
 });

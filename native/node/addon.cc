@@ -13,6 +13,7 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -177,6 +178,28 @@ Napi::Value TopKFn(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// firstNonFinite(Float32Array): the index of the first NaN or infinite element, or -1 (the
+// kernels' finite check over the whole array, then a scan of the block that failed).
+Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Napi::TypeError::New(env, "vecsqlite: expected a Float32Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Float32Array a = info[0].As<Napi::Float32Array>();
+  const float* p = a.Data();
+  const size_t n = a.ElementLength();
+  const KernelTable& kt = kernels();
+  constexpr size_t kStep = 1 << 16;
+  for (size_t at = 0; at < n; at += kStep) {
+    const size_t len = std::min(kStep, n - at);
+    if (kt.finite_f32(p + at, len)) continue;
+    for (size_t i = at; i < at + len; i++)
+      if (!std::isfinite(p[i])) return Napi::Number::New(env, double(i));
+  }
+  return Napi::Number::New(env, -1);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* err = nullptr;
   if (!kernels_init(&err) || (err = core_env_error()) != nullptr) {
@@ -186,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isa", Napi::Function::New(env, Isa, "isa"));
   exports.Set("distance", Napi::Function::New(env, Distance, "distance"));
   exports.Set("topK", Napi::Function::New(env, TopKFn, "topK"));
+  exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite, "firstNonFinite"));
   exports.Set("version", Napi::String::New(env, VECSQLITE_VERSION));
   return exports;
 }
