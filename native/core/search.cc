@@ -65,6 +65,50 @@ struct Work {
   size_t begin, end;
 };
 
+// Step 2: the plan. Range scans (all rows, or a bitmap) and slot lists, measured in rows.
+struct ScanPlan {
+  std::vector<Work> whole;  // one Work per source with rows to scan
+  size_t range_rows = 0, work_rows = 0, bytes = 0;
+  bool any_sketch = false;
+};
+ScanPlan make_plan(const std::vector<SearchSource>& sources) {
+  ScanPlan plan;
+  for (size_t i = 0; i < sources.size(); i++) {
+    const SearchSource& s = sources[i];
+    if (s.rows.rows == 0 || s.filter.empty()) continue;
+    const bool list = s.filter.kind == RowFilter::Kind::slots;
+    const size_t n = list ? s.filter.slots.size() : s.rows.rows;
+    plan.whole.push_back(Work{i, list, 0, n});
+    if (!list) plan.range_rows += n;
+    plan.work_rows += n;
+    plan.bytes += n * s.rows.row_bytes;
+    plan.any_sketch = plan.any_sketch || s.rows.has_sketch();
+  }
+  return plan;
+}
+
+// The concatenation of all work cut into `parts` runs of about equal rows; a run may span
+// several sources and a source may be split between runs.
+std::vector<std::vector<Work>> split_parts(const ScanPlan& plan, size_t parts) {
+  std::vector<std::vector<Work>> out(parts);
+  const size_t per = (plan.work_rows + parts - 1) / parts;
+  size_t p = 0, room = per;
+  for (const Work& w : plan.whole) {
+    size_t b = w.begin;
+    while (b < w.end) {
+      if (room == 0 && p + 1 < parts) {
+        p++;
+        room = per;
+      }
+      const size_t take = p + 1 < parts ? std::min(w.end - b, room) : w.end - b;
+      out[p].push_back(Work{w.source, w.list, b, b + take});
+      b += take;
+      room -= std::min(room, take);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool ann_preferred(const HnswIndex& index, size_t admitted, size_t k, size_t ef) {
@@ -134,28 +178,14 @@ bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchS
 
   resolve_filters(sources);
 
-  // Step 2: the plan. Range scans (all rows, or a bitmap) and slot lists, measured in rows.
-  std::vector<Work> whole;
-  size_t range_rows = 0, work_rows = 0, bytes = 0;
-  bool any_sketch = false;
-  for (size_t i = 0; i < sources.size(); i++) {
-    const SearchSource& s = sources[i];
-    if (s.rows.rows == 0 || s.filter.empty()) continue;
-    const bool list = s.filter.kind == RowFilter::Kind::slots;
-    const size_t n = list ? s.filter.slots.size() : s.rows.rows;
-    whole.push_back(Work{i, list, 0, n});
-    if (!list) range_rows += n;
-    work_rows += n;
-    bytes += n * s.rows.row_bytes;
-    any_sketch = any_sketch || s.rows.has_sketch();
-  }
+  const ScanPlan plan = make_plan(sources);
   // One quantized query for every source that keeps a sketch (they share the dimension).
   SketchQuery sq;
-  if (any_sketch && dtype == Dtype::f32)
+  if (plan.any_sketch && dtype == Dtype::f32)
     sq = make_sketch_query(req.metric, static_cast<const float*>(req.query), sources[0].rows.dim);
   // Range scans use the sketch unless k is a large part of the rows (nearly every row would be
   // rechecked); slot lists decide per list (scan_slots).
-  const bool range_sketch = sq.usable() && cap <= range_rows / 16;
+  const bool range_sketch = sq.usable() && cap <= plan.range_rows / 16;
 
   auto scan = [&](const Work& w, TopK* top) -> bool {
     const SearchSource& s = sources[w.source];
@@ -171,34 +201,18 @@ bool search(const KernelTable& kt, const SearchRequest& req, std::vector<SearchS
   };
 
   TopK top(cap);
-  const size_t parts = work_parts(bytes);
+  const size_t parts = work_parts(plan.bytes);
   if (parts <= 1) {
-    for (const Work& w : whole)
+    for (const Work& w : plan.whole)
       if (!scan(w, &top)) return false;
   } else {
-    // Cut the concatenation of all work into `parts` runs of about equal rows; a run may span
-    // several sources and a source may be split between runs. Threads only read.
-    std::vector<std::vector<Work>> plan(parts);
-    const size_t per = (work_rows + parts - 1) / parts;
-    size_t p = 0, room = per;
-    for (const Work& w : whole) {
-      size_t b = w.begin;
-      while (b < w.end) {
-        if (room == 0 && p + 1 < parts) {
-          p++;
-          room = per;
-        }
-        const size_t take = p + 1 < parts ? std::min(w.end - b, room) : w.end - b;
-        plan[p].push_back(Work{w.source, w.list, b, b + take});
-        b += take;
-        room -= std::min(room, take);
-      }
-    }
+    // Threads only read.
+    const std::vector<std::vector<Work>> runs = split_parts(plan, parts);
     std::vector<std::unique_ptr<TopK>> tops;
     for (size_t i = 0; i < parts; i++) tops.emplace_back(new TopK(cap));
     std::vector<char> ok(parts, 1);
     run_parts_rethrow(parts, [&](size_t i) {
-      for (const Work& w : plan[i])
+      for (const Work& w : runs[i])
         if (!scan(w, tops[i].get())) ok[i] = 0;
     });
     merge_topk(tops, &top);
@@ -236,29 +250,15 @@ bool search_batch(const KernelTable& kt, const SearchRequest& req, const void* c
 
   resolve_filters(sources);
 
-  // The plan, as search() makes it.
-  std::vector<Work> whole;
-  size_t range_rows = 0, work_rows = 0, bytes = 0;
-  bool any_sketch = false;
-  for (size_t i = 0; i < sources.size(); i++) {
-    const SearchSource& s = sources[i];
-    if (s.rows.rows == 0 || s.filter.empty()) continue;
-    const bool list = s.filter.kind == RowFilter::Kind::slots;
-    const size_t n = list ? s.filter.slots.size() : s.rows.rows;
-    whole.push_back(Work{i, list, 0, n});
-    if (!list) range_rows += n;
-    work_rows += n;
-    bytes += n * s.rows.row_bytes;
-    any_sketch = any_sketch || s.rows.has_sketch();
-  }
+  const ScanPlan plan = make_plan(sources);
   // Per query: its quantized form and whether its range scans take the sketch (the same choice
   // search() makes for it alone).
   std::vector<SketchQuery> sq(nq);
   std::vector<char> range_sketch(nq, 0);
   for (size_t q = 0; q < nq; q++) {
-    if (any_sketch && dtype == Dtype::f32)
+    if (plan.any_sketch && dtype == Dtype::f32)
       sq[q] = make_sketch_query(req.metric, static_cast<const float*>(queries[q]), sources[0].rows.dim);
-    range_sketch[q] = sq[q].usable() && cap <= range_rows / 16;
+    range_sketch[q] = sq[q].usable() && cap <= plan.range_rows / 16;
   }
   auto scan = [&](const Work& w, size_t q, TopK* top) -> bool {
     const SearchSource& s = sources[w.source];
@@ -277,10 +277,9 @@ bool search_batch(const KernelTable& kt, const SearchRequest& req, const void* c
   using Tops = std::vector<std::unique_ptr<TopK>>;
   auto run = [&](const std::vector<Work>& works, Tops* tops) -> bool {
     for (const Work& w : works) {
-      const RowView& v = sources[w.source].rows;
-      const size_t step = batch_block_rows(v.has_sketch() && !w.list ? v.dim + sizeof(SketchRowInfo) : v.row_bytes);
       const SearchSource& src = sources[w.source];
       const bool sketched = !w.list && src.rows.has_sketch();
+      const size_t step = batch_block_rows(sketched ? src.rows.dim + sizeof(SketchRowInfo) : src.rows.row_bytes);
       const uint64_t* allowed = src.filter.kind == RowFilter::Kind::bitmap ? src.filter.bits.data() : nullptr;
       for (size_t b = w.begin; b < w.end; b += step) {
         const Work piece{w.source, w.list, b, std::min(w.end, b + step)};
@@ -313,32 +312,18 @@ bool search_batch(const KernelTable& kt, const SearchRequest& req, const void* c
   };
 
   // Threads: the batch's whole work (every query's), cut by rows as search() cuts one query's.
-  const size_t parts = std::max<size_t>(1, std::min(work_parts(bytes > SIZE_MAX / nq ? SIZE_MAX : bytes * nq),
-                                                    std::max<size_t>(1, work_rows / 64)));
-  std::vector<std::vector<Work>> plan(parts);
-  const size_t per = (work_rows + parts - 1) / parts;
-  size_t p = 0, room = per;
-  for (const Work& w : whole) {
-    size_t b = w.begin;
-    while (b < w.end) {
-      if (room == 0 && p + 1 < parts) {
-        p++;
-        room = per;
-      }
-      const size_t take = p + 1 < parts ? std::min(w.end - b, room) : w.end - b;
-      plan[p].push_back(Work{w.source, w.list, b, b + take});
-      b += take;
-      room -= std::min(room, take);
-    }
-  }
+  const size_t parts =
+      std::max<size_t>(1, std::min(work_parts(plan.bytes > SIZE_MAX / nq ? SIZE_MAX : plan.bytes * nq),
+                                   std::max<size_t>(1, plan.work_rows / 64)));
+  const std::vector<std::vector<Work>> runs = split_parts(plan, parts);
   std::vector<Tops> tops(parts);
   for (auto& t : tops)
     for (size_t q = 0; q < nq; q++) t.emplace_back(new TopK(cap));
   std::vector<char> ok(parts, 1);
   if (parts == 1) {
-    ok[0] = run(plan[0], &tops[0]);
+    ok[0] = run(runs[0], &tops[0]);
   } else {
-    run_parts_rethrow(parts, [&](size_t i) { ok[i] = run(plan[i], &tops[i]); });
+    run_parts_rethrow(parts, [&](size_t i) { ok[i] = run(runs[i], &tops[i]); });
   }
   for (char o : ok) {
     if (!o) {
