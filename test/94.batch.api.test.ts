@@ -105,3 +105,21 @@ test('concurrent pool.knn calls are answered together with the rows (and errors)
     await plain.close();
   }
 });
+
+test('worker threads run below the main thread\'s priority (workerNice)', async () => {
+  if (process.platform !== 'linux') return;
+  const os = await import('os');
+  const fs = await import('fs');
+  // Linux reports each thread's nice value (field 19 of /proc/<pid>/task/<tid>/stat).
+  const niceOf = () =>
+    fs.readdirSync('/proc/self/task').map((t) => Number(fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
+  const want = Math.min(19, os.getPriority(0) + 7);
+  const before = niceOf().filter((n) => n === want).length;
+  const p2 = await openPool(file, { workers: 2, workerNice: 7 });
+  try {
+    expect(niceOf().filter((n) => n === want).length).toBeGreaterThanOrEqual(before + 3); // 2 readers + the writer
+  } finally {
+    await p2.close();
+  }
+  await expect(openPool(file, { workerNice: 25 })).rejects.toThrow(/workerNice/);
+});

@@ -22,6 +22,11 @@ export interface PoolOptions {
    * the table's vectors once (default true). Results are the same either way.
    */
   batchKnn?: boolean;
+  /**
+   * How much lower than the main thread's the worker threads' scheduling priority is (Linux nice
+   * steps, 0 to 19; default 5), so that the event loop gets a core first on a busy machine.
+   */
+  workerNice?: number;
 }
 
 export interface KnnOptions {
@@ -315,7 +320,11 @@ function makePiscina(config: WorkerConfig, threads: number): Piscina {
  * await pool.close();
  */
 export async function openPool(file: string, options?: PoolOptions): Promise<Pool> {
-  checkOptions('openPool', options, ['workers', 'busyTimeoutMs', 'batchKnn']);
+  checkOptions('openPool', options, ['workers', 'busyTimeoutMs', 'batchKnn', 'workerNice']);
+  const niceness = options?.workerNice ?? 5;
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
+    throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected workerNice to be an integer from 0 to 19, received ${String(niceness)}`);
+  }
   if (options?.batchKnn !== undefined && typeof options.batchKnn !== 'boolean') {
     throw new VecsqliteError('VECSQLITE_INVALID_ARGUMENT', `openPool: expected batchKnn to be a boolean, received ${typeof options.batchKnn}`);
   }
@@ -336,7 +345,7 @@ export async function openPool(file: string, options?: PoolOptions): Promise<Poo
     throw new VecsqliteError('VECSQLITE_LOAD_FAILED', 'openPool: the pool runs better-sqlite3 connections, and better-sqlite3 is not installed (npm install better-sqlite3)');
   }
   const abs = path.resolve(file);
-  const base = { file: abs, extensionPath: nativePath(), busyTimeoutMs };
+  const base = { file: abs, extensionPath: nativePath(), busyTimeoutMs, niceness };
   const writer = makePiscina({ ...base, role: 'write' }, 1);
   const opened = async (p: Piscina, n: number) => {
     const replies = (await Promise.all(Array.from({ length: n }, () => p.run({ op: 'ping' } satisfies Task)))) as Reply[];

@@ -8,6 +8,8 @@ export interface WorkerConfig {
   role: Role;
   extensionPath: string;
   busyTimeoutMs: number;
+  /** Added to the thread's nice value (Linux), 0 to leave it. */
+  niceness: number;
 }
 
 export type Task =

@@ -4,6 +4,7 @@
  * prepared once per SQL text and kept.
  */
 import Database from 'better-sqlite3';
+import * as os from 'os';
 import { workerData } from 'worker_threads';
 import { Piscina } from 'piscina';
 import { runHybrid } from '../hybrid';
@@ -11,6 +12,17 @@ import { splitBatch } from '../batch';
 import type { Reply, Task, WorkerConfig } from './protocol';
 
 const config = workerData as WorkerConfig;
+
+// Worker threads run below the main thread's priority (Linux: nice applies per thread, and the
+// search threads a query starts inherit it), so that on a busy machine the event loop gets a
+// core as soon as it has work instead of waiting for a scan's time slice.
+if (config.niceness !== 0) {
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + config.niceness));
+  } catch {
+    // not permitted or not supported: run at the process's priority
+  }
+}
 
 const db = new Database(config.file, { readonly: config.role === 'read', fileMustExist: config.role === 'read' });
 db.pragma(`busy_timeout = ${config.busyTimeoutMs | 0}`);
