@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
-import { openDb, randomF32, rng, tempDir } from './helpers/db';
+import { openDb, randomF32, rng, tempDir, rowCount } from './helpers/db';
 import { cli, cliJson } from './helpers/cli';
 
 const dir = tempDir();
@@ -32,12 +32,7 @@ function vectorsOf(dbFile: string, table: string): Map<number | string, number[]
   db.close();
   return m;
 }
-const count = (dbFile: string, table: string): number => {
-  const db = openDb(dbFile);
-  const n = db.prepare(`select count(*) from ${table}`).pluck().get() as number;
-  db.close();
-  return n;
-};
+const count = rowCount;
 
 describe('vecsqlite import', () => {
   const data = randomF32(rng(4), 50 * 8);

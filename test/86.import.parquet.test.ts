@@ -6,7 +6,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { openDb, randomF32, rng, tempDir } from './helpers/db';
+import { openDb, randomF32, rng, tempDir, rowCount } from './helpers/db';
 import { cli, cliJson } from './helpers/cli';
 
 const dir = tempDir();
@@ -36,12 +36,7 @@ function stored(dbFile: string, table: string, key = 'rowid'): Map<number | stri
   db.close();
   return m;
 }
-const count = (dbFile: string, table: string): number => {
-  const db = openDb(dbFile);
-  const n = db.prepare(`select count(*) from ${table}`).pluck().get() as number;
-  db.close();
-  return n;
-};
+const count = rowCount;
 
 describe('vecsqlite import of Parquet files', () => {
   const DIMS = 16;

@@ -14,6 +14,16 @@ export function openDb(file = ':memory:'): DB {
   return db;
 }
 
+/** count(*) of a table in a database file (opened and closed for the call). */
+export function rowCount(file: string, table: string): number {
+  const db = openDb(file);
+  try {
+    return db.prepare(`select count(*) from ${table}`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
 /** A new connection with the original C extension (npm sqlite-vec 0.1.9) loaded instead. */
 export function openRef(file = ':memory:'): DB {
   const db = new Database(file);
