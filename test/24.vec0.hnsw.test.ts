@@ -287,47 +287,41 @@ describe('transactions and connections', () => {
 
 describe('damage and maintenance', () => {
   const dim = 16;
-  test('a damaged index blob is an error naming the table and the rebuild command; rebuild repairs it', () => {
-    const file = path.join(tempDir(), 'damaged.sqlite');
+  // A table `docs` with a graph on a file, closed, damaged through a plain connection (its shadow
+  // tables are ordinary tables there), reopened: the query's error and the reopened connection.
+  function damagedGraph(name: string, seed: number, damage: (raw: InstanceType<typeof Database>) => void) {
+    const file = path.join(tempDir(), `${name}.sqlite`);
     const db = openDb(file);
     db.exec(`create virtual table docs using vec0(e float[${dim}] indexed by hnsw())`);
-    fill(db, 'docs', randomRows(2000, dim, 5), dim);
+    fill(db, 'docs', randomRows(2000, dim, seed), dim);
     db.close();
-    const raw = new Database(file); // without the extension: its shadow tables are plain tables
-    raw.prepare('update docs_hnsw00 set data = zeroblob(length(data)) where rowid = 3').run();
+    const raw = new Database(file);
+    damage(raw);
     raw.close();
     const again = openDb(file);
     const q = () => again.prepare('select rowid from docs where e match ? and k = 3 and ef = 16').all(blob(new Float32Array(dim).fill(0.1)));
     const m = msg(q);
     expect(m).toMatch(/docs/);
-    expect(m).toMatch(/damaged/);
     expect(m).toMatch(/rebuild/);
     again.exec("insert into docs(docs) values ('rebuild')");
     expect(q()).toHaveLength(3);
     again.close();
+    return { file, message: m };
+  }
+
+  test('a damaged index blob is an error naming the table and the rebuild command; rebuild repairs it', () => {
+    const { file, message } = damagedGraph('damaged', 5, (raw) => raw.prepare('update docs_hnsw00 set data = zeroblob(length(data)) where rowid = 3').run());
+    expect(message).toMatch(/damaged/);
     const fresh = openDb(file);
     expect(fresh.prepare('select rowid from docs where e match ? and k = 3 and ef = 16').all(blob(new Float32Array(dim).fill(0.1)))).toHaveLength(3);
   });
 
   test('a graph whose last blocks are missing is an error naming the table and the rebuild command', () => {
-    const file = path.join(tempDir(), 'missing.sqlite');
-    const db = openDb(file);
-    db.exec(`create virtual table docs using vec0(e float[${dim}] indexed by hnsw())`);
-    fill(db, 'docs', randomRows(2000, dim, 9), dim);
-    db.close();
-    const raw = new Database(file);
-    const last = raw.prepare('select max(rowid) from docs_hnsw00').pluck().get() as number;
-    raw.prepare('delete from docs_hnsw00 where rowid = ?').run(last);
-    raw.close();
-    const again = openDb(file);
-    const q = () => again.prepare('select rowid from docs where e match ? and k = 3 and ef = 16').all(blob(new Float32Array(dim).fill(0.1)));
-    const m = msg(q);
-    expect(m).toMatch(/docs/);
-    expect(m).toMatch(/block \d+ is missing/);
-    expect(m).toMatch(/rebuild/);
-    again.exec("insert into docs(docs) values ('rebuild')");
-    expect(q()).toHaveLength(3);
-    again.close();
+    const { message } = damagedGraph('missing', 9, (raw) => {
+      const last = raw.prepare('select max(rowid) from docs_hnsw00').pluck().get() as number;
+      raw.prepare('delete from docs_hnsw00 where rowid = ?').run(last);
+    });
+    expect(message).toMatch(/block \d+ is missing/);
   });
 
   test('a stored graph that does not match the rows is rebuilt, loudly, and answers correctly', () => {
