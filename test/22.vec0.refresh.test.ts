@@ -1,7 +1,8 @@
 // vec0 change log: a connection whose cache is behind other vecsqlite connections' commits
 // re-reads only the chunks those commits touched (vec_stats().vec0_refreshes) instead of the
 // whole table (vec0_loads). Every check compares the refreshed connection with a connection
-// opened afterwards, which loads the table whole from the chunk tables; and every case where
+// opened afterwards on a copy of the file (another file: it cannot share the refreshed cache,
+// test/26), which loads the table whole from the chunk tables; and every case where
 // the log cannot be trusted (a commit by sqlite-vec 0.1.9 in between, more commits than the
 // log keeps, a damaged log) must fall back to a full reload.
 import Database from 'better-sqlite3';
@@ -34,6 +35,16 @@ function open(file: string, l: Layout, create = false): DB {
     db.exec(`create virtual table t using vec0(${l.ddl})`);
   }
   return db;
+}
+
+let copies = 0;
+/** A connection to a copy of the database as committed now: it loads its own cache. */
+function copyOf(file: string, l: Layout): DB {
+  const to = path.join(path.dirname(file), `copy${copies++}.db`);
+  const src = openDb(file);
+  src.exec(`vacuum into '${to}'`);
+  src.close();
+  return open(to, l);
 }
 
 /** Everything a reader can see of the table: a full scan and a few KNN queries. */
@@ -103,7 +114,7 @@ describe.each(LAYOUTS)('vec0 refresh from the change log: $name', (l) => {
     for (let round = 0; round < 40; round++) {
       const commits = 1 + Math.floor(r() * 3); // a falls up to 3 commits behind
       for (let c = 0; c < commits; c++) randomTxn(b, l, r, nextId);
-      const fresh = open(file, l);
+      const fresh = copyOf(file, l);
       expect({ round, v: view(a, l) }).toEqual({ round, v: view(fresh, l) });
       fresh.close();
     }
@@ -113,7 +124,7 @@ describe.each(LAYOUTS)('vec0 refresh from the change log: $name', (l) => {
     expect(s.vec0_loads - l0).toBe(40); // the 40 `fresh` connections, none by a
     // And a's own writes still work on the refreshed cache.
     randomTxn(a, l, r, nextId);
-    const fresh = open(file, l);
+    const fresh = copyOf(file, l);
     expect(view(a, l)).toEqual(view(fresh, l));
     expect(view(b, l)).toEqual(view(fresh, l));
     fresh.close();
@@ -153,7 +164,7 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     const l0 = stats(a).vec0_loads;
     expect(near(a)).toEqual([2, 3, 4]);
     expect(stats(a).vec0_loads).toBe(l0 + 1);
-    const fresh = open(file, l);
+    const fresh = copyOf(file, l);
     expect(view(a, l)).toEqual(view(fresh, l));
     fresh.close();
     // From the reloaded cache, the next vecsqlite commit is a refresh again.
@@ -183,7 +194,7 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     let l0 = stats(a).vec0_loads;
     const f0 = stats(a).vec0_refreshes;
     expect(stats(a).vec0_loads).toBe(l0);
-    let fresh = open(file, l);
+    let fresh = copyOf(file, l);
     expect(view(a, l)).toEqual(view(fresh, l));
     fresh.close();
     expect(stats(a).vec0_refreshes).toBe(f0 + 1);
@@ -191,7 +202,7 @@ describe('vec0 refresh: when the change log cannot be used', () => {
     for (let i = 0; i < 64; i++) b.exec(`delete from t where rowid = ${1000 + i}`);
     b.exec('delete from t where rowid = 40'); // the 65th commit
     l0 = stats(a).vec0_loads;
-    fresh = open(file, l);
+    fresh = copyOf(file, l);
     expect(view(a, l)).toEqual(view(fresh, l));
     fresh.close();
     expect(stats(a).vec0_loads).toBe(l0 + 2); // a's reload and the fresh connection's load

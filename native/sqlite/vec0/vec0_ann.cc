@@ -40,7 +40,7 @@ constexpr uint32_t kMaxEf = 10000;
 size_t build_threads() { return std::max<size_t>(1, std::thread::hardware_concurrency()); }
 
 const void* row_of(Table* t, size_t col, int64_t key) {
-  const Arena* a = arena_ptr(t->cache, key, col);
+  const Arena* a = arena_ptr(t->cache(), key, col);
   return a != nullptr ? a->find(key) : nullptr;
 }
 
@@ -55,7 +55,7 @@ void build(Table* t, size_t col) {
   a.outside.clear();
   std::vector<int64_t> ids;
   std::vector<const void*> rows;
-  for (const Group& g : t->cache.groups) {
+  for (const Group& g : t->cache().groups) {
     const Arena& ar = g.arenas[col];
     for (size_t s = 0; s < ar.size(); s++) {
       const void* row = ar.row_at(s);
@@ -71,8 +71,8 @@ void build(Table* t, size_t col) {
   a.graph->mark_all_dirty();
   a.persist_all = true;
   a.loaded = true;
-  a.has_marker = t->cache.has_marker;
-  a.marker = t->cache.marker;
+  a.has_marker = t->cache().has_marker;
+  a.marker = t->cache().marker;
   g_builds.add();
 }
 
@@ -140,7 +140,7 @@ int load(Table* t, size_t col, bool* consistent) {
   }
   if (!has_meta) {  // never written: consistent only with no rows
     size_t rows = 0;
-    for (const Group& g : t->cache.groups) rows += g.arenas[col].size();
+    for (const Group& g : t->cache().groups) rows += g.arenas[col].size();
     *consistent = rows == 0;
     if (*consistent) a.loaded = true;
     return SQLITE_OK;
@@ -151,7 +151,7 @@ int load(Table* t, size_t col, bool* consistent) {
     return SQLITE_OK;  // nodes without rows: inconsistent, rebuilt by the caller
   }
   // Every row must be a node, or one the graph cannot place.
-  for (const Group& g : t->cache.groups) {
+  for (const Group& g : t->cache().groups) {
     const Arena& ar = g.arenas[col];
     for (size_t s = 0; s < ar.size(); s++) {
       const int64_t id = ar.id_at(s);
@@ -278,7 +278,7 @@ int ann_default_ef(Table* t, size_t col, uint32_t* ef) {
 
 int ann_ensure(Table* t, size_t col) {
   Ann& a = t->ann[col];
-  const bool current = a.loaded && a.has_marker && t->cache.has_marker && a.marker == t->cache.marker;
+  const bool current = a.loaded && a.has_marker && t->cache().has_marker && a.marker == t->cache().marker;
   if (current) return SQLITE_OK;
   if (a.loaded && !t->touched.empty()) return SQLITE_OK;  // no commit can intervene mid-transaction
   bool consistent = false;
@@ -291,8 +291,8 @@ int ann_ensure(Table* t, size_t col) {
     build(t, col);  // from the rows as this connection sees them (see the invariant at Ann)
     if (!t->touched.empty()) t->ann_changed = true;
   }
-  a.has_marker = t->cache.has_marker;
-  a.marker = t->cache.marker;
+  a.has_marker = t->cache().has_marker;
+  a.marker = t->cache().marker;
   return SQLITE_OK;
 }
 
@@ -424,11 +424,11 @@ void ann_end_txn(Table* t, bool committed) {
   if (!committed && t->ann_changed)
     for (Ann& a : t->ann) a.loaded = false;
   // This commit's graphs are the committed state: they take the marker xSync read back.
-  if (committed && t->ann_changed && t->cache.valid && t->cache.has_marker) {
+  if (committed && t->ann_changed && t->cache().valid && t->cache().has_marker) {
     for (Ann& a : t->ann) {
       if (!a.loaded) continue;
       a.has_marker = true;
-      a.marker = t->cache.marker;
+      a.marker = t->cache().marker;
     }
   }
   t->ann_changed = false;

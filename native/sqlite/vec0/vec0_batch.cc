@@ -284,11 +284,11 @@ int run_batch(BatchVtab* vt, BatchCursor* cur, int argc, sqlite3_value** argv) {
   if (rc != SQLITE_OK) return fail(&vt->base, err);
   rc = ensure_fresh(t);
   if (rc != SQLITE_OK) return fail(&vt->base, t->base.zErrMsg != nullptr ? t->base.zErrMsg : sqlite3_errmsg(vt->db));
-  std::vector<Group*> groups;
+  std::vector<const Group*> groups;
   size_t rows = 0;
-  for (Group& g : t->cache.groups) {
+  for (const Group& g : t->cache().groups) {
     if (g.arenas[col].empty()) continue;
-    g.arenas[col].prepare_sketch();
+    cache_prepare_sketch(t, g, col);
     groups.push_back(&g);
     rows += g.arenas[col].size();
   }
@@ -335,11 +335,11 @@ int run_batch(BatchVtab* vt, BatchCursor* cur, int argc, sqlite3_value** argv) {
   for (size_t q = 0; q < results.size(); q++) {
     for (const TopK::Item& it : results[q]) {
       int64_t rowid = 0;
-      if (!t->cache.rowid_at.find(it.id, &rowid)) continue;
+      if (!t->cache().rowid_at.find(it.id, &rowid)) continue;
       Hit h{static_cast<int64_t>(q), rowid, it.distance, std::string(), false};
       if (t->cfg.text_pk) {
-        auto ti = t->cache.text_of.find(rowid);
-        if (ti != t->cache.text_of.end()) {
+        auto ti = t->cache().text_of.find(rowid);
+        if (ti != t->cache().text_of.end()) {
           h.id = ti->second;
           h.text = true;
         }

@@ -76,9 +76,8 @@ int check_rowids_match(Table* t, int64_t n_stored) {
 // Rebuilds the cache from the chunk tables (they are the source of truth).
 int load_cache(Table* t) {
   g_cache_loads.add();
-  Cache& c = t->cache;
   t->log.materialize_all();  // the arenas pending runs read from go now
-  c = Cache();
+  Cache& c = t->fresh_cache();
   const int cs = t->cfg.chunk_size;
   const size_t vbytes = static_cast<size_t>(cs / 8);
   const size_t rbytes = static_cast<size_t>(cs) * 8;
@@ -282,7 +281,7 @@ int load_cache(Table* t) {
 // no longer exist are dropped. Any failure leaves the cache half-updated: the caller then
 // reloads it whole.
 int refresh_chunks(Table* t, const std::set<int64_t>& chunks) {
-  Cache& c = t->cache;
+  Cache& c = t->cache_mut();
   for (Group& g : c.groups) g.drop_hint();  // bitmaps change or go
   const int cs = t->cfg.chunk_size;
   const size_t nv = t->cfg.vcols.size();

@@ -106,10 +106,11 @@ int write_change_log(Table* t, int64_t token) {
   ch.token = token;
   ch.prev_token = t->txn_pre.token;
   ch.pre = Vec0MarkerState{t->txn_pre.seq_rowids, t->txn_pre.seq_chunks, t->txn_pre_fp};
-  ch.recorded = t->txn_pre_ok && t->txn_pre.has_token && t->cache.valid && t->cache.has_marker &&
-                t->cache.marker.token == token && t->txn_chunks.size() <= Vec0ChangeLog::kMaxChunks;
+  const Cache& c = t->cache();
+  ch.recorded = t->txn_pre_ok && t->txn_pre.has_token && c.valid && c.has_marker && c.marker.token == token &&
+                t->txn_chunks.size() <= Vec0ChangeLog::kMaxChunks;
   if (ch.recorded) {
-    ch.post = Vec0MarkerState{t->cache.marker.seq_rowids, t->cache.marker.seq_chunks, t->cache.validity_fp};
+    ch.post = Vec0MarkerState{c.marker.seq_rowids, c.marker.seq_chunks, c.validity_fp};
     ch.chunks.assign(t->txn_chunks.begin(), t->txn_chunks.end());
   }
   const std::string& info = t->n_info;
@@ -142,8 +143,8 @@ int write_change_log(Table* t, int64_t token) {
 // re-reading only the chunks those commits touched (the change log). Returns SQLITE_OK when
 // the cache is current; anything else means: reload it whole.
 int refresh_from_log(Table* t, const Marker& now) {
-  Cache& c = t->cache;
-  if (!c.has_marker || !c.marker.has_token || !now.has_token || !t->log.empty()) return SQLITE_ERROR;
+  const Cache& seen = t->cache();
+  if (!seen.has_marker || !seen.marker.has_token || !now.has_token || !t->log.empty()) return SQLITE_ERROR;
   uint64_t fp = 0;
   int rc = read_validity_fp(t, &fp);
   if (rc != SQLITE_OK) return rc;
@@ -151,15 +152,18 @@ int refresh_from_log(Table* t, const Marker& now) {
   rc = read_change_log(t, &log);
   if (rc != SQLITE_OK) return rc;
   std::set<int64_t> chunks;
-  if (!log.plan(c.marker.token, Vec0MarkerState{c.marker.seq_rowids, c.marker.seq_chunks, c.validity_fp}, now.token,
-                Vec0MarkerState{now.seq_rowids, now.seq_chunks, fp}, &chunks))
+  if (!log.plan(seen.marker.token, Vec0MarkerState{seen.marker.seq_rowids, seen.marker.seq_chunks, seen.validity_fp},
+                now.token, Vec0MarkerState{now.seq_rowids, now.seq_chunks, fp}, &chunks))
     return SQLITE_ERROR;
+  Cache* cp = nullptr;
   try {
+    cp = &t->cache_mut();  // a copy when another connection holds it
     rc = refresh_chunks(t, chunks);
   } catch (...) {
     rc = SQLITE_NOMEM;
   }
   if (rc != SQLITE_OK) return rc;
+  Cache& c = *cp;
   if (c.validity_fp != fp) return SQLITE_ERROR;
   rc = read_max_rowid(t, &c.max_rowid);
   if (rc != SQLITE_OK) return rc;
@@ -174,18 +178,35 @@ int refresh_from_log(Table* t, const Marker& now) {
 int ensure_fresh(Table* t) {
   const bool check = !(t->in_write_txn && t->txn_checked);
   if (t->in_write_txn) t->txn_checked = true;
-  if (check && t->probe.changed() && t->cache.valid) {
+  if (check && t->probe.changed() && t->cache().valid) {
+    const Cache& c = t->cache();
     Marker now;
     uint64_t fp = 0;
-    const bool got = t->cache.has_marker && t->cache.marker.has_token && read_marker(t, &now) == SQLITE_OK;
-    const bool same = got && now == t->cache.marker && read_validity_fp(t, &fp) == SQLITE_OK && fp == t->cache.validity_fp;
-    // Changed by vecsqlite commits the change log describes: re-read those chunks only.
-    if (!same && !(got && refresh_from_log(t, now) == SQLITE_OK)) t->cache.valid = false;
+    const bool got = c.has_marker && c.marker.has_token && read_marker(t, &now) == SQLITE_OK;
+    const bool got_fp = got && read_validity_fp(t, &fp) == SQLITE_OK;
+    const bool same = got_fp && now == c.marker && fp == c.validity_fp;
+    if (!same) {
+      // Another connection of this process may hold the new state already; otherwise re-read
+      // the chunks the change log names (and offer the result to the others).
+      if (got_fp && cache_try_adopt(t, now, fp)) return SQLITE_OK;
+      if (got && refresh_from_log(t, now) == SQLITE_OK)
+        cache_publish(t);
+      else
+        t->invalidate_cache();
+    }
   }
-  if (t->cache.valid) return SQLITE_OK;
+  if (t->cache().valid) return SQLITE_OK;
+  Marker now;
+  uint64_t fp = 0;
+  if (read_marker(t, &now) == SQLITE_OK && now.has_token && read_validity_fp(t, &fp) == SQLITE_OK &&
+      cache_try_adopt(t, now, fp))
+    return SQLITE_OK;
   const int rc = load_cache(t);
-  if (rc == SQLITE_OK) t->cache.has_marker = read_marker(t, &t->cache.marker) == SQLITE_OK;
-  return rc;
+  if (rc != SQLITE_OK) return rc;
+  Cache& c = t->cache_mut();
+  c.has_marker = read_marker(t, &c.marker) == SQLITE_OK;
+  cache_publish(t);
+  return SQLITE_OK;
 }
 
 }  // namespace vec0

@@ -18,7 +18,7 @@ std::vector<Value> partition_tuple_of(Table* t, sqlite3_stmt* st, int first) {
 
 // The group of a partition tuple, created (with empty arenas) when new.
 int group_for(Table* t, const std::vector<Value>& tuple) {
-  Cache& c = t->cache;
+  Cache& c = t->cache_mut();
   auto it = c.group_of.find(tuple);
   if (it != c.group_of.end()) return it->second;
   Group g;
@@ -42,11 +42,15 @@ void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tupl
     decode_meta_chunk(mc.type, cs, zeros.data(), zeros.size(), &m);
     cc.meta.push_back(std::move(m));
   }
-  t->cache.chunk_cols[chunk] = std::move(cc);
-  t->cache.groups[static_cast<size_t>(g)].chunks.insert(chunk);
+  t->cache_mut().chunk_cols[chunk] = std::move(cc);
+  t->cache_mut().groups[static_cast<size_t>(g)].chunks.insert(chunk);
 }
 
 ChunkCols* chunk_cols_of(Cache& c, int64_t chunk) {
+  auto it = c.chunk_cols.find(chunk);
+  return it == c.chunk_cols.end() ? nullptr : &it->second;
+}
+const ChunkCols* chunk_cols_of(const Cache& c, int64_t chunk) {
   auto it = c.chunk_cols.find(chunk);
   return it == c.chunk_cols.end() ? nullptr : &it->second;
 }
@@ -55,6 +59,10 @@ ChunkCols* chunk_cols_of(Cache& c, int64_t chunk) {
 // key's chunk is unknown.
 Arena* arena_ptr(Cache& c, int64_t key, size_t i) {
   ChunkCols* cc = chunk_cols_of(c, pos_chunk(key));
+  return cc != nullptr ? &c.groups[static_cast<size_t>(cc->group)].arenas[i] : nullptr;
+}
+const Arena* arena_ptr(const Cache& c, int64_t key, size_t i) {
+  const ChunkCols* cc = chunk_cols_of(c, pos_chunk(key));
   return cc != nullptr ? &c.groups[static_cast<size_t>(cc->group)].arenas[i] : nullptr;
 }
 
@@ -77,7 +85,7 @@ void set_long_text(ChunkCols* cc, size_t i, int slot, sqlite3_stmt* st, int col)
 }
 
 int cols_load(Table* t) {
-  Cache& c = t->cache;
+  Cache& c = t->cache_mut();
   const int cs = t->cfg.chunk_size;
   for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
     const MetadataColumn& mcol = t->cfg.mcols[i];
@@ -139,7 +147,7 @@ int cols_load(Table* t) {
 // The metadata of one chunk (registered, rows known) from its metadata chunks and long texts,
 // for a refresh from the change log (the write log is empty then: no overlay).
 int cols_load_chunk(Table* t, int64_t chunk) {
-  Cache& c = t->cache;
+  Cache& c = t->cache_mut();
   ChunkCols* cc = chunk_cols_of(c, chunk);
   if (cc == nullptr || t->cfg.mcols.empty()) return SQLITE_OK;
   const int cs = t->cfg.chunk_size;
@@ -238,7 +246,7 @@ int cols_check_update(Table* t, sqlite3_value** argv, RowCols* rc) {
 // Writes metadata column i of slot (chunk, off) for user row `rowid`: chunk blob bytes, the
 // null tail, the long-text side table; and the cache.
 int cols_write_meta(Table* t, size_t i, int64_t chunk, int off, int64_t rowid, const Value& v) {
-  ChunkCols* cc = chunk_cols_of(t->cache, chunk);
+  ChunkCols* cc = chunk_cols_of(t->cache_mut(), chunk);
   if (cc == nullptr) {
     set_err(t, string_printf("%smissing chunk %lld", kInternal, static_cast<long long>(chunk)));
     return SQLITE_ERROR;
@@ -383,7 +391,7 @@ int cols_delete_row(Table* t, int64_t chunk, int off, int64_t rowid, bool chunk_
     rc = step_done(t, st);
     if (rc != SQLITE_OK) return rc;
   }
-  ChunkCols* cc = chunk_cols_of(t->cache, chunk);
+  ChunkCols* cc = chunk_cols_of(t->cache_mut(), chunk);
   for (size_t i = 0; i < t->cfg.mcols.size(); i++) {
     const MetadataColumn& mcol = t->cfg.mcols[i];
     if (mcol.type == MetaType::text) {
@@ -435,10 +443,10 @@ void cols_forget_chunk(Cache& c, int64_t chunk) {
 // The cursor caches the current row's aux values (aux_key / aux_vals).
 int cols_column(Table* t, Cursor* cur, sqlite3_context* ctx,
                 const ColRef& ref, int64_t key, int64_t rowid) {
-  const ChunkCols* cc = chunk_cols_of(t->cache, pos_chunk(key));
+  const ChunkCols* cc = chunk_cols_of(t->cache(), pos_chunk(key));
   if (ref.kind == ColKind::partition) {
     if (cc != nullptr)
-      result_value(ctx, t->cache.groups[static_cast<size_t>(cc->group)].tuple[static_cast<size_t>(ref.idx)]);
+      result_value(ctx, t->cache().groups[static_cast<size_t>(cc->group)].tuple[static_cast<size_t>(ref.idx)]);
     return SQLITE_OK;
   }
   if (ref.kind == ColKind::metadata) {

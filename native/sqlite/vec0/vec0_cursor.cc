@@ -14,12 +14,12 @@ bool lookup_rowid(Table* t, sqlite3_value* v, int64_t* rowid) {
   if (t->cfg.text_pk) {
     if (sqlite3_value_type(v) != SQLITE_TEXT) return false;
     const char* s = reinterpret_cast<const char*>(sqlite3_value_text(v));
-    auto it = t->cache.rowid_of_text.find(std::string(s, static_cast<size_t>(sqlite3_value_bytes(v))));
-    if (it == t->cache.rowid_of_text.end()) return false;
+    auto it = t->cache().rowid_of_text.find(std::string(s, static_cast<size_t>(sqlite3_value_bytes(v))));
+    if (it == t->cache().rowid_of_text.end()) return false;
     *rowid = it->second;
     return true;
   }
-  return integer_id(v, rowid) && t->cache.pos_of.count(*rowid) != 0;
+  return integer_id(v, rowid) && t->cache().pos_of.count(*rowid) != 0;
 }
 
 int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** pp) {
@@ -54,12 +54,12 @@ int filter(Table* t, Cursor* cur, int idxNum, const char* idxStr, int argc, sqli
   if (rc != SQLITE_OK) return rc;
   if (plan.kind == Plan::Kind::point) {
     int64_t rid;
-    if (lookup_rowid(t, plan.id, &rid)) cur->keys.push_back(t->cache.pos_of[rid]);
+    if (lookup_rowid(t, plan.id, &rid)) cur->keys.push_back(t->cache().pos_of.find(rid)->second);
     return SQLITE_OK;
   }
   // Chunk order, then slot order (sqlite-vec's ORDER BY chunk_id, chunk_offset).
-  cur->keys.reserve(t->cache.rowid_at.size());
-  t->cache.rowid_at.each([cur](int64_t key, int64_t) { cur->keys.push_back(key); });
+  cur->keys.reserve(t->cache().rowid_at.size());
+  t->cache().rowid_at.each([cur](int64_t key, int64_t) { cur->keys.push_back(key); });
   return SQLITE_OK;
 }
 
@@ -78,11 +78,11 @@ int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
     return SQLITE_OK;
   }
   int64_t rowid;
-  if (!t->cache.rowid_at.find(key, &rowid)) return SQLITE_OK;  // deleted meanwhile
+  if (!t->cache().rowid_at.find(key, &rowid)) return SQLITE_OK;  // deleted meanwhile
   if (col == 0) {
     if (t->cfg.text_pk) {
-      auto ti = t->cache.text_of.find(rowid);
-      if (ti != t->cache.text_of.end())
+      auto ti = t->cache().text_of.find(rowid);
+      if (ti != t->cache().text_of.end())
         sqlite3_result_text(ctx, ti->second.data(), static_cast<int>(ti->second.size()), SQLITE_TRANSIENT);
     } else {
       sqlite3_result_int64(ctx, rowid);
@@ -98,7 +98,7 @@ int column(sqlite3_vtab_cursor* p, sqlite3_context* ctx, int col) {
   // An UPDATE that does not set this vector leaves it alone (sqlite3_value_nochange): re-reading
   // an int8/bit vector without its subtype made `SET other = ...` fail the type check.
   if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
-  const Arena* arena = arena_ptr(t->cache, key, static_cast<size_t>(ref->idx));
+  const Arena* arena = arena_ptr(t->cache(), key, static_cast<size_t>(ref->idx));
   const void* row = arena != nullptr ? arena->find(key) : nullptr;
   // With its subtype, as 0.1.9: vec_type() / vec_to_json() / vec_distance_*() see int8 and bit.
   if (row != nullptr) result_vector(ctx, t->cfg.vcols[static_cast<size_t>(ref->idx)].type, row, arena->row_bytes());
@@ -140,7 +140,7 @@ int x_rowid(sqlite3_vtab_cursor* p, sqlite3_int64* out) {
   Cursor* c = reinterpret_cast<Cursor*>(p);
   Table* t = table_of(p);
   int64_t rowid;
-  if (c->at >= c->keys.size() || !t->cache.rowid_at.find(c->keys[c->at], &rowid)) {
+  if (c->at >= c->keys.size() || !t->cache().rowid_at.find(c->keys[c->at], &rowid)) {
     set_err(t, string_printf("%srow is no longer present", kInternal));
     return SQLITE_ERROR;
   }

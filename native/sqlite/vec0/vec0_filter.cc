@@ -77,8 +77,8 @@ void allowed_rows(Table* t, const Group& g, size_t col, const std::vector<MetaFi
   };
   if (in != nullptr) {  // rowid IN: cost proportional to the list, not to the table
     for (const int64_t key : *in) {
-      const ChunkCols* cc = chunk_cols_of(t->cache, pos_chunk(key));
-      if (cc == nullptr || &t->cache.groups[static_cast<size_t>(cc->group)] != &g) continue;
+      const ChunkCols* cc = chunk_cols_of(t->cache(), pos_chunk(key));
+      if (cc == nullptr || &t->cache().groups[static_cast<size_t>(cc->group)] != &g) continue;
       const int off = pos_offset(key);
       bool ok = true;
       for (const auto& f : mf) ok = ok && meta_match(f, cc->meta[static_cast<size_t>(f.col)], off);
@@ -95,9 +95,9 @@ void allowed_rows(Table* t, const Group& g, size_t col, const std::vector<MetaFi
   std::vector<const ChunkCols*> ccs(chunks.size());
   std::vector<const std::vector<uint8_t>*> vals(chunks.size());
   for (size_t ci = 0; ci < chunks.size(); ci++) {  // map lookups here, not on the threads
-    ccs[ci] = chunk_cols_of(t->cache, chunks[ci]);
-    auto vit = t->cache.validity.find(chunks[ci]);
-    vals[ci] = vit == t->cache.validity.end() ? nullptr : &vit->second;
+    ccs[ci] = chunk_cols_of(t->cache(), chunks[ci]);
+    auto vit = t->cache().validity.find(chunks[ci]);
+    vals[ci] = vit == t->cache().validity.end() ? nullptr : &vit->second;
   }
   const size_t parts = std::max<size_t>(1, threads);
   std::vector<size_t> passing_of(parts, 0);

@@ -194,6 +194,21 @@ struct Group {
   int64_t hint_chunk = -1;
   int hint_next = 0;
   std::vector<uint8_t>* hint_val = nullptr;
+  Group() = default;
+  // A copy (a cache made private, vec0_shared.cc) has no hint: it would point into the
+  // original's bitmaps.
+  Group(const Group& o) : tuple(o.tuple), arenas(o.arenas), chunks(o.chunks) {}
+  Group(Group&&) noexcept = default;
+  Group& operator=(const Group& o) {
+    if (this != &o) {
+      tuple = o.tuple;
+      arenas = o.arenas;
+      chunks = o.chunks;
+      drop_hint();
+    }
+    return *this;
+  }
+  Group& operator=(Group&&) noexcept = default;
   void drop_hint() {
     hint_chunk = -1;
     hint_val = nullptr;
@@ -270,7 +285,19 @@ struct Table {
   std::string schema;
   std::string name;
   Config cfg;
-  Cache cache;
+  // The cache. Once this connection has loaded or refreshed it outside a write transaction it
+  // may be shared, read-only, with every other connection of the process that sees the same
+  // committed state of the same table in the same file (vec0_shared.cc). cache() reads it;
+  // every change goes through cache_mut(), which first makes it this connection's own (a copy
+  // when another connection holds it too), or replaces it (fresh_cache, invalidate_cache).
+  std::shared_ptr<Cache> cache_sp = std::make_shared<Cache>();
+  bool cache_listed = false;  // cache_sp may be listed in the process registry
+  const Cache& cache() const { return *cache_sp; }
+  Cache& cache_mut();
+  // An empty cache to load into (the current one is kept for whoever else holds it).
+  Cache& fresh_cache();
+  // Forces a reload at next use (the shared copy, if any, stays valid for the others).
+  void invalidate_cache();
   DataVersionProbe probe;
   StmtCache stmts;  // write statements, keyed by SQL text
   // Shadow-table names and the hot statements' SQL (set_names(): at connect and rename).
@@ -421,6 +448,17 @@ void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<u
 // Makes sure the cache reflects the database as this connection sees it.
 int ensure_fresh(Table* t);
 int read_marker(Table* t, Marker* out);
+int read_validity_fp(Table* t, uint64_t* out);
+// The process-wide registry of shared caches (vec0_shared.cc). try_adopt: takes the cache another
+// connection published for this table at (marker, fp), if any. publish: offers this
+// connection's cache (current, committed state) to the others, or adopts an equal one already
+// there. Both are no-ops where sharing does not apply (in-memory and temporary databases,
+// tables no vecsqlite commit has marked, open write transactions).
+bool cache_try_adopt(Table* t, const Marker& m, uint64_t fp);
+void cache_publish(Table* t);
+// Builds the sketch of column `col` of group g (of t's cache) when it qualifies and the cache is
+// this connection's alone (a shared cache had its sketches built before it was published).
+void cache_prepare_sketch(Table* t, const Group& g, size_t col);
 // At xSync: a new write token, then this commit's change log entry.
 int write_token(Table* t, int64_t* written);
 int write_change_log(Table* t, int64_t token);
@@ -499,7 +537,7 @@ struct AnnQuery {
   size_t ef = 0;
   const Vector* query = nullptr;
   DistanceBounds bounds;
-  std::vector<Group*> groups;          // the selected partitions
+  std::vector<const Group*> groups;          // the selected partitions
   std::vector<RowFilter>* filters = nullptr;  // per group: the rows that pass (null: all)
   size_t admitted = 0;                 // rows that pass, over the selected groups
   bool all_groups = false;             // every partition is selected
@@ -546,9 +584,11 @@ int group_for(Table* t, const std::vector<Value>& tuple);
 // Records a chunk (loaded or just created) in its group, with zeroed metadata.
 void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tuple);
 ChunkCols* chunk_cols_of(Cache& c, int64_t chunk);
+const ChunkCols* chunk_cols_of(const Cache& c, int64_t chunk);
 // The arena of vector column i that holds (or will hold) position key `key`; nullptr when the
 // key's chunk is unknown. arena_for: the same where the chunk must be known (throws otherwise).
 Arena* arena_ptr(Cache& c, int64_t key, size_t i);
+const Arena* arena_ptr(const Cache& c, int64_t key, size_t i);
 Arena& arena_for(Cache& c, int64_t key, size_t i);
 int cols_load(Table* t);
 int cols_load_chunk(Table* t, int64_t chunk);

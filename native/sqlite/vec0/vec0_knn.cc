@@ -97,20 +97,20 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
   std::vector<MetaFilter> mfilters;
   rc = build_filters(t, plan, &pfilters, &mfilters);
   if (rc != SQLITE_OK) return rc;
-  std::vector<Group*> groups;  // the selected partitions with rows
-  auto take = [&](Group& g) {
+  std::vector<const Group*> groups;  // the selected partitions with rows
+  auto take = [&](const Group& g) {
     if (!g.arenas[col].empty()) {
-      g.arenas[col].prepare_sketch();  // built once, for large float arenas
+      cache_prepare_sketch(t, g, col);  // built once, for large float arenas
       groups.push_back(&g);
     }
   };
   std::vector<Value> exact;  // one `=` per partition key: a direct lookup
   const int exact_kind = pfilters.empty() ? 0 : exact_tuple(t, pfilters, &exact);
   if (exact_kind == 1) {
-    auto git = t->cache.group_of.find(exact);
-    if (git != t->cache.group_of.end()) take(t->cache.groups[static_cast<size_t>(git->second)]);
+    auto git = t->cache().group_of.find(exact);
+    if (git != t->cache().group_of.end()) take(t->cache().groups[static_cast<size_t>(git->second)]);
   } else if (exact_kind == 0) {
-    for (Group& g : t->cache.groups) {
+    for (const Group& g : t->cache().groups) {
       bool ok = true;
       for (const auto& pf : pfilters) ok = ok && part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
       if (ok) take(g);
@@ -126,7 +126,7 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
     for (rc = sqlite3_vtab_in_first(plan.rowid_in, &v); rc == SQLITE_OK && v != nullptr;
          rc = sqlite3_vtab_in_next(plan.rowid_in, &v)) {
       int64_t rid;
-      if (lookup_rowid(t, v, &rid)) allowed.insert(t->cache.pos_of[rid]);
+      if (lookup_rowid(t, v, &rid)) allowed.insert(t->cache().pos_of.find(rid)->second);
     }
     if (rc != SQLITE_OK && rc != SQLITE_DONE) return rc;
     if (allowed.empty()) return SQLITE_OK;

@@ -151,7 +151,7 @@ int x_rename(sqlite3_vtab* p, const char* zNew) {
     }
     t->name = zNew;
     set_names(t);
-    t->cache.valid = false;
+    t->invalidate_cache();
   } catch (...) {
     return SQLITE_NOMEM;
   }

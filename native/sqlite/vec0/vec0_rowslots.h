@@ -24,7 +24,7 @@ inline int pos_offset(int64_t key) { return kMaxChunkSize - 1 - static_cast<int>
 
 // Position key -> rowid: per chunk, a dense array indexed by slot (what the chunk's rowids blob
 // holds) with a presence bitmap, so that an insert is two stores and a lookup two loads after
-// finding the chunk (the last one found is remembered: inserts and scans go chunk by chunk).
+// finding the chunk (writers remember the last one found: inserts go chunk by chunk).
 // Chunks in id order, so a full scan reads them in the original's order.
 class RowidSlots {
  public:
@@ -39,8 +39,10 @@ class RowidSlots {
     return *this;
   }
   size_t size() const { return n_; }
+  // Reads only (no memo): a shared cache is read by several threads at once.
   bool find(int64_t key, int64_t* rowid) const {
-    const Slots* c = chunk(pos_chunk(key));
+    auto it = chunks_.find(pos_chunk(key));
+    const Slots* c = it == chunks_.end() ? nullptr : &it->second;
     const size_t s = static_cast<size_t>(pos_offset(key));
     if (c == nullptr || s >= c->ids.size() || !(c->live[s / 64] >> (s % 64) & 1)) return false;
     *rowid = c->ids[s];
@@ -97,8 +99,8 @@ class RowidSlots {
     std::vector<int64_t> ids;
     std::vector<uint64_t> live;
   };
-  // The chunk's slots, or nullptr (the lookup cache is the only state a const lookup changes).
-  Slots* chunk(int64_t id) const {
+  // The chunk's slots, or nullptr (for writers: remembers the last one found).
+  Slots* chunk(int64_t id) {
     if (last_ != nullptr && last_id_ == id) return last_;
     auto it = chunks_.find(id);
     if (it == chunks_.end()) return nullptr;
@@ -110,10 +112,10 @@ class RowidSlots {
     last_ = nullptr;
     last_id_ = INT64_MIN;
   }
-  mutable std::map<int64_t, Slots> chunks_;  // map nodes stay put: last_ stays valid until copied
+  std::map<int64_t, Slots> chunks_;  // map nodes stay put: last_ stays valid until copied
   size_t n_ = 0;
-  mutable int64_t last_id_ = INT64_MIN;
-  mutable Slots* last_ = nullptr;
+  int64_t last_id_ = INT64_MIN;
+  Slots* last_ = nullptr;
 };
 
 }  // namespace vec0

@@ -326,7 +326,7 @@ int write_meta_bytes(Table* t, size_t i, int64_t chunk, const void* buf, int len
 const uint8_t* vector_rows(Table* t, int blob, int64_t chunk, int slot, uint32_t count) {
   if (blob < kBlobVectors || blob >= kBlobMeta || count == 0) return nullptr;
   const int64_t first = pos_key(chunk, slot);
-  const Arena* a = arena_ptr(t->cache, first, static_cast<size_t>(blob - kBlobVectors));
+  const Arena* a = arena_ptr(t->cache(), first, static_cast<size_t>(blob - kBlobVectors));
   size_t s0 = 0;
   if (a == nullptr || !a->slot_of(first, &s0) || s0 + count > a->size()) return nullptr;
   const int64_t* ids = a->ids() + s0;

@@ -43,7 +43,10 @@ int x_sync(sqlite3_vtab* p) {
     int64_t token = 0;
     rc = write_token(t, &token);
     if (rc != SQLITE_OK) return rc;
-    if (t->cache.valid) t->cache.has_marker = read_marker(t, &t->cache.marker) == SQLITE_OK;
+    if (t->cache().valid) {
+      Cache& c = t->cache_mut();  // this connection's own: it wrote the table
+      c.has_marker = read_marker(t, &c.marker) == SQLITE_OK;
+    }
     return write_change_log(t, token);
   } catch (...) {
     return SQLITE_NOMEM;
@@ -52,7 +55,7 @@ int x_sync(sqlite3_vtab* p) {
 
 int x_commit(sqlite3_vtab* p) {
   Table* t = table_of(p);
-  if (!t->log.empty()) t->cache.valid = false;  // not reached: xSync flushed it
+  if (!t->log.empty()) t->invalidate_cache();  // not reached: xSync flushed it
   t->log.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
@@ -68,7 +71,7 @@ int x_rollback(sqlite3_vtab* p) {
   t->in_write_txn = t->txn_checked = false;
   // Nothing to undo in the cache when this transaction never changed the table (for example a
   // single statement that failed validation).
-  if (t->txn_mutated) t->cache.valid = false;
+  if (t->txn_mutated) t->invalidate_cache();
   t->txn_mutated = false;
   t->reset_txn_changes();
   ann_end_txn(t, false);
@@ -119,7 +122,7 @@ int x_rollback_to(sqlite3_vtab* p, int level) {
     rc = SQLITE_NOMEM;
   }
   // Reloaded from the rolled-back tables plus what the log still holds.
-  if ((!unchanged || rc != SQLITE_OK) && t->txn_mutated) t->cache.valid = false;
+  if ((!unchanged || rc != SQLITE_OK) && t->txn_mutated) t->invalidate_cache();
   return rc;
 }
 

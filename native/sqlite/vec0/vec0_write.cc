@@ -15,7 +15,7 @@ namespace vec0 {
 namespace {
 
 int delete_row(Table* t, int64_t rowid) {
-  Cache& c = t->cache;
+  Cache& c = t->cache_mut();
   auto pit = c.pos_of.find(rowid);
   if (pit == c.pos_of.end()) return SQLITE_OK;
   const int64_t key = pit->second;
@@ -87,7 +87,7 @@ int delete_row(Table* t, int64_t rowid) {
 
 int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, const RowCols& rcols,
                int64_t* out_rowid) {
-  Cache& c = t->cache;
+  Cache& c = t->cache_mut();
   const int cs = t->cfg.chunk_size;
   // Slot: first free bit of the latest chunk (of this partition tuple), or a new chunk.
   // (Rows whose partition tuple has a NULL share chunks too; 0.1.9 made a chunk per such row.)
@@ -240,9 +240,15 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   if (rc != SQLITE_OK) return rc;
   if (!t->txn_pre_taken) {  // the table as this write transaction found it (change log)
     t->txn_pre_taken = true;
-    t->txn_pre_ok = t->cache.valid && t->cache.has_marker;
-    t->txn_pre = t->cache.marker;
-    t->txn_pre_fp = t->cache.validity_fp;
+    t->txn_pre_ok = t->cache().valid && t->cache().has_marker;
+    t->txn_pre = t->cache().marker;
+    t->txn_pre_fp = t->cache().validity_fp;
+  }
+  // From here on the cache is this connection's own (a copy when another connection shares it).
+  try {
+    t->cache_mut();
+  } catch (...) {
+    return SQLITE_NOMEM;
   }
   // Indexed tables: INSERT INTO t(t) VALUES ('<command>') (before the graphs are loaded:
   // 'rebuild' is the way out of a damaged one).
@@ -294,7 +300,7 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
         return SQLITE_ERROR;
       }
       has_id = true;
-      exists = t->cache.pos_of.count(rowid) != 0;
+      exists = t->cache_mut().pos_of.count(rowid) != 0;
       existing = rowid;
     }
     std::vector<Vector>& vecs = t->insert_vecs;  // reused: no allocation per row
@@ -356,7 +362,7 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
     change[i] = true;
   }
   t->mutated = true;
-  const int64_t key = t->cache.pos_of[rid];
+  const int64_t key = t->cache_mut().pos_of[rid];
   const int64_t chunk = pos_chunk(key);
   const int off = pos_offset(key);
   t->note_chunk(chunk);
@@ -370,7 +376,7 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
     const size_t nb = t->cfg.vcols[i].nbytes();
     t->log.write(kBlobVectors + static_cast<int>(i), chunk, static_cast<uint32_t>(static_cast<size_t>(off) * nb),
                  vecs[i].bytes(), static_cast<uint32_t>(nb));
-    arena_for(t->cache, key, i).upsert(key, vecs[i].bytes());
+    arena_for(t->cache_mut(), key, i).upsert(key, vecs[i].bytes());
   }
   return SQLITE_OK;
 }
@@ -416,7 +422,7 @@ int x_update(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRo
     t->mutations++;
   }
   if (rc != SQLITE_OK && t->mutated) {
-    t->cache.valid = false;
+    t->invalidate_cache();
     t->broken_below = t->broken ? std::min(t->broken_below, t->open_levels) : t->open_levels;
     t->broken = true;
   }

@@ -1,0 +1,200 @@
+// One vec0 cache for every connection of the process that sees the same table in the same state.
+//
+// A server opens one connection per worker thread; each would otherwise load its own copy of
+// every cache (the vectors, their sketch, the row maps), paying the load on its first query and
+// the memory once per connection. Instead a connection that has a current cache of a table in a
+// committed state publishes it here, and every other connection that needs that table in that
+// state adopts it: no load, no second copy.
+//
+// KEY: the database file (device and inode, so two paths to one file meet and an in-memory or
+// temporary database never does), the table name, and the table's change marker with its
+// validity fingerprint (vec0_changes.cc). The marker holds the write token that every vecsqlite
+// commit to the table replaces with a random value, so equal keys mean the same committed rows.
+// Tables whose marker has no token (never written by vecsqlite) are not shared.
+//
+// A published cache is never changed again. A connection that must change its cache (its own
+// write, a refresh after another connection's commit) takes it out of the registry and, when
+// another connection still holds it, works on a copy (cache_mut). Everyone keeps reading the
+// state they adopted until their own change check moves them on, so a reader in an older
+// snapshot still sees its snapshot's rows. The registry holds weak references: a cache lives
+// as long as some connection uses it.
+//
+// Threads: the registry is guarded by one mutex. A shared cache is only read, and nothing in it
+// changes on a read (RowidSlots::find keeps no memo; the sketches were built before it was
+// published; queries that would build one on a private cache skip a shared one).
+#include <sys/stat.h>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "core/stats.h"
+#include "sqlite/vec0/vec0_int.h"
+
+namespace vecsqlite {
+namespace vec0 {
+
+Counter g_cache_adopted("vec0_cache_adopted");
+Counter g_cache_copies("vec0_cache_copies");
+
+namespace {
+
+struct Key {
+  uint64_t dev = 0, ino = 0;
+  std::string table;
+  Marker marker;
+  uint64_t fp = 0;
+  bool operator<(const Key& o) const {
+    return std::tie(dev, ino, table, marker.token, marker.seq_rowids, marker.seq_chunks, fp) <
+           std::tie(o.dev, o.ino, o.table, o.marker.token, o.marker.seq_rowids, o.marker.seq_chunks, o.fp);
+  }
+};
+
+std::mutex g_mu;
+std::map<Key, std::weak_ptr<Cache>>* g_registry = nullptr;  // created on first use, never freed
+
+std::map<Key, std::weak_ptr<Cache>>& registry() {
+  if (g_registry == nullptr) g_registry = new std::map<Key, std::weak_ptr<Cache>>();
+  return *g_registry;
+}
+
+// The key of table t at (m, fp); false where sharing does not apply.
+bool key_of(Table* t, const Marker& m, uint64_t fp, Key* out) {
+  if (!m.has_token || t->in_write_txn || !t->log.empty()) return false;
+  const char* file = sqlite3_db_filename(t->db, t->schema.c_str());
+  if (file == nullptr || file[0] == '\0') return false;  // in-memory or temporary
+  struct stat st;
+  if (stat(file, &st) != 0) return false;  // not a file of this file system (memdb and the like)
+  out->dev = static_cast<uint64_t>(st.st_dev);
+  out->ino = static_cast<uint64_t>(st.st_ino);
+  out->table = t->name;
+  out->marker = m;
+  out->fp = fp;
+  return true;
+}
+
+// Drops entries whose cache is gone (called under g_mu, now and then).
+void sweep(std::map<Key, std::weak_ptr<Cache>>& reg) {
+  for (auto it = reg.begin(); it != reg.end();) it = it->second.expired() ? reg.erase(it) : std::next(it);
+}
+
+// Takes t's cache out of the registry (called under g_mu).
+void unlist_locked(Table* t) {
+  if (!t->cache_listed) return;
+  t->cache_listed = false;
+  auto& reg = registry();
+  for (auto it = reg.begin(); it != reg.end(); ++it) {
+    std::shared_ptr<Cache> c = it->second.lock();
+    if (c.get() == t->cache_sp.get()) {
+      reg.erase(it);
+      return;
+    }
+  }
+}
+
+void prepare_all(Cache& c) {
+  for (Group& g : c.groups)
+    for (Arena& a : g.arenas) a.prepare_sketch();
+}
+
+}  // namespace
+
+Cache& Table::cache_mut() {
+  if (cache_listed) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    unlist_locked(this);
+  }
+  // No one can take it from the registry any more; others may still hold it.
+  if (cache_sp.use_count() > 1) {
+    cache_sp = std::make_shared<Cache>(*cache_sp);
+    g_cache_copies.add();
+  }
+  return *cache_sp;
+}
+
+Cache& Table::fresh_cache() {
+  if (cache_listed) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    unlist_locked(this);
+  }
+  if (cache_sp.use_count() > 1)
+    cache_sp = std::make_shared<Cache>();
+  else
+    *cache_sp = Cache();
+  return *cache_sp;
+}
+
+void Table::invalidate_cache() {
+  if (!cache_sp->valid) return;
+  if (cache_listed || cache_sp.use_count() > 1) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    unlist_locked(this);
+    // Others keep the state they hold; this connection starts over. (A private cache may
+    // still be read by the write log's pending runs: it stays as it is, marked invalid.)
+    if (cache_sp.use_count() > 1) {
+      cache_sp = std::make_shared<Cache>();
+      return;
+    }
+  }
+  cache_sp->valid = false;
+}
+
+bool cache_try_adopt(Table* t, const Marker& m, uint64_t fp) {
+  Key k;
+  if (!key_of(t, m, fp, &k)) return false;
+  std::shared_ptr<Cache> found;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto& reg = registry();
+    auto it = reg.find(k);
+    if (it == reg.end()) return false;
+    found = it->second.lock();
+    if (!found) {
+      reg.erase(it);
+      return false;
+    }
+    if (found.get() == t->cache_sp.get()) return true;
+    unlist_locked(t);
+    t->cache_sp = std::move(found);
+    t->cache_listed = true;
+  }
+  g_cache_adopted.add();
+  return true;
+}
+
+void cache_publish(Table* t) {
+  const Cache& c = t->cache();
+  Key k;
+  if (!c.valid || !c.has_marker || !key_of(t, c.marker, c.validity_fp, &k)) return;
+  if (!t->cache_listed && t->cache_sp.use_count() == 1) prepare_all(*t->cache_sp);
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto& reg = registry();
+  auto it = reg.find(k);
+  if (it != reg.end()) {
+    std::shared_ptr<Cache> there = it->second.lock();
+    if (there) {
+      // Someone published this state first: share theirs and let this copy go.
+      if (there.get() != t->cache_sp.get()) {
+        unlist_locked(t);
+        t->cache_sp = std::move(there);
+        t->cache_listed = true;
+        g_cache_adopted.add();
+      }
+      return;
+    }
+    reg.erase(it);
+  }
+  if (t->cache_listed) unlist_locked(t);  // listed under an older key
+  if (reg.size() >= 64) sweep(reg);
+  reg.emplace(k, t->cache_sp);
+  t->cache_listed = true;
+}
+
+void cache_prepare_sketch(Table* t, const Group& g, size_t col) {
+  if (t->cache_listed || t->cache_sp.use_count() > 1) return;
+  // g belongs to this connection's private cache, which is not const.
+  const_cast<Group&>(g).arenas[col].prepare_sketch();
+}
+
+}  // namespace vec0
+}  // namespace vecsqlite
