@@ -30,6 +30,9 @@ const char* core_env_error() {
     const char* sk = std::getenv("VECSQLITE_SKETCH");
     if (sk != nullptr && std::strcmp(sk, "0") != 0 && std::strcmp(sk, "1") != 0)
       return std::string("vecsqlite: VECSQLITE_SKETCH must be 0 or 1, got '") + sk + "'";
+    const char* sh = std::getenv("VECSQLITE_SHARED_CACHE");
+    if (sh != nullptr && std::strcmp(sh, "0") != 0 && std::strcmp(sh, "1") != 0)
+      return std::string("vecsqlite: VECSQLITE_SHARED_CACHE must be 0 or 1, got '") + sh + "'";
     return std::string();
   }();
   return err.empty() ? nullptr : err.c_str();
@@ -42,6 +45,14 @@ size_t env_pool_bytes() {
     return mb << 20;
   }();
   return cap;
+}
+
+bool env_shared_cache_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("VECSQLITE_SHARED_CACHE");
+    return !(e != nullptr && std::strcmp(e, "0") == 0);
+  }();
+  return on;
 }
 
 bool env_sketch_enabled() {

@@ -4,6 +4,8 @@
 //                            0 returns freed blocks to the system at once); see memory.h
 //   VECSQLITE_SKETCH         0 turns the int8 sketch pre-filter off, 1 (default) keeps it on;
 //                            see sketch.h (results are identical either way)
+//   VECSQLITE_SHARED_CACHE   0: every connection keeps its own table caches; 1 (default): the
+//                            connections of a process share them (vec0_shared.cc)
 //
 // Loading refuses a bad value rather than ignoring it: the entry points report
 // core_env_error().
@@ -19,5 +21,7 @@ const char* core_env_error();
 size_t env_pool_bytes();
 // False when VECSQLITE_SKETCH=0.
 bool env_sketch_enabled();
+// False when VECSQLITE_SHARED_CACHE=0.
+bool env_shared_cache_enabled();
 
 }  // namespace vecsqlite

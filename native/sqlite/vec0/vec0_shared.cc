@@ -28,6 +28,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "core/env.h"
 #include "core/stats.h"
 #include "sqlite/vec0/vec0_int.h"
 
@@ -60,7 +61,7 @@ std::map<Key, std::weak_ptr<Cache>>& registry() {
 
 // The key of table t at (m, fp); false where sharing does not apply.
 bool key_of(Table* t, const Marker& m, uint64_t fp, Key* out) {
-  if (!m.has_token || t->in_write_txn || !t->log.empty()) return false;
+  if (!m.has_token || t->in_write_txn || !t->log.empty() || !env_shared_cache_enabled()) return false;
   const char* file = sqlite3_db_filename(t->db, t->schema.c_str());
   if (file == nullptr || file[0] == '\0') return false;  // in-memory or temporary
   struct stat st;

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// One cache per process: N read connections on one vec0 file, each on its own worker thread (as
+// the pool runs them), opened one after another in a new process. For each: its first KNN's
+// time and what the process's resident memory grew by. Then one commit by a writer and each
+// reader's next query (the first refreshes a copy of the shared cache, the others take it).
+// Run once with the shared cache (default) and once with VECSQLITE_SHARED_CACHE=0 (every
+// connection loads its own), each in its own process.
+//   node bench/shared_cache.js [--n 100000] [--dims 768] [--readers 4] [--out file.json]
+// (run `npm run build:ts` first)
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
+const Database = require('better-sqlite3');
+const { vs, opt, rng, now } = require('./common');
+
+const mib = (b) => b / (1 << 20);
+
+if (!isMainThread) {
+  // A reader: its own connection; answers 'query' messages with the time of one KNN.
+  const db = new Database(workerData.file, { readonly: true });
+  vs.load(db);
+  const knn = db.prepare('select rowid, distance from t where v match ? and k = 10');
+  const q = Buffer.from(new Float32Array(workerData.query).buffer);
+  parentPort.on('message', (m) => {
+    if (m === 'close') {
+      db.close();
+      parentPort.close();
+      return;
+    }
+    const t = now();
+    const rows = knn.all(q);
+    parentPort.postMessage({ ms: now() - t, top: rows[0].rowid });
+  });
+} else if (process.argv[2] === '--child') {
+  (async () => {
+    const [, , , file, readersArg, dimsArg] = process.argv;
+    const readers = Number(readersArg);
+    const dims = Number(dimsArg);
+    const query = Array.from({ length: dims }, (_, i) => Math.cos(i * 0.37));
+    const ws = [];
+    const ask = (w) =>
+      new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.postMessage('query');
+      });
+    const rss0 = process.memoryUsage().rss;
+    const first = [];
+    for (let i = 0; i < readers; i++) {
+      const w = new Worker(__filename, { workerData: { file, query } });
+      ws.push(w);
+      const r = await ask(w);
+      first.push({ ms: r.ms, rss_mib: mib(process.memoryUsage().rss - rss0) });
+    }
+    // A commit by a writer on the main thread, then every reader's next query.
+    const db = new Database(file);
+    vs.load(db);
+    const v = new Float32Array(dims).map((_, i) => Math.sin(i));
+    db.prepare('insert into t(rowid, v) values (?, ?)').run(BigInt(10_000_000 + process.pid), Buffer.from(v.buffer));
+    db.close();
+    const after = [];
+    for (const w of ws) after.push((await ask(w)).ms);
+    const rssEnd = mib(process.memoryUsage().rss - rss0);
+    for (const w of ws) w.postMessage('close');
+    process.stdout.write(JSON.stringify({ first, after_commit_ms: after, rss_end_mib: rssEnd }));
+    process.exit(0);
+  })();
+} else {
+  const n = Number(opt('n', 100000));
+  const dims = Number(opt('dims', 768));
+  const readers = Number(opt('readers', 4));
+  const out = opt('out', '');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vecsqlite-shared-'));
+  const file = path.join(dir, 's.db');
+  {
+    const db = new Database(file);
+    vs.load(db);
+    db.pragma('journal_mode = wal');
+    db.exec(`create virtual table t using vec0(v float[${dims}] distance_metric=cosine)`);
+    const r = rng(1);
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    const data = new Float32Array(n * dims);
+    for (let i = 0; i < data.length; i++) data[i] = r() * 2 - 1;
+    vs.bulkInsert(db, 't', ids, data, { dims });
+    db.pragma('wal_checkpoint(truncate)');
+    db.close();
+  }
+  const raw = mib(n * dims * 4);
+  const run = (shared) =>
+    JSON.parse(
+      execFileSync(process.execPath, [__filename, '--child', file, String(readers), String(dims)], {
+        env: { ...process.env, VECSQLITE_SHARED_CACHE: shared ? '1' : '0' },
+        maxBuffer: 1 << 20,
+      }).toString(),
+    );
+  const result = { n, dims, readers, raw_mib: raw, own: run(false), shared: run(true) };
+  const f = (x) => x.toFixed(0);
+  console.log(`${n} x ${dims} float32 cosine (raw vectors ${f(raw)} MiB), ${readers} readers on worker threads`);
+  console.log('reader | first query ms own / shared | process growth MiB own / shared');
+  for (let i = 0; i < readers; i++) {
+    const o = result.own.first[i];
+    const s = result.shared.first[i];
+    console.log(`${i + 1} | ${o.ms.toFixed(1)} / ${s.ms.toFixed(1)} | ${f(o.rss_mib)} / ${f(s.rss_mib)}`);
+  }
+  const ratio = result.shared.first[readers - 1].rss_mib / result.shared.first[0].rss_mib;
+  console.log(`memory for ${readers} readers / 1 reader: own ${(result.own.first[readers - 1].rss_mib / result.own.first[0].rss_mib).toFixed(2)}x, shared ${ratio.toFixed(2)}x`);
+  console.log(`after one commit, each reader's next query ms: own ${result.own.after_commit_ms.map((x) => x.toFixed(1)).join(' ')}; shared ${result.shared.after_commit_ms.map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`process growth at the end MiB: own ${f(result.own.rss_end_mib)}, shared ${f(result.shared.rss_end_mib)}`);
+  if (out) fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  fs.rmSync(dir, { recursive: true, force: true });
+}
