@@ -1,6 +1,7 @@
 // Arena storage; see arena.h.
 #include "core/arena.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -17,7 +18,7 @@ Arena::Arena(Dtype dtype, size_t dim) : dtype_(dtype), dim_(dim), row_bytes_(dty
 Arena::Arena(const Arena& o)
     : dtype_(o.dtype_), dim_(o.dim_), row_bytes_(o.row_bytes_), ids_(o.ids_), slots_(o.slots_), sketch_(o.sketch_) {
   if (!ids_.empty()) {
-    grow(ids_.size());
+    grow(std::max(ids_.size(), o.cap_rows_));  // the same headroom: the copy's next insert does not move it
     std::memcpy(block_.data(), o.block_.data(), ids_.size() * row_bytes_);
   }
 }
@@ -153,10 +154,13 @@ RowView Arena::view() const {
   return v;
 }
 
+bool Arena::sketch_due() const {
+  return !sketch_.built() && dtype_ == Dtype::f32 && dim_ >= 16 && dim_ <= kSketchMaxDim && ids_.size() >= kSketchMinRows &&
+         env_sketch_enabled();
+}
+
 void Arena::prepare_sketch() {
-  if (sketch_.built() || dtype_ != Dtype::f32 || dim_ < 16 || dim_ > kSketchMaxDim || ids_.size() < kSketchMinRows ||
-      !env_sketch_enabled())
-    return;
+  if (!sketch_due()) return;
   sketch_.build(reinterpret_cast<const float*>(block_.data()), ids_.size(), dim_, cap_rows_);
 }
 

@@ -75,6 +75,8 @@ class Arena {
   // built. Not thread-safe: call it where the owner may modify the arena, before a search.
   void prepare_sketch();
   bool has_sketch() const { return sketch_.built(); }
+  // True when prepare_sketch() would build the sketch now.
+  bool sketch_due() const;
 
   // Bytes held (rows, ids, the id map and the sketch), for memory reports.
   size_t memory_bytes() const;

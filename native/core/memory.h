@@ -125,7 +125,7 @@ class RawArray {
   RawArray() = default;
   ~RawArray() { release(); }
   RawArray(const RawArray& o) {
-    reserve(o.n_);
+    reserve(o.cap_);  // the same headroom (untouched pages of a mapping take no memory)
     if (o.n_ != 0) std::memcpy(p_, o.p_, o.n_ * sizeof(T));
     n_ = o.n_;
   }

@@ -145,8 +145,11 @@ bool SketchStore::build(const float* rows, size_t n, size_t dim, size_t cap_rows
   decltype(codes_) codes;
   decltype(meta_) meta;
   try {
-    codes.reserve(std::max(cap_rows, n) * dim);  // the row block's headroom: the next inserts do not copy
-    meta.reserve(std::max(cap_rows, n));
+    // Headroom (at least the row block's): the next inserts do not copy the codes. Large
+    // arrays are mappings, whose untouched pages take no memory.
+    const size_t cap = std::max(cap_rows, n + n / 2);
+    codes.reserve(cap * dim);
+    meta.reserve(cap);
     codes.resize(n * dim);
     meta.resize(n);
   } catch (const std::bad_alloc&) {

@@ -55,7 +55,7 @@ void build(Table* t, size_t col) {
   a.outside.clear();
   std::vector<int64_t> ids;
   std::vector<const void*> rows;
-  for (const Group& g : t->cache().groups) {
+  for (const Group& g : each_group(t->cache())) {
     const Arena& ar = g.arenas[col];
     for (size_t s = 0; s < ar.size(); s++) {
       const void* row = ar.row_at(s);
@@ -140,7 +140,7 @@ int load(Table* t, size_t col, bool* consistent) {
   }
   if (!has_meta) {  // never written: consistent only with no rows
     size_t rows = 0;
-    for (const Group& g : t->cache().groups) rows += g.arenas[col].size();
+    for (const Group& g : each_group(t->cache())) rows += g.arenas[col].size();
     *consistent = rows == 0;
     if (*consistent) a.loaded = true;
     return SQLITE_OK;
@@ -151,7 +151,7 @@ int load(Table* t, size_t col, bool* consistent) {
     return SQLITE_OK;  // nodes without rows: inconsistent, rebuilt by the caller
   }
   // Every row must be a node, or one the graph cannot place.
-  for (const Group& g : t->cache().groups) {
+  for (const Group& g : each_group(t->cache())) {
     const Arena& ar = g.arenas[col];
     for (size_t s = 0; s < ar.size(); s++) {
       const int64_t id = ar.id_at(s);

@@ -286,9 +286,10 @@ int run_batch(BatchVtab* vt, BatchCursor* cur, int argc, sqlite3_value** argv) {
   if (rc != SQLITE_OK) return fail(&vt->base, t->base.zErrMsg != nullptr ? t->base.zErrMsg : sqlite3_errmsg(vt->db));
   std::vector<const Group*> groups;
   size_t rows = 0;
-  for (const Group& g : t->cache().groups) {
+  for (size_t gi = 0; gi < t->cache().groups.size(); gi++) {
+    const Group& g = *t->cache().groups[gi];
     if (g.arenas[col].empty()) continue;
-    cache_prepare_sketch(t, g, col);
+    cache_prepare_sketch(t, gi, col);
     groups.push_back(&g);
     rows += g.arenas[col].size();
   }

@@ -78,6 +78,7 @@ int load_cache(Table* t) {
   g_cache_loads.add();
   t->log.materialize_all();  // the arenas pending runs read from go now
   Cache& c = t->fresh_cache();
+  c.seg_chunks = seg_chunks_for(t->cfg);
   const int cs = t->cfg.chunk_size;
   const size_t vbytes = static_cast<size_t>(cs / 8);
   const size_t rbytes = static_cast<size_t>(cs) * 8;
@@ -282,12 +283,14 @@ int load_cache(Table* t) {
 // reloads it whole.
 int refresh_chunks(Table* t, const std::set<int64_t>& chunks) {
   Cache& c = t->cache_mut();
-  for (Group& g : c.groups) g.drop_hint();  // bitmaps change or go
+  c.hints.drop_all();  // bitmaps change or go
   const int cs = t->cfg.chunk_size;
   const size_t nv = t->cfg.vcols.size();
+  std::map<int64_t, int> was_in;  // chunk -> its group (a chunk's partition tuple never changes)
   for (int64_t chunk : chunks) {
     auto vit = c.validity.find(chunk);
     if (vit == c.validity.end()) continue;
+    if (const ChunkCols* cc = chunk_cols_of(c, chunk)) was_in[chunk] = cc->group;
     for (int j = 0; j < cs; j++) {
       if (!(vit->second[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
       const int64_t key = pos_key(chunk, j);
@@ -356,7 +359,8 @@ int refresh_chunks(Table* t, const std::set<int64_t>& chunks) {
     std::vector<uint8_t> v(vb, vb + vbytes);
     std::vector<int64_t> ids(static_cast<size_t>(cs));
     std::memcpy(ids.data(), sqlite3_column_blob(sc, 1), rbytes);
-    cols_register_chunk(t, chunk, partition_tuple_of(t, sc, 2));
+    auto wit = was_in.find(chunk);
+    cols_register_chunk(t, chunk, partition_tuple_of(t, sc, 2), wit == was_in.end() ? -1 : wit->second);
     for (int j = 0; j < cs; j++) {
       if (!(v[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
       const int64_t id = ids[static_cast<size_t>(j)];

@@ -16,23 +16,48 @@ std::vector<Value> partition_tuple_of(Table* t, sqlite3_stmt* st, int first) {
   return out;
 }
 
-// The group of a partition tuple, created (with empty arenas) when new.
+int seg_chunks_for(const Config& cfg) {
+  size_t row = 0;
+  for (const VectorColumn& vc : cfg.vcols) row += vc.nbytes();
+  const size_t cs = static_cast<size_t>(cfg.chunk_size);
+  const size_t by_rows = (kSegmentMinRows + cs - 1) / cs;
+  const size_t by_bytes = row == 0 ? 1 : kSegmentBytes / (cs * row);
+  return static_cast<int>(std::max<size_t>(1, std::max(by_rows, by_bytes)));
+}
+
+// The group a new chunk of a partition tuple joins: the tuple's newest group while it has room,
+// else a new one (with empty arenas).
 int group_for(Table* t, const std::vector<Value>& tuple) {
   Cache& c = t->cache_mut();
-  auto it = c.group_of.find(tuple);
-  if (it != c.group_of.end()) return it->second;
-  Group g;
-  g.tuple = tuple;
-  for (const VectorColumn& vc : t->cfg.vcols) g.arenas.emplace_back(vc.type, static_cast<size_t>(vc.dims));
+  std::vector<int>& gs = c.group_of[tuple];
+  if (!gs.empty() && c.groups[static_cast<size_t>(gs.back())]->chunks.size() < static_cast<size_t>(c.seg_chunks))
+    return gs.back();
+  auto g = std::make_shared<Group>();
+  g->tuple = tuple;
+  for (const VectorColumn& vc : t->cfg.vcols) g->arenas.emplace_back(vc.type, static_cast<size_t>(vc.dims));
   c.groups.push_back(std::move(g));
   const int gi = static_cast<int>(c.groups.size()) - 1;
-  c.group_of.emplace(tuple, gi);
+  gs.push_back(gi);
   return gi;
 }
 
+int latest_group(const Cache& c, const std::vector<Value>& tuple, int64_t* latest) {
+  auto it = c.group_of.find(tuple);
+  if (it == c.group_of.end()) return -1;
+  int best = -1;
+  for (int gi : it->second) {
+    const Group& g = *c.groups[static_cast<size_t>(gi)];
+    if (!g.chunks.empty() && (best < 0 || *g.chunks.rbegin() > *latest)) {
+      best = gi;
+      *latest = *g.chunks.rbegin();
+    }
+  }
+  return best;
+}
+
 // Records a chunk (loaded or just created) in its group, with zeroed metadata.
-void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tuple) {
-  const int g = group_for(t, tuple);
+void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tuple, int group) {
+  const int g = group >= 0 ? group : group_for(t, tuple);
   ChunkCols cc;
   cc.group = g;
   const int cs = t->cfg.chunk_size;
@@ -43,7 +68,7 @@ void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tupl
     cc.meta.push_back(std::move(m));
   }
   t->cache_mut().chunk_cols[chunk] = std::move(cc);
-  t->cache_mut().groups[static_cast<size_t>(g)].chunks.insert(chunk);
+  group_mut(t->cache_mut(), static_cast<size_t>(g)).chunks.insert(chunk);
 }
 
 ChunkCols* chunk_cols_of(Cache& c, int64_t chunk) {
@@ -59,11 +84,11 @@ const ChunkCols* chunk_cols_of(const Cache& c, int64_t chunk) {
 // key's chunk is unknown.
 Arena* arena_ptr(Cache& c, int64_t key, size_t i) {
   ChunkCols* cc = chunk_cols_of(c, pos_chunk(key));
-  return cc != nullptr ? &c.groups[static_cast<size_t>(cc->group)].arenas[i] : nullptr;
+  return cc != nullptr ? &group_mut(c, static_cast<size_t>(cc->group)).arenas[i] : nullptr;
 }
 const Arena* arena_ptr(const Cache& c, int64_t key, size_t i) {
   const ChunkCols* cc = chunk_cols_of(c, pos_chunk(key));
-  return cc != nullptr ? &c.groups[static_cast<size_t>(cc->group)].arenas[i] : nullptr;
+  return cc != nullptr ? &c.groups[static_cast<size_t>(cc->group)]->arenas[i] : nullptr;
 }
 
 // The same for write paths, where the chunk is always registered (cols_register_chunk runs
@@ -433,7 +458,7 @@ int cols_delete_row(Table* t, int64_t chunk, int off, int64_t rowid, bool chunk_
 void cols_forget_chunk(Cache& c, int64_t chunk) {
   ChunkCols* cc = chunk_cols_of(c, chunk);
   if (cc == nullptr) return;
-  c.groups[static_cast<size_t>(cc->group)].chunks.erase(chunk);
+  group_mut(c, static_cast<size_t>(cc->group)).chunks.erase(chunk);
   c.chunk_cols.erase(chunk);
   c.rowid_at.drop_chunk(chunk);
 }
@@ -446,7 +471,7 @@ int cols_column(Table* t, Cursor* cur, sqlite3_context* ctx,
   const ChunkCols* cc = chunk_cols_of(t->cache(), pos_chunk(key));
   if (ref.kind == ColKind::partition) {
     if (cc != nullptr)
-      result_value(ctx, t->cache().groups[static_cast<size_t>(cc->group)].tuple[static_cast<size_t>(ref.idx)]);
+      result_value(ctx, t->cache().groups[static_cast<size_t>(cc->group)]->tuple[static_cast<size_t>(ref.idx)]);
     return SQLITE_OK;
   }
   if (ref.kind == ColKind::metadata) {

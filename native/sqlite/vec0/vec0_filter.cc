@@ -78,7 +78,7 @@ void allowed_rows(Table* t, const Group& g, size_t col, const std::vector<MetaFi
   if (in != nullptr) {  // rowid IN: cost proportional to the list, not to the table
     for (const int64_t key : *in) {
       const ChunkCols* cc = chunk_cols_of(t->cache(), pos_chunk(key));
-      if (cc == nullptr || &t->cache().groups[static_cast<size_t>(cc->group)] != &g) continue;
+      if (cc == nullptr || t->cache().groups[static_cast<size_t>(cc->group)].get() != &g) continue;
       const int off = pos_offset(key);
       bool ok = true;
       for (const auto& f : mf) ok = ok && meta_match(f, cc->meta[static_cast<size_t>(f.col)], off);

@@ -56,6 +56,7 @@
 #include "core/hnsw.h"
 #include "core/idmap.h"
 #include "core/search.h"
+#include "core/stats.h"
 #include "kernels/kernels.h"
 #include "sqlite/codec.h"
 #include "sqlite/ext.h"
@@ -182,37 +183,47 @@ inline bool validity_bit(const std::vector<uint8_t>& v, int slot) {
 }
 
 // ---- the cache ---------------------------------------------------------------------------------
-// Queries never re-read chunk blobs. Rows are grouped by partition-key tuple (one group without
-// partition keys); each group has one Arena per vector column whose ids are position keys
-// (vec0_rowslots.h), so the search's tie-break by id reproduces sqlite-vec's tie order.
+// Queries never re-read chunk blobs. Rows are grouped by partition-key tuple (one tuple without
+// partition keys), and each tuple's chunks by SEGMENT: a group holds up to Cache::seg_chunks
+// consecutive chunks of one tuple (about 16 MiB of vectors, at least 8192 rows) with one Arena
+// per vector column whose ids are position keys (vec0_rowslots.h), so the search's tie-break
+// by id reproduces sqlite-vec's tie order however the rows are grouped.
+//
+// Groups are shared between copies of a cache (copy on write, vec0_shared.cc): a connection
+// that changes a few chunks of a cache another connection also reads copies only their groups.
+// Read a group through Cache::groups; change it only through group_mut().
 struct Group {
   std::vector<Value> tuple;
   std::vector<Arena> arenas;  // per vector column, ids = position keys
-  std::set<int64_t> chunks;   // chunk ids of this tuple (the latest is the insert target)
-  // Where the next insert looks first: slot hint_next of chunk hint_chunk, whose cached validity
-  // bitmap is *hint_val. Every slot below it is taken: a delete in the chunk drops the hint.
-  int64_t hint_chunk = -1;
-  int hint_next = 0;
-  std::vector<uint8_t>* hint_val = nullptr;
-  Group() = default;
-  // A copy (a cache made private, vec0_shared.cc) has no hint: it would point into the
-  // original's bitmaps.
-  Group(const Group& o) : tuple(o.tuple), arenas(o.arenas), chunks(o.chunks) {}
-  Group(Group&&) noexcept = default;
-  Group& operator=(const Group& o) {
-    if (this != &o) {
-      tuple = o.tuple;
-      arenas = o.arenas;
-      chunks = o.chunks;
-      drop_hint();
-    }
+  std::set<int64_t> chunks;   // chunk ids in this group (the tuple's latest is the insert target)
+};
+
+// Where the next insert into a group looks first: slot `next` of chunk `chunk`, whose cached
+// validity bitmap is *val. Every slot below it is taken: a delete in the chunk drops the hint.
+// Hints point into their cache's bitmaps, so a copy of the cache starts without any.
+struct InsertHint {
+  int64_t chunk = -1;
+  int next = 0;
+  std::vector<uint8_t>* val = nullptr;
+};
+struct InsertHints {
+  std::vector<InsertHint> by_group;
+  InsertHints() = default;
+  InsertHints(const InsertHints&) {}
+  InsertHints(InsertHints&&) noexcept = default;
+  InsertHints& operator=(const InsertHints&) {
+    by_group.clear();
     return *this;
   }
-  Group& operator=(Group&&) noexcept = default;
-  void drop_hint() {
-    hint_chunk = -1;
-    hint_val = nullptr;
+  InsertHints& operator=(InsertHints&&) noexcept = default;
+  InsertHint& at(size_t g) {
+    if (by_group.size() <= g) by_group.resize(g + 1);
+    return by_group[g];
   }
+  void drop(size_t g) {
+    if (g < by_group.size()) by_group[g] = InsertHint();
+  }
+  void drop_all() { by_group.clear(); }
 };
 
 // Per chunk: its group and the decoded metadata columns (columnar, indexed by slot).
@@ -235,8 +246,10 @@ struct Marker {
 
 struct Cache {
   bool valid = false;
-  std::vector<Group> groups;
-  std::map<std::vector<Value>, int, TupleLess> group_of;
+  std::vector<std::shared_ptr<Group>> groups;  // never null
+  std::map<std::vector<Value>, std::vector<int>, TupleLess> group_of;  // tuple -> its groups, oldest first
+  int seg_chunks = 1;  // chunks per group (set at load from the table's layout)
+  InsertHints hints;
   std::unordered_map<int64_t, ChunkCols> chunk_cols;  // chunk_id -> group, metadata
   IdMap<int64_t> pos_of;                               // rowid -> position key
   RowidSlots rowid_at;                                 // position key -> rowid
@@ -252,6 +265,35 @@ struct Cache {
   bool has_marker = false;  // `marker` was read when the cache was last known to be current
   Marker marker;
 };
+
+// A cache's groups as `const Group&` (for range-for).
+struct GroupRange {
+  const std::vector<std::shared_ptr<Group>>& v;
+  struct It {
+    std::vector<std::shared_ptr<Group>>::const_iterator i;
+    const Group& operator*() const { return **i; }
+    It& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {v.begin()}; }
+  It end() const { return {v.end()}; }
+};
+inline GroupRange each_group(const Cache& c) { return {c.groups}; }
+
+// Group gi of a cache this connection may change, made its own first (a copy while another
+// cache shares it).
+extern Counter g_group_copies;  // vec0_shared.cc
+inline Group& group_mut(Cache& c, size_t gi) {
+  std::shared_ptr<Group>& g = c.groups[gi];
+  if (g.use_count() > 1) {
+    g = std::make_shared<Group>(*g);
+    g_group_copies.add();
+  }
+  return *g;
+}
 
 // ---- the table ---------------------------------------------------------------------------------
 // Blob numbers in the write log (vec0_writelog.h).
@@ -458,7 +500,7 @@ bool cache_try_adopt(Table* t, const Marker& m, uint64_t fp);
 void cache_publish(Table* t);
 // Builds the sketch of column `col` of group g (of t's cache) when it qualifies and the cache is
 // this connection's alone (a shared cache had its sketches built before it was published).
-void cache_prepare_sketch(Table* t, const Group& g, size_t col);
+void cache_prepare_sketch(Table* t, size_t gi, size_t col);
 // At xSync: a new write token, then this commit's change log entry.
 int write_token(Table* t, int64_t* written);
 int write_change_log(Table* t, int64_t token);
@@ -579,10 +621,19 @@ struct RowCols {
 };
 // Partition values of a chunks-table row (columns first .. first+npartitions-1 of `st`).
 std::vector<Value> partition_tuple_of(Table* t, sqlite3_stmt* st, int first);
-// The group of a partition tuple, created (with empty arenas) when new.
+// The group a new chunk of a partition tuple joins (a new group when the newest is full).
 int group_for(Table* t, const std::vector<Value>& tuple);
+// The group holding the tuple's latest chunk (its id in *latest), or -1 when it has none.
+int latest_group(const Cache& c, const std::vector<Value>& tuple, int64_t* latest);
+// Chunks per group for a table's layout (Cache::seg_chunks): about kSegmentBytes of vectors and
+// at least kSegmentMinRows rows, so that a copy made to change a group stays small and every
+// group is large enough for the sketch and the block kernels.
+constexpr size_t kSegmentBytes = 16u << 20;
+constexpr size_t kSegmentMinRows = 8192;
+int seg_chunks_for(const Config& cfg);
 // Records a chunk (loaded or just created) in its group, with zeroed metadata.
-void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tuple);
+// group >= 0: into that group of the tuple (a re-read chunk stays where it was).
+void cols_register_chunk(Table* t, int64_t chunk, const std::vector<Value>& tuple, int group = -1);
 ChunkCols* chunk_cols_of(Cache& c, int64_t chunk);
 const ChunkCols* chunk_cols_of(const Cache& c, int64_t chunk);
 // The arena of vector column i that holds (or will hold) position key `key`; nullptr when the

@@ -98,9 +98,10 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
   rc = build_filters(t, plan, &pfilters, &mfilters);
   if (rc != SQLITE_OK) return rc;
   std::vector<const Group*> groups;  // the selected partitions with rows
-  auto take = [&](const Group& g) {
+  auto take = [&](size_t gi) {
+    const Group& g = *t->cache().groups[gi];
     if (!g.arenas[col].empty()) {
-      cache_prepare_sketch(t, g, col);  // built once, for large float arenas
+      cache_prepare_sketch(t, gi, col);  // built once, for large float arenas
       groups.push_back(&g);
     }
   };
@@ -108,12 +109,14 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
   const int exact_kind = pfilters.empty() ? 0 : exact_tuple(t, pfilters, &exact);
   if (exact_kind == 1) {
     auto git = t->cache().group_of.find(exact);
-    if (git != t->cache().group_of.end()) take(t->cache().groups[static_cast<size_t>(git->second)]);
+    if (git != t->cache().group_of.end())
+      for (int gi : git->second) take(static_cast<size_t>(gi));
   } else if (exact_kind == 0) {
-    for (const Group& g : t->cache().groups) {
+    for (size_t gi = 0; gi < t->cache().groups.size(); gi++) {
       bool ok = true;
+      const Group& g = *t->cache().groups[gi];
       for (const auto& pf : pfilters) ok = ok && part_match(pf, g.tuple[static_cast<size_t>(pf.col)]);
-      if (ok) take(g);
+      if (ok) take(gi);
     }
   }
   if (k == 0 || groups.empty()) return SQLITE_OK;

@@ -37,6 +37,7 @@ namespace vec0 {
 
 Counter g_cache_adopted("vec0_cache_adopted");
 Counter g_cache_copies("vec0_cache_copies");
+Counter g_group_copies("vec0_group_copies");
 
 namespace {
 
@@ -93,9 +94,12 @@ void unlist_locked(Table* t) {
   }
 }
 
+// Before a cache is published: every arena that qualifies gets its sketch (no reader of a shared
+// cache may build one). Groups it shares with older caches have theirs already.
 void prepare_all(Cache& c) {
-  for (Group& g : c.groups)
-    for (Arena& a : g.arenas) a.prepare_sketch();
+  for (size_t gi = 0; gi < c.groups.size(); gi++)
+    for (size_t col = 0; col < c.groups[gi]->arenas.size(); col++)
+      if (c.groups[gi]->arenas[col].sketch_due()) group_mut(c, gi).arenas[col].prepare_sketch();
 }
 
 }  // namespace
@@ -191,10 +195,10 @@ void cache_publish(Table* t) {
   t->cache_listed = true;
 }
 
-void cache_prepare_sketch(Table* t, const Group& g, size_t col) {
+void cache_prepare_sketch(Table* t, size_t gi, size_t col) {
   if (t->cache_listed || t->cache_sp.use_count() > 1) return;
-  // g belongs to this connection's private cache, which is not const.
-  const_cast<Group&>(g).arenas[col].prepare_sketch();
+  const Arena& a = t->cache().groups[gi]->arenas[col];
+  if (a.sketch_due()) group_mut(*t->cache_sp, gi).arenas[col].prepare_sketch();
 }
 
 }  // namespace vec0

@@ -31,7 +31,7 @@ int delete_row(Table* t, int64_t rowid) {
   std::vector<uint8_t>& val = vit->second;
   uint8_t byte = static_cast<uint8_t>(val[static_cast<size_t>(off / 8)] & ~(1u << (off % 8)));
   t->mutated = true;
-  if (ChunkCols* cc = chunk_cols_of(c, chunk)) c.groups[static_cast<size_t>(cc->group)].drop_hint();  // a slot frees
+  if (ChunkCols* cc = chunk_cols_of(c, chunk)) c.hints.drop(static_cast<size_t>(cc->group));  // a slot frees
   t->note_chunk(chunk);
   t->log.delete_rowid(rowid);
   int rc = SQLITE_OK;
@@ -93,16 +93,16 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
   // (Rows whose partition tuple has a NULL share chunks too; 0.1.9 made a chunk per such row.)
   int64_t chunk = 0;
   int off = -1;
-  const int group = group_for(t, rcols.part);
-  Group& g = c.groups[static_cast<size_t>(group)];
+  int64_t latest = -1;
+  const int group = latest_group(c, rcols.part, &latest);
   std::vector<uint8_t>* valp = nullptr;  // the target chunk's cached validity bitmap
-  if (!g.chunks.empty()) {
-    const int64_t latest = *g.chunks.rbegin();
-    if (g.hint_val != nullptr && g.hint_chunk == latest && g.hint_next < cs &&
-        !((*g.hint_val)[static_cast<size_t>(g.hint_next / 8)] & (1u << (g.hint_next % 8)))) {
+  if (group >= 0) {
+    const InsertHint& h = c.hints.at(static_cast<size_t>(group));
+    if (h.val != nullptr && h.chunk == latest && h.next < cs &&
+        !((*h.val)[static_cast<size_t>(h.next / 8)] & (1u << (h.next % 8)))) {
       chunk = latest;  // the slot after the last insert, with none free below it
-      off = g.hint_next;
-      valp = g.hint_val;
+      off = h.next;
+      valp = h.val;
     } else {
       auto last = c.validity.find(latest);
       const size_t nbits = last != c.validity.end() ? last->second.size() : 0;
@@ -176,10 +176,10 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
     cols_register_chunk(t, chunk, rcols.part);
   }
   {
-    Group& gg = c.groups[static_cast<size_t>(group)];  // (cols_register_chunk may add groups)
-    gg.hint_chunk = chunk;
-    gg.hint_next = off + 1;
-    gg.hint_val = valp;
+    InsertHint& h = c.hints.at(static_cast<size_t>(chunk_cols_of(c, chunk)->group));
+    h.chunk = chunk;
+    h.next = off + 1;
+    h.val = valp;
   }
   t->note_chunk(chunk);
   if (rowid > c.max_rowid) c.max_rowid = rowid;
