@@ -229,3 +229,78 @@ test('worker threads share one cache and answer as brute force does', async () =
   expect(s1.vec0_cache_adopted - s0.vec0_cache_adopted).toBe(3);
   main.close();
 });
+
+describe('graph indexes', () => {
+  const G = 32;
+  const gvec = (i: number) => new Float32Array(Array.from({ length: G }, (_, k) => Math.sin(i * 0.61 + k * 1.3) + (i % 7) * 0.1));
+  const gq = [0.5, 77.7, 1234.5].map(gvec);
+
+  function makeGraphFile(n: number): string {
+    const file = path.join(tempDir(), 'graph.db');
+    const db = openDb(file);
+    db.pragma('journal_mode = wal');
+    db.exec(`create virtual table t using vec0(v float[${G}] indexed by hnsw(m=8, ef_construction=64))`);
+    const ins = db.prepare('insert into t(rowid, v) values (?, ?)');
+    db.transaction(() => {
+      for (let i = 1; i <= n; i++) ins.run(BigInt(i), blob(gvec(i)));
+    })();
+    db.close();
+    return file;
+  }
+  /** Graph answers (ef = 40 forces the graph) and exact answers. */
+  const gview = (db: DB) =>
+    gq.map((q) => ({
+      graph: db.prepare('select rowid, distance from t where v match ? and k = 10 and ef = 40').all(blob(q)),
+      exact: db.prepare('select rowid, distance from t where v match ? and k = 10 and ef = 0').all(blob(q)),
+    }));
+
+  test('a second connection takes the graph too: no load, the same answers', () => {
+    const file = makeGraphFile(3000);
+    const a = openDb(file);
+    const s0 = stats(a);
+    const va = gview(a);
+    const s1 = stats(a);
+    expect(s1.hnsw_searches - s0.hnsw_searches).toBe(3);
+    expect(s1.hnsw_loads - s0.hnsw_loads).toBe(1);
+    const b = openDb(file);
+    expect(gview(b)).toEqual(va);
+    const s2 = stats(a);
+    expect(s2.hnsw_loads).toBe(s1.hnsw_loads);
+    expect(s2.hnsw_adopted - s1.hnsw_adopted).toBe(1);
+    expect(s2.hnsw_searches - s1.hnsw_searches).toBe(3);
+    const c = copyOf(file);
+    expect(gview(c)).toEqual(va);
+    for (const db of [a, b, c]) db.close();
+  });
+
+  test('writes on a shared graph: a copy for the writer, the readers keep theirs until the commit', () => {
+    const file = makeGraphFile(2000);
+    const [a, b] = [openDb(file), openDb(file)];
+    const before = gview(a);
+    expect(gview(b)).toEqual(before);
+    const s0 = stats(a);
+    a.exec('begin');
+    a.prepare('insert into t(rowid, v) values (?, ?)').run(9001n, blob(gq[0]));
+    a.prepare('delete from t where rowid = ?').run(3n);
+    a.exec('commit'); // xSync changes a's graph: a copy, b still holds the shared one
+    expect(stats(a).hnsw_copies - s0.hnsw_copies).toBe(1);
+    const after = gview(a);
+    expect(after).not.toEqual(before);
+    expect((after[0].graph as any[])[0].rowid).toBe(9001);
+    const s1 = stats(a);
+    expect(gview(b)).toEqual(after); // b loads the committed graph once and publishes it
+    const r = openDb(file);
+    expect(gview(r)).toEqual(after); // r takes b's
+    const s2 = stats(a);
+    expect(s2.hnsw_loads - s1.hnsw_loads).toBe(1);
+    expect(s2.hnsw_adopted - s1.hnsw_adopted).toBeGreaterThanOrEqual(1);
+    a.exec('begin');
+    a.prepare('insert into t(rowid, v) values (?, ?)').run(9002n, blob(gq[1]));
+    a.exec('rollback');
+    expect(gview(b)).toEqual(after);
+    expect(gview(a)).toEqual(after);
+    const c = copyOf(file);
+    expect(gview(c)).toEqual(after);
+    for (const db of [a, b, r, c]) db.close();
+  });
+});

@@ -108,6 +108,30 @@ HnswIndex::HnswIndex(Dtype dtype, size_t dim, Metric metric, HnswParams params)
 
 HnswIndex::~HnswIndex() = default;
 
+std::unique_ptr<HnswIndex> HnswIndex::clone() const {
+  std::unique_ptr<HnswIndex> c(new HnswIndex(dtype_, dim_, metric_, params_));
+  c->rng_ = rng_;
+  c->ids_ = ids_;
+  c->node_of_ = node_of_;
+  c->levels_ = levels_;
+  c->links0_ = links0_;
+  c->upper_.resize(upper_.size());
+  for (size_t node = 0; node < upper_.size(); node++) {
+    if (!upper_[node]) continue;
+    const size_t n = static_cast<size_t>(levels_[node]) * (1 + params_.m);
+    c->upper_[node].reset(new uint32_t[n]);
+    std::memcpy(c->upper_[node].get(), upper_[node].get(), n * sizeof(uint32_t));
+  }
+  c->rows_ = rows_;
+  c->meta_ = meta_;
+  c->free_ = free_;
+  c->live_ = live_;
+  c->entry_ = entry_;
+  c->max_level_ = max_level_;
+  c->dirty_ = dirty_;
+  return c;
+}
+
 void HnswIndex::clear() {
   ids_.clear();
   node_of_.clear();

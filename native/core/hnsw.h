@@ -65,6 +65,9 @@ class HnswIndex {
   ~HnswIndex();
   HnswIndex(const HnswIndex&) = delete;
   HnswIndex& operator=(const HnswIndex&) = delete;
+  // A deep copy (nodes, links, traversal rows, dirty blocks); throws std::bad_alloc. Not
+  // during insert_many.
+  std::unique_ptr<HnswIndex> clone() const;
 
   Dtype dtype() const { return dtype_; }
   size_t dim() const { return dim_; }

@@ -33,6 +33,7 @@ Counter g_builds("hnsw_builds");
 Counter g_rebuilds("hnsw_rebuilds");
 Counter g_searches("hnsw_searches");
 Counter g_fallbacks("hnsw_exact_fallbacks");
+Counter g_copies("hnsw_copies");
 
 constexpr const char* kEfKey = "vecsqlite_ef_search";
 constexpr uint32_t kMaxEf = 10000;
@@ -48,27 +49,56 @@ std::string way_out(const Table* t) {
   return string_printf("rebuild it with INSERT INTO \"%s\"(\"%s\") VALUES ('rebuild')", t->name.c_str(), t->name.c_str());
 }
 
+// The column's graph made this connection's own before a change (a copy while another
+// connection shares it), or replaced by an empty one before a load or build.
+AnnGraph& own_graph(Table* t, size_t col) {
+  Ann& a = t->ann[col];
+  ann_unlist(t, col);
+  if (a.st.use_count() > 1) {
+    auto g = std::make_shared<AnnGraph>();
+    g->index = a.st->index->clone();
+    g->outside = a.st->outside;
+    a.st = std::move(g);
+    g_copies.add();
+  }
+  return *a.st;
+}
+
+AnnGraph& fresh_graph(Table* t, size_t col) {
+  Ann& a = t->ann[col];
+  ann_unlist(t, col);
+  if (a.st.use_count() > 1) {
+    const HnswIndex& old = *a.st->index;
+    auto g = std::make_shared<AnnGraph>();
+    g->index.reset(new HnswIndex(old.dtype(), old.dim(), old.metric(), old.params()));
+    a.st = std::move(g);
+  } else {
+    a.st->index->clear();
+    a.st->outside.clear();
+  }
+  return *a.st;
+}
+
 // Builds the graph of column `col` from the cache's rows (every row, on every core).
 void build(Table* t, size_t col) {
   Ann& a = t->ann[col];
-  a.graph->clear();
-  a.outside.clear();
+  AnnGraph& ag = fresh_graph(t, col);
   std::vector<int64_t> ids;
   std::vector<const void*> rows;
   for (const Group& g : each_group(t->cache())) {
     const Arena& ar = g.arenas[col];
     for (size_t s = 0; s < ar.size(); s++) {
       const void* row = ar.row_at(s);
-      if (a.graph->accepts(row)) {
+      if (ag.index->accepts(row)) {
         ids.push_back(ar.id_at(s));
         rows.push_back(row);
       } else {
-        a.outside.insert(ar.id_at(s));
+        ag.outside.insert(ar.id_at(s));
       }
     }
   }
-  a.graph->insert_many(ids.data(), rows.data(), ids.size(), build_threads());
-  a.graph->mark_all_dirty();
+  ag.index->insert_many(ids.data(), rows.data(), ids.size(), build_threads());
+  ag.index->mark_all_dirty();
   a.persist_all = true;
   a.loaded = true;
   a.has_marker = t->cache().has_marker;
@@ -96,8 +126,7 @@ int load(Table* t, size_t col, bool* consistent) {
   Ann& a = t->ann[col];
   const VectorColumn& vc = t->cfg.vcols[col];
   *consistent = false;
-  a.graph->clear();
-  a.outside.clear();
+  AnnGraph& ag = fresh_graph(t, col);
   a.loaded = false;
   int rc = read_ef_default(t);
   if (rc != SQLITE_OK) return rc;
@@ -113,7 +142,7 @@ int load(Table* t, size_t col, bool* consistent) {
   bool has_meta = false;
   size_t next_block = 0;
   auto damaged = [&](const std::string& why) {
-    a.graph->clear();
+    ag.index->clear();
     set_err(t, string_printf("vec0 table \"%s\": the hnsw index of column \"%s\" is damaged (%s); %s", t->name.c_str(),
                              vc.name.c_str(), why.c_str(), way_out(t).c_str()));
     return SQLITE_CORRUPT_VTAB;
@@ -124,13 +153,13 @@ int load(Table* t, size_t col, bool* consistent) {
     const size_t n = static_cast<size_t>(sqlite3_column_bytes(st.get(), 1));
     if (!has_meta) {
       if (rowid != -1) return damaged("its state row is missing");
-      if (!a.graph->decode_meta(data, n, &err)) return damaged(err);
+      if (!ag.index->decode_meta(data, n, &err)) return damaged(err);
       has_meta = true;
       continue;
     }
-    if (rowid < 0 || static_cast<size_t>(rowid) != next_block || next_block >= a.graph->blocks())
+    if (rowid < 0 || static_cast<size_t>(rowid) != next_block || next_block >= ag.index->blocks())
       return damaged(string_printf("unexpected block %lld", static_cast<long long>(rowid)));
-    if (!a.graph->decode_block(next_block, data, n, &err)) return damaged(err);
+    if (!ag.index->decode_block(next_block, data, n, &err)) return damaged(err);
     next_block++;
   }
   if (rc != SQLITE_DONE) {
@@ -145,9 +174,9 @@ int load(Table* t, size_t col, bool* consistent) {
     if (*consistent) a.loaded = true;
     return SQLITE_OK;
   }
-  if (next_block != a.graph->blocks()) return damaged(string_printf("block %lld is missing", static_cast<long long>(next_block)));
-  if (!a.graph->finish_load([&](int64_t id) { return row_of(t, col, id); }, &err)) {
-    a.graph->clear();
+  if (next_block != ag.index->blocks()) return damaged(string_printf("block %lld is missing", static_cast<long long>(next_block)));
+  if (!ag.index->finish_load([&](int64_t id) { return row_of(t, col, id); }, &err)) {
+    ag.index->clear();
     return SQLITE_OK;  // nodes without rows: inconsistent, rebuilt by the caller
   }
   // Every row must be a node, or one the graph cannot place.
@@ -155,13 +184,13 @@ int load(Table* t, size_t col, bool* consistent) {
     const Arena& ar = g.arenas[col];
     for (size_t s = 0; s < ar.size(); s++) {
       const int64_t id = ar.id_at(s);
-      if (a.graph->contains(id)) continue;
-      if (a.graph->accepts(ar.row_at(s))) {
-        a.graph->clear();
-        a.outside.clear();
+      if (ag.index->contains(id)) continue;
+      if (ag.index->accepts(ar.row_at(s))) {
+        ag.index->clear();
+        ag.outside.clear();
         return SQLITE_OK;
       }
-      a.outside.insert(id);
+      ag.outside.insert(id);
     }
   }
   a.loaded = true;
@@ -176,7 +205,8 @@ int persist(Table* t, size_t col) {
   const char* sc = t->schema.c_str();
   const char* tn = t->n_hnsw[col].c_str();
   std::string err;
-  std::vector<size_t> blocks = a.graph->take_dirty_blocks();
+  AnnGraph& ag = own_graph(t, col);
+  std::vector<size_t> blocks = ag.index->take_dirty_blocks();
   if (a.persist_all) {
     int rc = exec_sql(t->db, string_printf("DELETE FROM \"%w\".\"%w\"", sc, tn), &err);
     if (rc != SQLITE_OK) {
@@ -184,7 +214,7 @@ int persist(Table* t, size_t col) {
       return rc;
     }
     blocks.clear();
-    for (size_t b = 0; b < a.graph->blocks(); b++) blocks.push_back(b);
+    for (size_t b = 0; b < ag.index->blocks(); b++) blocks.push_back(b);
   }
   sqlite3_stmt* put = nullptr;
   int rc = prepare(t, string_printf("INSERT OR REPLACE INTO \"%w\".\"%w\"(rowid, data) VALUES (?, ?)", sc, tn), &put);
@@ -195,16 +225,16 @@ int persist(Table* t, size_t col) {
     return step_done(t, put);
   };
   for (size_t b : blocks) {
-    if (b >= a.graph->blocks()) continue;
-    rc = write(static_cast<int64_t>(b), a.graph->encode_block(b));
+    if (b >= ag.index->blocks()) continue;
+    rc = write(static_cast<int64_t>(b), ag.index->encode_block(b));
     if (rc != SQLITE_OK) return rc;
   }
-  rc = write(-1, a.graph->encode_meta());
+  rc = write(-1, ag.index->encode_meta());
   if (rc != SQLITE_OK) return rc;
   sqlite3_stmt* trim = nullptr;
   rc = prepare(t, string_printf("DELETE FROM \"%w\".\"%w\" WHERE rowid >= ?", sc, tn), &trim);
   if (rc != SQLITE_OK) return rc;
-  sqlite3_bind_int64(trim, 1, static_cast<int64_t>(a.graph->blocks()));
+  sqlite3_bind_int64(trim, 1, static_cast<int64_t>(ag.index->blocks()));
   rc = step_done(t, trim);
   if (rc == SQLITE_OK) a.persist_all = false;
   return rc;
@@ -257,7 +287,8 @@ int ann_init(Table* t) {
     HnswParams p;
     p.m = vc.index.m;
     p.ef_construction = vc.index.ef_construction;
-    t->ann[i].graph.reset(new HnswIndex(vc.type, static_cast<size_t>(vc.dims), vc.metric, p));
+    t->ann[i].st = std::make_shared<AnnGraph>();
+    t->ann[i].st->index.reset(new HnswIndex(vc.type, static_cast<size_t>(vc.dims), vc.metric, p));
     t->ann[i].ef_search = vc.index.ef_search;
   }
   const int rc = read_ef_default(t);
@@ -281,6 +312,13 @@ int ann_ensure(Table* t, size_t col) {
   const bool current = a.loaded && a.has_marker && t->cache().has_marker && a.marker == t->cache().marker;
   if (current) return SQLITE_OK;
   if (a.loaded && !t->touched.empty()) return SQLITE_OK;  // no commit can intervene mid-transaction
+  // Another connection of the process may hold the graph of this committed state already.
+  if (t->touched.empty() && ann_try_adopt(t, col)) {
+    a.loaded = true;
+    a.has_marker = true;
+    a.marker = t->cache().marker;
+    return SQLITE_OK;
+  }
   bool consistent = false;
   if (t->touched.empty()) {
     const int rc = load(t, col, &consistent);
@@ -293,12 +331,13 @@ int ann_ensure(Table* t, size_t col) {
   }
   a.has_marker = t->cache().has_marker;
   a.marker = t->cache().marker;
+  if (t->touched.empty()) ann_publish(t, col);
   return SQLITE_OK;
 }
 
 int ann_before_write(Table* t) {
   for (size_t i = 0; i < t->ann.size(); i++) {
-    if (!t->ann[i].graph) continue;
+    if (!t->ann[i].indexed()) continue;
     const int rc = ann_ensure(t, i);
     if (rc != SQLITE_OK) return rc;
   }
@@ -322,7 +361,7 @@ int ann_command(Table* t, sqlite3_value* cmd) {
   if (c == "rebuild" || c == "compute-centroids" || c.rfind("compute-centroids:", 0) == 0) {
     if (!has_graph) return no_graph();
     for (size_t i = 0; i < t->ann.size(); i++) {
-      if (!t->ann[i].graph) continue;
+      if (!t->ann[i].indexed()) continue;
       t->ann_changed = true;
       build(t, i);
     }
@@ -331,11 +370,11 @@ int ann_command(Table* t, sqlite3_value* cmd) {
   if (c == "optimize") {
     if (!has_graph) return no_graph();
     for (size_t i = 0; i < t->ann.size(); i++) {
-      if (!t->ann[i].graph) continue;
+      if (!t->ann[i].indexed()) continue;
       const int rc = ann_ensure(t, i);
       if (rc != SQLITE_OK) return rc;
       t->ann_changed = true;
-      t->ann[i].graph->optimize();
+      own_graph(t, i).index->optimize();
       t->ann[i].persist_all = true;
     }
     return SQLITE_OK;
@@ -386,28 +425,29 @@ int ann_sync(Table* t) {
   if (rc != SQLITE_OK) return rc;
   for (size_t col = 0; col < t->ann.size(); col++) {
     Ann& a = t->ann[col];
-    if (!a.graph || (t->touched.empty() && !a.persist_all)) continue;
+    if (!a.indexed() || (t->touched.empty() && !a.persist_all)) continue;
     if (!a.loaded) {
       rc = ann_ensure(t, col);
       if (rc != SQLITE_OK) return rc;
     }
     t->ann_changed = true;
+    AnnGraph& ag = own_graph(t, col);
     std::vector<int64_t> ids;
     std::vector<const void*> rows;
     for (int64_t key : t->touched) {
-      a.graph->remove(key);
-      a.outside.erase(key);
+      ag.index->remove(key);
+      ag.outside.erase(key);
       const void* row = row_of(t, col, key);
       if (row == nullptr) continue;
-      if (a.graph->accepts(row)) {
+      if (ag.index->accepts(row)) {
         ids.push_back(key);
         rows.push_back(row);
       } else {
-        a.outside.insert(key);
+        ag.outside.insert(key);
       }
     }
-    if (ids.size() == 1) a.graph->insert(ids[0], rows[0]);
-    else a.graph->insert_many(ids.data(), rows.data(), ids.size(), ids.size() >= 256 ? build_threads() : 1);
+    if (ids.size() == 1) ag.index->insert(ids[0], rows[0]);
+    else ag.index->insert_many(ids.data(), rows.data(), ids.size(), ids.size() >= 256 ? build_threads() : 1);
     rc = persist(t, col);
     if (rc != SQLITE_OK) return rc;
   }
@@ -436,11 +476,11 @@ void ann_end_txn(Table* t, bool committed) {
 
 int ann_search(Table* t, const AnnQuery& q, std::vector<TopK::Item>* out, bool* answered) {
   *answered = false;
-  if (t->ann.empty() || !t->ann[q.col].graph || q.ef == 0) return SQLITE_OK;
+  if (t->ann.empty() || !t->ann[q.col].indexed() || q.ef == 0) return SQLITE_OK;
   Ann& a = t->ann[q.col];
   int rc = ann_ensure(t, q.col);
   if (rc != SQLITE_OK) return rc;
-  if (!q.force && !ann_preferred(*a.graph, q.admitted, q.k, q.ef)) return SQLITE_OK;
+  if (!q.force && !ann_preferred(a.graph(), q.admitted, q.k, q.ef)) return SQLITE_OK;
   Admit admit;
   if (!t->touched.empty()) admit.touched = &t->touched;
   const bool filtered = q.filters != nullptr || !q.all_groups;
@@ -488,7 +528,7 @@ int ann_search(Table* t, const AnnQuery& q, std::vector<TopK::Item>* out, bool* 
       extra.slots.push_back(slot);
     };
     for (int64_t key : t->touched) consider(key);
-    for (int64_t key : a.outside)
+    for (int64_t key : a.outside())
       if (t->touched.count(key) == 0) consider(key);
     if (extra.slots.empty()) continue;
     SearchSource src;
@@ -497,7 +537,7 @@ int ann_search(Table* t, const AnnQuery& q, std::vector<TopK::Item>* out, bool* 
     sources.push_back(std::move(src));
   }
   AnnPlan plan;
-  plan.index = a.graph.get();
+  plan.index = &a.graph();
   plan.ef = q.ef;
   plan.admit = admit.use_bits || admit.touched != nullptr ? &admit : nullptr;
   plan.row_of = [t, &q](int64_t id) { return row_of(t, q.col, id); };

@@ -297,7 +297,7 @@ int run_batch(BatchVtab* vt, BatchCursor* cur, int argc, sqlite3_value** argv) {
   if (k > 0 && !groups.empty() && !queries.empty()) {
     // Graph columns: each query as a single KNN query would take it; the rest scan together.
     std::vector<size_t> scan;
-    const bool graph = !t->ann.empty() && t->ann[col].graph != nullptr;
+    const bool graph = !t->ann.empty() && t->ann[col].indexed();
     uint32_t ef = 0;
     if (graph) {
       rc = ann_default_ef(t, col, &ef);

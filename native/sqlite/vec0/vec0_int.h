@@ -311,9 +311,20 @@ constexpr size_t kLogFlushBytes = 16u << 20;
 // and is in `outside` exactly when the cache holds a row the graph cannot place. Keys in
 // `touched` (written by the open transaction) may be anything in the graph: queries never
 // return them from it and scan them exactly instead; xSync brings them up to date.
-struct Ann {
-  std::unique_ptr<HnswIndex> graph;
+//
+// The graph and its `outside` set (an AnnGraph) may be shared, read-only, with the other
+// connections of the process that see the same committed state, like the cache: graph() and
+// outside() read it; vec0_ann.cc changes it only after own_graph() / fresh_graph().
+struct AnnGraph {
+  std::unique_ptr<HnswIndex> index;
   std::unordered_set<int64_t> outside;
+};
+struct Ann {
+  std::shared_ptr<AnnGraph> st;  // null unless the column declares a graph
+  bool listed = false;           // st may be listed in the process registry (vec0_shared.cc)
+  bool indexed() const { return st != nullptr; }
+  const HnswIndex& graph() const { return *st->index; }
+  const std::unordered_set<int64_t>& outside() const { return st->outside; }
   bool loaded = false;
   bool has_marker = false;
   Marker marker;            // the committed state the graph reflects (the cache's marker)
@@ -501,6 +512,12 @@ void cache_publish(Table* t);
 // Builds the sketch of column `col` of group g (of t's cache) when it qualifies and the cache is
 // this connection's alone (a shared cache had its sketches built before it was published).
 void cache_prepare_sketch(Table* t, size_t gi, size_t col);
+// The same registry for graphs (key: the cache's, and the column). ann_try_adopt takes the
+// graph another connection published for the cache's committed state; ann_publish offers this
+// connection's (loaded or built for that state); ann_unlist takes it out before a change.
+bool ann_try_adopt(Table* t, size_t col);
+void ann_publish(Table* t, size_t col);
+void ann_unlist(Table* t, size_t col);
 // At xSync: a new write token, then this commit's change log entry.
 int write_token(Table* t, int64_t* written);
 int write_change_log(Table* t, int64_t token);

@@ -143,7 +143,7 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
   // page through results, always take the exact scan).
   std::vector<RowFilter> filters;
   bool answered = false;
-  const bool graph = !t->ann.empty() && t->ann[col].graph != nullptr;
+  const bool graph = !t->ann.empty() && t->ann[col].indexed();
   if (graph && !use_in && !bounds.has_lo) {
     uint32_t ef_default = 0;
     rc = ann_default_ef(t, col, &ef_default);

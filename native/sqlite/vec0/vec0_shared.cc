@@ -201,5 +201,106 @@ void cache_prepare_sketch(Table* t, size_t gi, size_t col) {
   if (a.sketch_due()) group_mut(*t->cache_sp, gi).arenas[col].prepare_sketch();
 }
 
+// ---- graphs --------------------------------------------------------------------------------------
+namespace {
+
+struct GraphKey {
+  Key cache;
+  size_t col = 0;
+  bool operator<(const GraphKey& o) const {
+    if (col != o.col) return col < o.col;
+    return cache < o.cache;
+  }
+};
+
+std::map<GraphKey, std::weak_ptr<AnnGraph>>* g_graphs = nullptr;  // under g_mu; never freed
+
+std::map<GraphKey, std::weak_ptr<AnnGraph>>& graphs() {
+  if (g_graphs == nullptr) g_graphs = new std::map<GraphKey, std::weak_ptr<AnnGraph>>();
+  return *g_graphs;
+}
+
+bool graph_key(Table* t, size_t col, GraphKey* out) {
+  const Cache& c = t->cache();
+  if (!c.valid || !c.has_marker || !t->touched.empty()) return false;
+  out->col = col;
+  return key_of(t, c.marker, c.validity_fp, &out->cache);
+}
+
+void graph_unlist_locked(Table* t, size_t col) {
+  Ann& a = t->ann[col];
+  if (!a.listed) return;
+  a.listed = false;
+  auto& reg = graphs();
+  for (auto it = reg.begin(); it != reg.end(); ++it) {
+    std::shared_ptr<AnnGraph> g = it->second.lock();
+    if (g.get() == a.st.get()) {
+      reg.erase(it);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+Counter g_graph_adopted("hnsw_adopted");
+
+bool ann_try_adopt(Table* t, size_t col) {
+  GraphKey k;
+  if (!graph_key(t, col, &k)) return false;
+  Ann& a = t->ann[col];
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto& reg = graphs();
+    auto it = reg.find(k);
+    if (it == reg.end()) return false;
+    std::shared_ptr<AnnGraph> found = it->second.lock();
+    if (!found) {
+      reg.erase(it);
+      return false;
+    }
+    if (found.get() != a.st.get()) {
+      graph_unlist_locked(t, col);
+      a.st = std::move(found);
+    }
+    a.listed = true;
+  }
+  g_graph_adopted.add();
+  return true;
+}
+
+void ann_publish(Table* t, size_t col) {
+  GraphKey k;
+  Ann& a = t->ann[col];
+  if (!a.loaded || !graph_key(t, col, &k)) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto& reg = graphs();
+  auto it = reg.find(k);
+  if (it != reg.end()) {
+    std::shared_ptr<AnnGraph> there = it->second.lock();
+    if (there) {
+      if (there.get() != a.st.get()) {
+        graph_unlist_locked(t, col);
+        a.st = std::move(there);
+        a.listed = true;
+        g_graph_adopted.add();
+      }
+      return;
+    }
+    reg.erase(it);
+  }
+  if (a.listed) graph_unlist_locked(t, col);
+  if (reg.size() >= 64)
+    for (auto i = reg.begin(); i != reg.end();) i = i->second.expired() ? reg.erase(i) : std::next(i);
+  reg.emplace(k, a.st);
+  a.listed = true;
+}
+
+void ann_unlist(Table* t, size_t col) {
+  if (!t->ann[col].listed) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  graph_unlist_locked(t, col);
+}
+
 }  // namespace vec0
 }  // namespace vecsqlite
