@@ -16,18 +16,34 @@ namespace vec {
 
 Counter g_full_builds("full_builds"), g_blob_loads("blob_loads"), g_incremental_rows("incremental_rows");
 
+Counter g_data_copies("vec_data_copies");
+
+DatasetData::DatasetData(const DatasetData& o)
+    : dim(o.dim),
+      arena(o.arena ? new Arena(*o.arena) : nullptr),
+      id_of(o.id_of),
+      rowid_of(o.rowid_of),
+      graph(o.graph ? o.graph->clone() : nullptr),
+      outside(o.outside),
+      graph_wanted(o.graph_wanted),
+      graph_params(o.graph_params) {}
+
+DatasetData& DatasetIndex::own_data() {
+  share_unlist(this);
+  if (data.use_count() > 1) {
+    data = std::make_shared<DatasetData>(*data);
+    g_data_copies.add();
+  }
+  return *data;
+}
+
 void DatasetIndex::reset() {
   loaded = false;
-  dim = 0;
-  arena.reset();
-  id_of.clear();
-  rowid_of.clear();
   pending.clear();
   broken = false;
   revalidate = false;
-  graph.reset();
-  outside.clear();
-  graph_wanted = false;
+  share_unlist(this);
+  data = std::make_shared<DatasetData>();
 }
 
 namespace {
@@ -35,10 +51,11 @@ namespace {
 // Encodes `ix` as a VSQ1 blob (HNS1 when it has a graph) and saves it (skipped when it would
 // exceed SQLite's length limit).
 void write_blob(sqlite3* db, const std::string& schema, const std::string& shadow, const std::string& dataset,
-                const DatasetIndex& ix) {
+                const DatasetIndex& dix) {
   const size_t limit = size_t(sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1));
+  const DatasetData& ix = dix.d();
   std::vector<uint8_t> blob;
-  vsq1_begin(&blob, uint32_t(ix.dim), ix.token);
+  vsq1_begin(&blob, uint32_t(ix.dim), dix.token);
   uint32_t n = 0;
   if (ix.arena) {
     const size_t est = 28 + ix.arena->size() * (ix.arena->row_bytes() + 12 + 16);
@@ -71,7 +88,7 @@ size_t first_non_finite(const float* v, size_t dim) {
   return dim;
 }
 
-void add_row(DatasetIndex* ix, int64_t rowid, const std::string& id, const float* v) {
+void add_row(DatasetData* ix, int64_t rowid, const std::string& id, const float* v) {
   auto old = ix->rowid_of.find(id);
   if (old != ix->rowid_of.end() && old->second != rowid) {  // INSERT OR REPLACE moved the id
     graph_remove(ix, old->second);
@@ -87,7 +104,7 @@ void add_row(DatasetIndex* ix, int64_t rowid, const std::string& id, const float
   ix->rowid_of[id] = rowid;
 }
 
-void remove_row(DatasetIndex* ix, int64_t rowid) {
+void remove_row(DatasetData* ix, int64_t rowid) {
   const std::string* id = ix->id_of.find(rowid);
   if (id == nullptr) return;
   graph_remove(ix, rowid);
@@ -98,7 +115,7 @@ void remove_row(DatasetIndex* ix, int64_t rowid) {
 }
 
 // Checks one data-table embedding and adds it. Returns false with *err naming the row.
-bool take_embedding(DatasetIndex* ix, const std::string& dataset, const DataRow& row, std::vector<float>* scratch,
+bool take_embedding(DatasetData* ix, const std::string& dataset, const DataRow& row, std::vector<float>* scratch,
                     std::string* err) {
   const float* v = nullptr;
   size_t dim = 0;
@@ -136,15 +153,16 @@ bool take_embedding(DatasetIndex* ix, const std::string& dataset, const DataRow&
 int build_from_table(const Table* t, sqlite3* db, const std::string& schema, const std::string& table,
                      const std::string& dataset, DatasetIndex* ix, std::string* err) {
   ix->reset();
+  DatasetData& d = ix->own_data();
   std::vector<float> scratch;
   const int rc = for_each_embedding(
       db, schema, table, dataset,
-      [&](const DataRow& row) { return take_embedding(ix, dataset, row, &scratch, err); }, err);
+      [&](const DataRow& row) { return take_embedding(&d, dataset, row, &scratch, err); }, err);
   if (rc != SQLITE_OK) {
     ix->reset();
     return rc;
   }
-  if (t != nullptr && t->hnsw) graph_build(t, ix);
+  if (t != nullptr && t->hnsw) graph_build(t, &d);
   ix->loaded = true;
   g_full_builds.add();
   return SQLITE_OK;
@@ -152,8 +170,9 @@ int build_from_table(const Table* t, sqlite3* db, const std::string& schema, con
 
 // Fills `ix` from a decoded blob. False (and `ix` reset) when the blob cannot be trusted.
 bool load_decoded(sqlite3* db, const std::string& schema, const std::string& table, const std::string& dataset,
-                  const DecodedIndex& d, DatasetIndex* ix) {
-  ix->reset();
+                  const DecodedIndex& d, DatasetIndex* dix) {
+  dix->reset();
+  DatasetData* ix = &dix->own_data();
   ix->dim = d.dim;
   if (d.dim > 0) {
     ix->arena.reset(new Arena(Dtype::f32, d.dim));
@@ -188,7 +207,7 @@ bool load_decoded(sqlite3* db, const std::string& schema, const std::string& tab
     }
     add_row(ix, rid, r.id, v);
   }
-  if (!good) ix->reset();
+  if (!good) dix->reset();
   return good;
 }
 
@@ -203,10 +222,11 @@ bool load_from_blob(Table* t, const std::string& dataset, int64_t token, Dataset
     if (!((versioned && d.token == token) || d.kind == BlobKind::legacy)) return false;
     if (!load_decoded(t->db, t->schema, t->data_table, dataset, d, ix)) return false;
     if (!t->hnsw) return true;
-    if (d.kind == BlobKind::hns1 && d.graph_crc_ok && graph_load(t, ix, d.graph, d.graph_bytes)) return true;
+    DatasetData& data = ix->own_data();
+    if (d.kind == BlobKind::hns1 && d.graph_crc_ok && graph_load(t, &data, d.graph, d.graph_bytes)) return true;
     if (d.kind == BlobKind::hns1) g_graph_rebuilds.add();  // damaged, or not matching the rows
-    graph_build(t, ix);
-    rewrite = ix->graph != nullptr;  // an empty dataset has no graph to save
+    graph_build(t, &data);
+    rewrite = data.graph != nullptr;  // an empty dataset has no graph to save
     return true;
   });
   if (ok) {
@@ -227,10 +247,11 @@ int apply_pending(Table* t, const std::string& dataset, DatasetIndex* ix, std::s
   rows.swap(ix->pending);
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  DatasetData* d = &ix->own_data();
   for (const auto& r : rows) {
-    remove_row(ix, r.first);
-    auto it = ix->rowid_of.find(r.second);
-    if (it != ix->rowid_of.end()) remove_row(ix, it->second);
+    remove_row(d, r.first);
+    auto it = d->rowid_of.find(r.second);
+    if (it != d->rowid_of.end()) remove_row(d, it->second);
   }
   Stmt st(t->db, written_rows_sql(t));
   int rc = st.rc();
@@ -239,7 +260,7 @@ int apply_pending(Table* t, const std::string& dataset, DatasetIndex* ix, std::s
   for (size_t i = 0; rc == SQLITE_OK && i < rows.size(); i++) {
     rc = for_each_written_row(
         &st, dataset, rows[i].first, rows[i].second,
-        [&](const DataRow& row) { return take_embedding(ix, dataset, row, &scratch, err); }, err);
+        [&](const DataRow& row) { return take_embedding(d, dataset, row, &scratch, err); }, err);
   }
   g_incremental_rows.add(int64_t(rows.size()));
   return rc;
@@ -262,12 +283,13 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
   if (ix.revalidate) {
     // Explicit invalidation: keep the cache only when the triggers (hence the token) cover
     // every write; a table written behind their back is rebuilt from the table itself (its
-    // stored blob carries the same, unmoved token).
+    // stored blob, and any copy another connection shares, carry the same, unmoved token).
     if (triggers_present(t)) {
       ix.revalidate = false;
     } else {
       ix.reset();
       skip_blob = true;
+      share_forget(t->db, t->schema, t->data_table, dataset);
     }
   }
   if (ix.loaded && token_known && !ix.broken) {
@@ -275,7 +297,7 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
       *out = &ix;
       return SQLITE_OK;
     }
-    const size_t size = ix.arena ? ix.arena->size() : 0;
+    const size_t size = ix.d().arena ? ix.d().arena->size() : 0;
     if (!ix.pending.empty() && ix.pending_token == token && ix.pending.size() <= size / 2 + 64) {
       rc = apply_pending(t, dataset, &ix, err);
       if (rc != SQLITE_OK) {
@@ -283,15 +305,21 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
         return rc;
       }
       ix.token = token;
-      if (ix.arena && ix.arena->size() * ix.arena->row_bytes() <= kRepersistBytes) {
-        write_blob(t->db, t->schema, t->shadow, dataset, ix);
-      }
+      const Arena* a = ix.d().arena.get();
+      if (a && a->size() * a->row_bytes() <= kRepersistBytes) write_blob(t->db, t->schema, t->shadow, dataset, ix);
+      share_publish(t, dataset, &ix);
       *out = &ix;
       return SQLITE_OK;
     }
   }
+  // Another connection of the process may hold this dataset at this token already.
+  if (token_known && !skip_blob && share_adopt(t, dataset, token, &ix)) {
+    *out = &ix;
+    return SQLITE_OK;
+  }
   ix.reset();
   if (token_known && !skip_blob && load_from_blob(t, dataset, token, &ix)) {
+    share_publish(t, dataset, &ix);
     *out = &ix;
     return SQLITE_OK;
   }
@@ -300,6 +328,7 @@ int acquire(Table* t, const std::string& dataset, DatasetIndex** out, std::strin
   ix.token = token;
   write_blob(t->db, t->schema, t->shadow, dataset, ix);
   if (!token_known) ix.loaded = false;  // cannot be validated later: rebuild every time
+  else share_publish(t, dataset, &ix);
   *out = &ix;
   return SQLITE_OK;
 }
@@ -320,7 +349,8 @@ int reindex(sqlite3* db, const std::string& schema, const std::string& table, co
     if (rc != SQLITE_OK) return rc;
     ix.token = token;
     write_blob(db, schema, shadow, dataset, ix);
-    *count = ix.arena ? int64_t(ix.arena->size()) : 0;
+    *count = ix.d().arena ? int64_t(ix.d().arena->size()) : 0;
+    share_forget(db, schema, table, dataset);
     std::lock_guard<std::mutex> lock(registry_mu());
     for (Table* t : registry()) {
       if (t->shadow != shadow) continue;

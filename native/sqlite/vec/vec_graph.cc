@@ -50,7 +50,7 @@ std::unique_ptr<HnswIndex> new_graph(const HnswParams& p, size_t dim) {
 
 }  // namespace
 
-void graph_add(DatasetIndex* ix, int64_t rowid) {
+void graph_add(DatasetData* ix, int64_t rowid) {
   if (!ix->graph_wanted || !ix->arena) return;
   const void* row = ix->arena->find(rowid);
   if (row == nullptr) return;
@@ -63,12 +63,12 @@ void graph_add(DatasetIndex* ix, int64_t rowid) {
   g_graph_updates.add();
 }
 
-void graph_remove(DatasetIndex* ix, int64_t rowid) {
+void graph_remove(DatasetData* ix, int64_t rowid) {
   if (!ix->graph) return;
   if (ix->graph->remove(rowid) || ix->outside.erase(rowid) != 0) g_graph_updates.add();
 }
 
-void graph_build(const Table* t, DatasetIndex* ix) {
+void graph_build(const Table* t, DatasetData* ix) {
   ix->graph.reset();
   ix->outside.clear();
   ix->graph_wanted = true;
@@ -93,7 +93,7 @@ void graph_build(const Table* t, DatasetIndex* ix) {
   g_graph_builds.add();
 }
 
-bool graph_load(const Table* t, DatasetIndex* ix, const uint8_t* part, size_t n) {
+bool graph_load(const Table* t, DatasetData* ix, const uint8_t* part, size_t n) {
   ix->graph.reset();
   ix->outside.clear();
   ix->graph_wanted = true;
@@ -134,7 +134,7 @@ void graph_encode(const HnswIndex& g, std::vector<uint8_t>* out) {
   }
 }
 
-bool graph_search(const Table* t, DatasetIndex* ix, const float* q, size_t k, std::vector<TopK::Item>* out) {
+bool graph_search(const Table* t, const DatasetData* ix, const float* q, size_t k, std::vector<TopK::Item>* out) {
   out->clear();
   if (!ix->graph || ix->graph->size() == 0 || !ix->arena) return false;
   const Arena& a = *ix->arena;

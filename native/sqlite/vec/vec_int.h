@@ -154,25 +154,41 @@ class DocIds {
   std::vector<uint32_t> free_;
 };
 
-// One dataset's in-memory index.
-struct DatasetIndex {
-  bool loaded = false;                             // arena/maps reflect `token`
+// One dataset's rows in memory: what a MATCH reads. Shared, read-only, by every connection of
+// the process that sees the dataset at the same token (vec_shared.cc); a connection changes its
+// DatasetData only after own_data() (a copy while another connection holds it).
+struct DatasetData {
   size_t dim = 0;                                  // 0 while the dataset has no vectors
   std::unique_ptr<Arena> arena;                    // rows by data-table rowid
   DocIds id_of;                                    // rowid -> id
   std::unordered_map<std::string, int64_t> rowid_of;
-  int64_t token = 0;                               // token the arena is synced to
-  std::vector<std::pair<int64_t, std::string>> pending;  // (rowid, id) written by this connection since
-  int64_t pending_token = 0;                       // token after the last recorded write
-  bool broken = false;                             // chain of recorded writes has a gap
-  bool revalidate = false;                         // vec_invalidate(shadow, dataset) was called
   // index=hnsw: the graph over the arena's rows (ids = rowids), maintained with every change
   // of the arena once attached; `outside` holds rows the graph cannot place (scanned).
   std::unique_ptr<HnswIndex> graph;
   std::unordered_set<int64_t> outside;
   bool graph_wanted = false;  // a graph is attached (created with the first row if none yet)
   HnswParams graph_params;
+  DatasetData() = default;
+  DatasetData(const DatasetData& o);  // a deep copy (the graph cloned)
+  DatasetData& operator=(const DatasetData&) = delete;
+};
 
+// One dataset's index on one connection: its rows (data) and what this connection knows about
+// their freshness.
+struct DatasetIndex {
+  bool loaded = false;                             // data reflects `token`
+  int64_t token = 0;                               // token the data is synced to
+  std::vector<std::pair<int64_t, std::string>> pending;  // (rowid, id) written by this connection since
+  int64_t pending_token = 0;                       // token after the last recorded write
+  bool broken = false;                             // chain of recorded writes has a gap
+  bool revalidate = false;                         // vec_invalidate(shadow, dataset) was called
+  std::shared_ptr<DatasetData> data = std::make_shared<DatasetData>();  // never null
+  bool listed = false;                             // data may be in the process registry
+
+  const DatasetData& d() const { return *data; }
+  // The data, this connection's own (copied first while another connection holds it).
+  DatasetData& own_data();
+  // Forgets everything (data replaced by an empty one; others keep what they hold).
   void reset();
 };
 
@@ -205,19 +221,31 @@ int reindex(sqlite3* db, const std::string& schema, const std::string& table, co
 // ---------------------------------------------------------------- graphs (vec_graph.cc)
 // Row maintenance of an attached graph (no-ops without one): called by the cache for every
 // row it adds (after the arena holds it) and removes (before the arena drops it).
-void graph_add(DatasetIndex* ix, int64_t rowid);
-void graph_remove(DatasetIndex* ix, int64_t rowid);
+void graph_add(DatasetData* ix, int64_t rowid);
+void graph_remove(DatasetData* ix, int64_t rowid);
 // Builds ix->graph over every arena row, on every core (counter graph_builds).
-void graph_build(const Table* t, DatasetIndex* ix);
+void graph_build(const Table* t, DatasetData* ix);
 // Attaches the graph stored in an HNS1 blob's graph part to a loaded arena. False when the
 // part is damaged or does not match the rows (the caller rebuilds; counter graph_rebuilds).
-bool graph_load(const Table* t, DatasetIndex* ix, const uint8_t* part, size_t n);
+bool graph_load(const Table* t, DatasetData* ix, const uint8_t* part, size_t n);
 // Appends the graph part of an HNS1 blob (see vec_index.h).
 void graph_encode(const HnswIndex& g, std::vector<uint8_t>* out);
 // The k nearest rows through the graph, rescored exactly; false when the graph is not to be
 // used (the cost policy prefers the scan, the query cannot be placed, or the graph reached
 // fewer than k rows): the caller scans.
-bool graph_search(const Table* t, DatasetIndex* ix, const float* q, size_t k, std::vector<TopK::Item>* out);
+bool graph_search(const Table* t, const DatasetData* ix, const float* q, size_t k, std::vector<TopK::Item>* out);
+
+// ---------------------------------------------------------------- sharing (vec_shared.cc)
+// The process-wide registry of DatasetData, keyed by database file (device, inode), table,
+// dataset and token (a random value every write moves). share_adopt: takes the data another
+// connection published for (dataset, token), if any. share_publish: offers ix's data (loaded
+// at ix.token) to the others, or takes an equal one already there. share_forget: drops every
+// entry of a dataset (its rows changed behind the triggers' back: the token proves nothing).
+// No-ops for in-memory and temporary databases and inside transactions that wrote the table.
+bool share_adopt(Table* t, const std::string& dataset, int64_t token, DatasetIndex* ix);
+void share_publish(Table* t, const std::string& dataset, DatasetIndex* ix);
+void share_forget(sqlite3* db, const std::string& schema, const std::string& table, const std::string& dataset);
+void share_unlist(DatasetIndex* ix);
 
 // ---------------------------------------------------------------- registry (vec_module.cc)
 // Every live instance in the process; vec_invalidate and reindex walk it under registry_mu().

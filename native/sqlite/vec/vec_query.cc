@@ -79,9 +79,12 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
   const int rc = acquire(t, c->dataset, &ix, &err);
   tl_locked = nullptr;
   if (rc != SQLITE_OK) return set_error(vtab, "%s", err.c_str());
-  const size_t n = ix->arena ? ix->arena->size() : 0;
+  // The sketch is built once, for large arenas (core/arena.h); shared data has it already.
+  if (!ix->listed && ix->data.use_count() == 1 && ix->d().arena) ix->own_data().arena->prepare_sketch();
+  const DatasetData& d = ix->d();
+  const size_t n = d.arena ? d.arena->size() : 0;
   if (n == 0) return SQLITE_OK;
-  if (q.size() != ix->dim) return set_error(vtab, "bruteforce: query dim %d != index dim %d", int(q.size()), int(ix->dim));
+  if (q.size() != d.dim) return set_error(vtab, "bruteforce: query dim %d != index dim %d", int(q.size()), int(d.dim));
   const KernelTable& kt = kernels();
   double qq = 0;
   for (float x : q) qq += double(x) * x;
@@ -91,11 +94,10 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
   std::vector<TopK::Item> items;
   // index=hnsw: a query with a k and no score bound may be answered by the dataset's graph
   // (vec_graph.cc); anything it does not answer runs the exact scan.
-  const bool graph = t->hnsw && k >= 0 && !plan.score_bound && graph_search(t, ix, q.data(), kk, &items);
+  const bool graph = t->hnsw && k >= 0 && !plan.score_bound && graph_search(t, &d, q.data(), kk, &items);
   if (!graph) {
-    ix->arena->prepare_sketch();  // built once, for large arenas (core/arena.h)
     std::vector<SearchSource> sources(1);
-    sources[0].rows = ix->arena->view();
+    sources[0].rows = d.arena->view();
     SearchRequest req;
     req.metric = Metric::cos;
     req.query = q.data();
@@ -103,13 +105,13 @@ int match_filter(Cursor* c, Table* t, const Plan& plan, int argc, sqlite3_value*
     search(kt, req, sources, &items);
   }
   c->hits.reserve(items.size());
-  for (const TopK::Item& it : items) ix->id_of.prefetch(it.id);
+  for (const TopK::Item& it : items) d.id_of.prefetch(it.id);
   for (const TopK::Item& it : items) {
-    const float* v = static_cast<const float*>(ix->arena->find(it.id));
-    const CosParts p = kt.cos_parts_f32(q.data(), v, ix->dim);
+    const float* v = static_cast<const float*>(d.arena->find(it.id));
+    const CosParts p = kt.cos_parts_f32(q.data(), v, d.dim);
     const double s = p.dot / (std::sqrt(p.aa) * std::sqrt(p.bb));
     if (std::isnan(s)) continue;
-    const std::string* id = ix->id_of.find(it.id);
+    const std::string* id = d.id_of.find(it.id);
     c->hits.push_back({it.id, s, id == nullptr ? std::string() : *id});
   }
   // Scores are recomputed in float64: keep the emitted order exactly by them.
