@@ -5,7 +5,10 @@
 // reader's next query (the first refreshes a copy of the shared cache, the others take it).
 // Run once with the shared cache (default) and once with VECSQLITE_SHARED_CACHE=0 (every
 // connection loads its own), each in its own process.
-//   node bench/shared_cache.js [--n 100000] [--dims 768] [--readers 4] [--out file.json]
+//   node bench/shared_cache.js [--n 100000] [--dims 768] [--readers 4] [--hnsw] [--out file.json]
+// --hnsw: the column is `indexed by hnsw()` and the queries go through the graph (ef = 64).
+// --vec: the same through the dataset-aware `vec` table (one dataset; with --hnsw, index=hnsw
+// and ann=always).
 // (run `npm run build:ts` first)
 'use strict';
 const fs = require('fs');
@@ -22,7 +25,9 @@ if (!isMainThread) {
   // A reader: its own connection; answers 'query' messages with the time of one KNN.
   const db = new Database(workerData.file, { readonly: true });
   vs.load(db);
-  const knn = db.prepare('select rowid, distance from t where v match ? and k = 10');
+  const knn = workerData.vec
+    ? db.prepare("select doc_id as rowid, match_score as distance from t where dataset_id = 'ds' and doc_id match ? limit 10")
+    : db.prepare(`select rowid, distance from t where v match ? and k = 10${workerData.hnsw ? ' and ef = 64' : ''}`);
   const q = Buffer.from(new Float32Array(workerData.query).buffer);
   parentPort.on('message', (m) => {
     if (m === 'close') {
@@ -36,7 +41,9 @@ if (!isMainThread) {
   });
 } else if (process.argv[2] === '--child') {
   (async () => {
-    const [, , , file, readersArg, dimsArg] = process.argv;
+    const [, , , file, readersArg, dimsArg, hnswArg, vecArg] = process.argv;
+    const hnsw = hnswArg === '1';
+    const vec = vecArg === '1';
     const readers = Number(readersArg);
     const dims = Number(dimsArg);
     const query = Array.from({ length: dims }, (_, i) => Math.cos(i * 0.37));
@@ -50,7 +57,7 @@ if (!isMainThread) {
     const rss0 = process.memoryUsage().rss;
     const first = [];
     for (let i = 0; i < readers; i++) {
-      const w = new Worker(__filename, { workerData: { file, query } });
+      const w = new Worker(__filename, { workerData: { file, query, hnsw, vec } });
       ws.push(w);
       const r = await ask(w);
       first.push({ ms: r.ms, rss_mib: mib(process.memoryUsage().rss - rss0) });
@@ -59,7 +66,8 @@ if (!isMainThread) {
     const db = new Database(file);
     vs.load(db);
     const v = new Float32Array(dims).map((_, i) => Math.sin(i));
-    db.prepare('insert into t(rowid, v) values (?, ?)').run(BigInt(10_000_000 + process.pid), Buffer.from(v.buffer));
+    if (vec) db.prepare("insert into _vec_t(dataset_id, id, embedding) values ('ds', ?, ?)").run(`new${process.pid}`, Buffer.from(v.buffer));
+    else db.prepare('insert into t(rowid, v) values (?, ?)').run(BigInt(10_000_000 + process.pid), Buffer.from(v.buffer));
     db.close();
     const after = [];
     for (const w of ws) after.push((await ask(w)).ms);
@@ -73,32 +81,44 @@ if (!isMainThread) {
   const dims = Number(opt('dims', 768));
   const readers = Number(opt('readers', 4));
   const out = opt('out', '');
+  const hnsw = process.argv.includes('--hnsw');
+  const vec = process.argv.includes('--vec');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vecsqlite-shared-'));
   const file = path.join(dir, 's.db');
   {
     const db = new Database(file);
     vs.load(db);
     db.pragma('journal_mode = wal');
-    db.exec(`create virtual table t using vec0(v float[${dims}] distance_metric=cosine)`);
     const r = rng(1);
-    const ids = Array.from({ length: n }, (_, i) => i + 1);
     const data = new Float32Array(n * dims);
     for (let i = 0; i < data.length; i++) data[i] = r() * 2 - 1;
-    vs.bulkInsert(db, 't', ids, data, { dims });
+    if (vec) {
+      db.exec(`create virtual table t using vec(doc_id${hnsw ? ', index=hnsw, ann=always' : ''})`);
+      const ins = db.prepare("insert into _vec_t(dataset_id, id, embedding) values ('ds', ?, ?)");
+      db.transaction(() => {
+        for (let i = 0; i < n; i++) ins.run(`d${i}`, Buffer.from(data.buffer, i * dims * 4, dims * 4));
+      })();
+      // The first query builds the index and saves it, as an application's first query would.
+      db.prepare("select doc_id from t where dataset_id = 'ds' and doc_id match ? limit 1").all(Buffer.from(data.buffer, 0, dims * 4));
+    } else {
+      db.exec(`create virtual table t using vec0(v float[${dims}] distance_metric=cosine${hnsw ? ' indexed by hnsw()' : ''})`);
+      const ids = Array.from({ length: n }, (_, i) => i + 1);
+      vs.bulkInsert(db, 't', ids, data, { dims });
+    }
     db.pragma('wal_checkpoint(truncate)');
     db.close();
   }
   const raw = mib(n * dims * 4);
   const run = (shared) =>
     JSON.parse(
-      execFileSync(process.execPath, [__filename, '--child', file, String(readers), String(dims)], {
+      execFileSync(process.execPath, [__filename, '--child', file, String(readers), String(dims), hnsw ? '1' : '0', vec ? '1' : '0'], {
         env: { ...process.env, VECSQLITE_SHARED_CACHE: shared ? '1' : '0' },
         maxBuffer: 1 << 20,
       }).toString(),
     );
-  const result = { n, dims, readers, raw_mib: raw, own: run(false), shared: run(true) };
+  const result = { n, dims, readers, table: vec ? 'vec' : 'vec0', hnsw, raw_mib: raw, own: run(false), shared: run(true) };
   const f = (x) => x.toFixed(0);
-  console.log(`${n} x ${dims} float32 cosine (raw vectors ${f(raw)} MiB), ${readers} readers on worker threads`);
+  console.log(`${vec ? 'vec' : 'vec0'}: ${n} x ${dims} float32 cosine${hnsw ? ', hnsw index' : ''} (raw vectors ${f(raw)} MiB), ${readers} readers on worker threads`);
   console.log('reader | first query ms own / shared | process growth MiB own / shared');
   for (let i = 0; i < readers; i++) {
     const o = result.own.first[i];
