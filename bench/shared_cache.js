@@ -125,10 +125,32 @@ if (!isMainThread) {
     const s = result.shared.first[i];
     console.log(`${i + 1} | ${o.ms.toFixed(1)} / ${s.ms.toFixed(1)} | ${f(o.rss_mib)} / ${f(s.rss_mib)}`);
   }
-  const ratio = result.shared.first[readers - 1].rss_mib / result.shared.first[0].rss_mib;
-  console.log(`memory for ${readers} readers / 1 reader: own ${(result.own.first[readers - 1].rss_mib / result.own.first[0].rss_mib).toFixed(2)}x, shared ${ratio.toFixed(2)}x`);
-  console.log(`after one commit, each reader's next query ms: own ${result.own.after_commit_ms.map((x) => x.toFixed(1)).join(' ')}; shared ${result.shared.after_commit_ms.map((x) => x.toFixed(1)).join(' ')}`);
+  const ratio = (mode) => result[mode].first[readers - 1].rss_mib / result[mode].first[0].rss_mib;
+  console.log(`memory for ${readers} readers / 1 reader: own ${ratio('own').toFixed(2)}x, shared ${ratio('shared').toFixed(2)}x`);
+  const ms = (xs) => xs.map((x) => x.toFixed(1)).join(' ');
+  console.log(`after one commit, each reader's next query ms: own ${ms(result.own.after_commit_ms)}; shared ${ms(result.shared.after_commit_ms)}`);
   console.log(`process growth at the end MiB: own ${f(result.own.rss_end_mib)}, shared ${f(result.shared.rss_end_mib)}`);
-  if (out) fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  if (out) {
+    // The chart file of docs/benchmarks.md (scripts/plots.mjs): memory by readers, own vs shared.
+    const rows = [];
+    for (const mode of ['own', 'shared'])
+      for (let i = 0; i < readers; i++)
+        rows.push({
+          readers: `${i + 1} reader${i ? 's' : ''}`,
+          caches: mode === 'own' ? 'one per connection' : 'shared',
+          MiB: Math.round(result[mode].first[i].rss_mib),
+          first_query_ms: Math.round(result[mode].first[i].ms * 10) / 10,
+        });
+    const argv = process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out');
+    const data = {
+      title: `${vec ? 'vec' : 'vec0'}${hnsw ? ' with an hnsw index' : ''}: process memory with N readers, ${n / 1000}k x ${dims} float32`,
+      machine: `${os.cpus().length}-core ${os.cpus()[0].model.trim()}`,
+      command: `node bench/shared_cache.js ${argv.join(' ')}`.trim(),
+      chart: { x: 'readers', y: 'MiB', series: 'caches', yTitle: 'process growth, MiB' },
+      rows,
+      after_commit_ms: { own: result.own.after_commit_ms.map((x) => Math.round(x * 10) / 10), shared: result.shared.after_commit_ms.map((x) => Math.round(x * 10) / 10) },
+    };
+    fs.writeFileSync(out, JSON.stringify(data, null, 2) + '\n');
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -158,6 +158,25 @@ test('a connection writing a shared cache writes its own copy; the others never 
   for (const db of [a, b, c]) db.close();
 });
 
+test('a connection whose first statement writes takes the shared cache and copies it, rather than loading', () => {
+  const file = makeFile(500);
+  const r = openDb(file);
+  const before = view(r);
+  const w = openDb(file);
+  const s0 = stats(r);
+  w.prepare('insert into t(rowid, v, p, m) values (?, ?, ?, ?)').run(8000n, blob(QUERIES[0]), 1n, 2n);
+  const s1 = stats(r);
+  expect(s1.vec0_loads).toBe(s0.vec0_loads);
+  expect(s1.vec0_cache_adopted - s0.vec0_cache_adopted).toBe(1);
+  expect(s1.vec0_cache_copies - s0.vec0_cache_copies).toBe(1);
+  const after = view(r);
+  expect(after).not.toEqual(before);
+  expect(view(w)).toEqual(after);
+  const c = copyOf(file);
+  expect(view(c)).toEqual(after);
+  for (const db of [r, w, c]) db.close();
+});
+
 test('other files, in-memory databases and tables vecsqlite never wrote are not shared', () => {
   const file = makeFile(200);
   const a = openDb(file);

@@ -3,8 +3,9 @@
 // A server opens one connection per worker thread; each would otherwise load its own copy of
 // every cache (the vectors, their sketch, the row maps), paying the load on its first query and
 // the memory once per connection. Instead a connection that has a current cache of a table in a
-// committed state publishes it here, and every other connection that needs that table in that
-// state adopts it: no load, no second copy.
+// committed state publishes it here (outside write transactions), and every other connection
+// that needs that table in that state adopts it: no load, no second copy. A writer may adopt
+// too, inside its write transaction until its first change to the table.
 //
 // KEY: the database file (device and inode, so two paths to one file meet and an in-memory or
 // temporary database never does), the table name, and the table's change marker with its
@@ -14,7 +15,9 @@
 //
 // A published cache is never changed again. A connection that must change its cache (its own
 // write, a refresh after another connection's commit) takes it out of the registry and, when
-// another connection still holds it, works on a copy (cache_mut). Everyone keeps reading the
+// another connection still holds it, works on a copy (cache_mut): a shallow one, whose groups
+// (vec0_int.h) stay shared until each is written (group_mut), so a commit that touched one chunk
+// costs the copy of the row maps and of one group. Everyone keeps reading the
 // state they adopted until their own change check moves them on, so a reader in an older
 // snapshot still sees its snapshot's rows. The registry holds weak references: a cache lives
 // as long as some connection uses it.
@@ -60,9 +63,12 @@ std::map<Key, std::weak_ptr<Cache>>& registry() {
   return *g_registry;
 }
 
-// The key of table t at (m, fp); false where sharing does not apply.
-bool key_of(Table* t, const Marker& m, uint64_t fp, Key* out) {
-  if (!m.has_token || t->in_write_txn || !t->log.empty() || !env_shared_cache_enabled()) return false;
+// The key of table t at (m, fp); false where sharing does not apply. A connection publishes
+// only outside write transactions (what it holds is then committed); it may adopt inside one
+// until its first change to the table (the copy it then makes is its own).
+bool key_of(Table* t, const Marker& m, uint64_t fp, Key* out, bool adopting) {
+  if (!m.has_token || !t->log.empty() || !env_shared_cache_enabled()) return false;
+  if (t->in_write_txn && (!adopting || t->txn_mutated)) return false;
   const char* file = sqlite3_db_filename(t->db, t->schema.c_str());
   if (file == nullptr || file[0] == '\0') return false;  // in-memory or temporary
   struct stat st;
@@ -146,7 +152,7 @@ void Table::invalidate_cache() {
 
 bool cache_try_adopt(Table* t, const Marker& m, uint64_t fp) {
   Key k;
-  if (!key_of(t, m, fp, &k)) return false;
+  if (!key_of(t, m, fp, &k, true)) return false;
   std::shared_ptr<Cache> found;
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -170,7 +176,7 @@ bool cache_try_adopt(Table* t, const Marker& m, uint64_t fp) {
 void cache_publish(Table* t) {
   const Cache& c = t->cache();
   Key k;
-  if (!c.valid || !c.has_marker || !key_of(t, c.marker, c.validity_fp, &k)) return;
+  if (!c.valid || !c.has_marker || !key_of(t, c.marker, c.validity_fp, &k, false)) return;
   if (!t->cache_listed && t->cache_sp.use_count() == 1) prepare_all(*t->cache_sp);
   std::lock_guard<std::mutex> lock(g_mu);
   auto& reg = registry();
@@ -220,11 +226,11 @@ std::map<GraphKey, std::weak_ptr<AnnGraph>>& graphs() {
   return *g_graphs;
 }
 
-bool graph_key(Table* t, size_t col, GraphKey* out) {
+bool graph_key(Table* t, size_t col, GraphKey* out, bool adopting) {
   const Cache& c = t->cache();
   if (!c.valid || !c.has_marker || !t->touched.empty()) return false;
   out->col = col;
-  return key_of(t, c.marker, c.validity_fp, &out->cache);
+  return key_of(t, c.marker, c.validity_fp, &out->cache, adopting);
 }
 
 void graph_unlist_locked(Table* t, size_t col) {
@@ -247,7 +253,7 @@ Counter g_graph_adopted("hnsw_adopted");
 
 bool ann_try_adopt(Table* t, size_t col) {
   GraphKey k;
-  if (!graph_key(t, col, &k)) return false;
+  if (!graph_key(t, col, &k, true)) return false;
   Ann& a = t->ann[col];
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -272,7 +278,7 @@ bool ann_try_adopt(Table* t, size_t col) {
 void ann_publish(Table* t, size_t col) {
   GraphKey k;
   Ann& a = t->ann[col];
-  if (!a.loaded || !graph_key(t, col, &k)) return;
+  if (!a.loaded || !graph_key(t, col, &k, false)) return;
   std::lock_guard<std::mutex> lock(g_mu);
   auto& reg = graphs();
   auto it = reg.find(k);
