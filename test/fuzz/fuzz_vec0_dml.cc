@@ -1,7 +1,7 @@
 // Fuzz target: sequences of vec0 writes, reads, transactions, savepoints and reopenings,
 // checked step by step against a simple in-memory model (a map from rowid to row).
-// Table: vec0(p integer partition key, e float[3], m integer, +a text, chunk_size=8) in a
-// database shared in memory (reopening makes a new connection load it from its shadow tables).
+// Table: vec0(p integer partition key, e float[3], m integer, +a text, chunk_size=8) in an
+// in-memory database (reopening makes a new connection load it from its shadow tables).
 // Properties: every statement the model says is valid succeeds and every duplicate insert
 // fails; count(*), point lookups, full scans and KNN (distances and filters, against brute
 // force) agree with the model after every step, before and after commits, rollbacks and reopens.
@@ -23,27 +23,66 @@ struct Row {
 };
 using Model = std::map<int64_t, Row>;
 
-// An in-memory database shared by the connections of this process (memdb VFS); the anchor
-// connection keeps it alive while the tested one is closed and reopened.
-const char* const kPath = "file:/vec0-dml?vfs=memdb";
-sqlite3* g_anchor = nullptr;
+// Each input starts from the image of a database holding the empty table (built once, see
+// LLVMFuzzerInitialize) deserialized into a fresh in-memory connection; rarely (see
+// fresh_table) the table is created and dropped in the connection instead, so xCreate and
+// xDestroy stay covered. "Reopening" serializes the database, deserializes it into a new
+// connection (which loads the table from its shadow tables) and closes the old one. Every
+// connection is closed by the end of the input: nothing of the extension outlives an input.
+const char* const kCreate =
+    "create virtual table t using vec0(p integer partition key, e float[3], m integer, +a text, chunk_size=8)";
+std::vector<unsigned char> g_image;  // the database with the empty table
 sqlite3* g_db = nullptr;
 
-void open_db() {
-  g_db = nullptr;
-  sqlite3_open_v2(kPath, &g_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
-  FUZZ_CHECK(g_db != nullptr, "open");
-}
+// The statements this harness runs repeatedly, prepared once per connection and reset after
+// each use (what is checked is the same; only SQLite's parse of identical SQL is saved).
+std::vector<std::pair<std::string, sqlite3_stmt*>> g_stmts;
 
 void must(int rc, const char* what) {
   FUZZ_CHECK(rc == SQLITE_DONE || rc == SQLITE_OK, "%s: %s", what, sqlite3_errmsg(g_db));
 }
 
+// A new connection on a private in-memory copy of `image` (handed over to SQLite).
+sqlite3* open_image(unsigned char* image, sqlite3_int64 n) {
+  sqlite3* db = fuzz::open();
+  FUZZ_CHECK(sqlite3_deserialize(db, "main", image, n, n, SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) ==
+                 SQLITE_OK,
+             "deserialize: %s", sqlite3_errmsg(db));
+  return db;
+}
+
+void close_db() {
+  for (auto& s : g_stmts) sqlite3_finalize(s.second);
+  g_stmts.clear();
+  FUZZ_CHECK(sqlite3_close(g_db) == SQLITE_OK, "close: %s", sqlite3_errmsg(g_db));
+  g_db = nullptr;
+}
+
+// Closes the connection and reopens the database it leaves behind.
+void reopen() {
+  sqlite3_int64 n = 0;
+  unsigned char* image = sqlite3_serialize(g_db, "main", &n, 0);
+  FUZZ_CHECK(image != nullptr, "serialize: %s", sqlite3_errmsg(g_db));
+  sqlite3* next = open_image(image, n);
+  close_db();
+  g_db = next;
+}
+
+// The cached statement for `sql`, reset and without bindings. Callers call done() after use.
 sqlite3_stmt* prep(const std::string& sql) {
+  for (auto& s : g_stmts) {
+    if (s.first == sql) return s.second;
+  }
   sqlite3_stmt* st = nullptr;
   FUZZ_CHECK(sqlite3_prepare_v2(g_db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, "prepare %s: %s", sql.c_str(),
              sqlite3_errmsg(g_db));
+  g_stmts.emplace_back(sql, st);
   return st;
+}
+
+void done(sqlite3_stmt* st) {
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
 }
 
 float l2(const float* a, const float* b) {
@@ -57,7 +96,7 @@ void check_all(const Model& model, const char* when) {
   FUZZ_CHECK(sqlite3_step(st) == SQLITE_ROW, "count %s: %s", when, sqlite3_errmsg(g_db));
   FUZZ_CHECK(sqlite3_column_int64(st, 0) == static_cast<int64_t>(model.size()), "count %s: %lld, model %zu", when,
              static_cast<long long>(sqlite3_column_int64(st, 0)), model.size());
-  sqlite3_finalize(st);
+  done(st);
   st = prep("select rowid, p, m, a, e from t order by rowid");
   auto it = model.begin();
   int rc;
@@ -75,7 +114,7 @@ void check_all(const Model& model, const char* when) {
   }
   FUZZ_CHECK(rc == SQLITE_DONE && it == model.end(), "scan %s: %s, %s", when, sqlite3_errmsg(g_db),
              it == model.end() ? "complete" : "rows missing");
-  sqlite3_finalize(st);
+  done(st);
 }
 
 void check_knn(const Model& model, const float* q, int k, int filter, int64_t x) {
@@ -112,24 +151,42 @@ void check_knn(const Model& model, const float* q, int k, int filter, int64_t x)
   }
   FUZZ_CHECK(rc == SQLITE_DONE, "knn: %s", sqlite3_errmsg(g_db));
   FUZZ_CHECK(i == want.size(), "knn returned %zu rows, brute force %zu", i, want.size());
-  sqlite3_finalize(st);
+  done(st);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::register_extension();
-  sqlite3_open_v2(kPath, &g_anchor, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
-  open_db();
+  sqlite3* db = fuzz::open();
+  if (fuzz::exec(db, kCreate) != SQLITE_OK) {
+    std::fprintf(stderr, "setup: %s\n", sqlite3_errmsg(db));
+    std::abort();
+  }
+  sqlite3_int64 n = 0;
+  unsigned char* img = sqlite3_serialize(db, "main", &n, 0);
+  g_image.assign(img, img + n);
+  sqlite3_free(img);
+  sqlite3_close(db);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 600) return 0;
   fuzz::Input in{data, size};
-  must(fuzz::exec(g_db, "drop table if exists t"), "drop");
-  must(fuzz::exec(g_db, "create virtual table t using vec0(p integer partition key, e float[3], m integer, +a text, chunk_size=8)"),
-       "create");
+  // One input in 16 (by length, so the op stream is unchanged) creates the table in a new
+  // connection, drops it and creates it again, as every input once did.
+  const bool fresh_table = size % 16 == 0;
+  if (fresh_table) {
+    g_db = fuzz::open();
+    must(fuzz::exec(g_db, kCreate), "create");
+    must(fuzz::exec(g_db, "drop table t"), "drop");
+    must(fuzz::exec(g_db, kCreate), "create");
+  } else {
+    unsigned char* img = static_cast<unsigned char*>(sqlite3_malloc64(g_image.size()));
+    FUZZ_CHECK(img != nullptr, "out of memory");
+    std::memcpy(img, g_image.data(), g_image.size());
+    g_db = open_image(img, static_cast<sqlite3_int64>(g_image.size()));
+  }
   Model model;
   std::vector<Model> stack;  // [0]: at BEGIN; then one per open savepoint
   bool in_txn = false;
@@ -151,7 +208,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sqlite3_bind_int64(st, 4, r.m);
         sqlite3_bind_text(st, 5, r.a.c_str(), -1, SQLITE_TRANSIENT);
         const int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
+        done(st);
         if (model.count(id)) {
           FUZZ_CHECK(rc != SQLITE_DONE, "duplicate rowid %lld accepted", static_cast<long long>(id));
         } else {
@@ -165,7 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sqlite3_stmt* st = prep("delete from t where rowid = ?");
         sqlite3_bind_int64(st, 1, id);
         must(sqlite3_step(st), "delete");
-        sqlite3_finalize(st);
+        done(st);
         model.erase(id);
         break;
       }
@@ -177,7 +234,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sqlite3_bind_blob(st, 1, v, 12, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, id);
         must(sqlite3_step(st), "update e");
-        sqlite3_finalize(st);
+        done(st);
         auto it = model.find(id);
         if (it != model.end()) std::memcpy(it->second.v, v, sizeof v);
         break;
@@ -190,7 +247,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sqlite3_bind_text(st, 2, a.c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 3, id);
         must(sqlite3_step(st), "update m, a");
-        sqlite3_finalize(st);
+        done(st);
         auto it = model.find(id);
         if (it != model.end()) {
           it->second.m = m;
@@ -224,7 +281,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                          std::memcmp(sqlite3_column_blob(st, 3), it->second.v, 12) == 0,
                      "point lookup of %lld differs", static_cast<long long>(id));
         }
-        sqlite3_finalize(st);
+        done(st);
         break;
       }
       case 9:
@@ -262,10 +319,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         break;
       case 12:
-        if (!in_txn) {
-          sqlite3_close(g_db);
-          open_db();
-        }
+        if (!in_txn) reopen();
         break;
       case 13:
         check_all(model, "in a step");
@@ -274,8 +328,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (in_txn) must(fuzz::exec(g_db, "commit"), "final commit");
   check_all(model, "at the end");
-  sqlite3_close(g_db);
-  open_db();
+  reopen();
   check_all(model, "after reopening");
+  close_db();
   return 0;
 }
