@@ -5,7 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-npx cmake-js compile --out build-asan-node --CDCMAKE_CXX_FLAGS="$san" --CDCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+# configure every time: `compile` alone keeps an existing build directory's settings.
+npx cmake-js configure --out build-asan-node --CDVECSQLITE_SANITIZE=ON >/dev/null
+npx cmake-js build --out build-asan-node >/dev/null
+# A run against an uninstrumented addon would prove nothing: refuse it.
+if ! nm -D build-asan-node/Release/vecsqlite.node | grep ' U __asan_' >/dev/null; then  # (not -q: nm must not die of SIGPIPE under pipefail)
+  echo "test-asan: build-asan-node/Release/vecsqlite.node is not instrumented" >&2
+  exit 1
+fi
 npm run build:ts >/dev/null
 mkdir -p build/Release
 [ -f build/Release/vecsqlite.node ] && cp build/Release/vecsqlite.node build/Release/vecsqlite.node.regular
