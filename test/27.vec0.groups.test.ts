@@ -105,3 +105,29 @@ test('readers sharing a cache of several groups: a commit to one chunk copies on
   expect(answers(c, q)).toEqual(after);
   for (const db of [w, a, b, c]) db.close();
 });
+
+test('every group of a large column keeps a sketch, the last and smallest one included', () => {
+  const db = openDb();
+  db.exec(`create virtual table t using vec0(v float[${DIMS}], chunk_size=64)`);
+  const r = rng(3);
+  const n = 8192 + 300; // one full group and one of 300 rows (below the sketch's usual 2048)
+  db.transaction(() => {
+    for (let i = 1; i <= n; i++) db.prepare('insert into t(rowid, v) values (?, ?)').run(BigInt(i), randVec(r));
+  })();
+  const q = randVec(r);
+  const s0 = stats(db);
+  const got = db.prepare('select rowid from t where v match ? and k = 5').pluck().all(q);
+  const s1 = stats(db);
+  expect(s1.sketch_rows - s0.sketch_rows).toBe(n); // every row was read through a sketch
+  const x = new Float32Array(q.buffer, q.byteOffset, DIMS);
+  const all = db.prepare('select rowid, v from t').all() as { rowid: number; v: Buffer }[];
+  const d = (b: Buffer) => {
+    const v = new Float32Array(b.buffer, b.byteOffset, DIMS);
+    let s = 0;
+    for (let i = 0; i < DIMS; i++) s += (v[i] - x[i]) ** 2;
+    return s;
+  };
+  const want = all.map((row) => ({ id: row.rowid, d: d(row.v) })).sort((a, b) => a.d - b.d || a.id - b.id).slice(0, 5).map((e) => e.id);
+  expect(got).toEqual(want);
+  db.close();
+});

@@ -154,13 +154,13 @@ RowView Arena::view() const {
   return v;
 }
 
-bool Arena::sketch_due() const {
-  return !sketch_.built() && dtype_ == Dtype::f32 && dim_ >= 16 && dim_ <= kSketchMaxDim && ids_.size() >= kSketchMinRows &&
-         env_sketch_enabled();
+bool Arena::sketch_due(size_t min_rows) const {
+  return !sketch_.built() && dtype_ == Dtype::f32 && dim_ >= 16 && dim_ <= kSketchMaxDim && !ids_.empty() &&
+         ids_.size() >= min_rows && env_sketch_enabled();
 }
 
-void Arena::prepare_sketch() {
-  if (!sketch_due()) return;
+void Arena::prepare_sketch(size_t min_rows) {
+  if (!sketch_due(min_rows)) return;
   sketch_.build(reinterpret_cast<const float*>(block_.data()), ids_.size(), dim_, cap_rows_);
 }
 

@@ -71,12 +71,14 @@ class Arena {
   RowView view() const;
 
   // Builds the sketch when this arena qualifies (f32, 16 <= dim <= kSketchMaxDim, at least
-  // kSketchMinRows rows, not disabled by VECSQLITE_SKETCH=0) and is a no-op otherwise or once
-  // built. Not thread-safe: call it where the owner may modify the arena, before a search.
-  void prepare_sketch();
+  // min_rows rows, not disabled by VECSQLITE_SKETCH=0) and is a no-op otherwise or once built.
+  // Owners that search several arenas of one column together pass a smaller min_rows for the
+  // small ones (the threshold is about the whole scan). Not thread-safe: call it where the
+  // owner may modify the arena, before a search.
+  void prepare_sketch(size_t min_rows = kSketchMinRows);
   bool has_sketch() const { return sketch_.built(); }
-  // True when prepare_sketch() would build the sketch now.
-  bool sketch_due() const;
+  // True when prepare_sketch(min_rows) would build the sketch now.
+  bool sketch_due(size_t min_rows = kSketchMinRows) const;
 
   // Bytes held (rows, ids, the id map and the sketch), for memory reports.
   size_t memory_bytes() const;

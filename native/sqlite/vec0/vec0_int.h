@@ -266,6 +266,15 @@ struct Cache {
   Marker marker;
 };
 
+// The least rows for which a group's arena of column col keeps a sketch: the usual threshold,
+// unless the column as a whole has that many rows (a KNN scans all groups of a tuple together,
+// and a group without a sketch would be read in full).
+inline size_t sketch_min_rows(const Cache& c, size_t col) {
+  size_t total = 0;
+  for (const auto& g : c.groups) total += g->arenas[col].size();
+  return total >= kSketchMinRows ? 1 : kSketchMinRows;
+}
+
 // A cache's groups as `const Group&` (for range-for).
 struct GroupRange {
   const std::vector<std::shared_ptr<Group>>& v;

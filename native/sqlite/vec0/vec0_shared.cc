@@ -104,8 +104,10 @@ void unlist_locked(Table* t) {
 // cache may build one). Groups it shares with older caches have theirs already.
 void prepare_all(Cache& c) {
   for (size_t gi = 0; gi < c.groups.size(); gi++)
-    for (size_t col = 0; col < c.groups[gi]->arenas.size(); col++)
-      if (c.groups[gi]->arenas[col].sketch_due()) group_mut(c, gi).arenas[col].prepare_sketch();
+    for (size_t col = 0; col < c.groups[gi]->arenas.size(); col++) {
+      const size_t min_rows = sketch_min_rows(c, col);
+      if (c.groups[gi]->arenas[col].sketch_due(min_rows)) group_mut(c, gi).arenas[col].prepare_sketch(min_rows);
+    }
 }
 
 }  // namespace
@@ -204,7 +206,8 @@ void cache_publish(Table* t) {
 void cache_prepare_sketch(Table* t, size_t gi, size_t col) {
   if (t->cache_listed || t->cache_sp.use_count() > 1) return;
   const Arena& a = t->cache().groups[gi]->arenas[col];
-  if (a.sketch_due()) group_mut(*t->cache_sp, gi).arenas[col].prepare_sketch();
+  const size_t min_rows = sketch_min_rows(t->cache(), col);
+  if (a.sketch_due(min_rows)) group_mut(*t->cache_sp, gi).arenas[col].prepare_sketch(min_rows);
 }
 
 // ---- graphs --------------------------------------------------------------------------------------
