@@ -300,7 +300,7 @@ function makePiscina(config: WorkerConfig, threads: number): Piscina {
   // Loaded on first use: `require('vecsqlite')` stays quick for programs without a pool.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { Piscina: PiscinaClass } = require('piscina') as typeof import('piscina');
-  return new PiscinaClass({
+  const pool = new PiscinaClass({
     filename: workerFile(),
     workerData: config,
     minThreads: threads,
@@ -308,6 +308,11 @@ function makePiscina(config: WorkerConfig, threads: number): Piscina {
     concurrentTasksPerWorker: 1,
     idleTimeout: 2 ** 31 - 1,
   });
+  // A thread that fails while no task runs on it (a replacement starting after openPool gave
+  // up on a file it cannot open, while the pool is being destroyed) is reported here; a task's
+  // own failure reaches its caller. Without a listener the event would end the process.
+  pool.on('error', () => {});
+  return pool;
 }
 
 /**
