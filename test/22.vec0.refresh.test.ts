@@ -7,7 +7,7 @@
 // log keeps, a damaged log) must fall back to a full reload.
 import Database from 'better-sqlite3';
 import * as path from 'path';
-import { openDb, openRef, rng, tempDir, DB } from './helpers/db';
+import { copyOfFile, openDb, openRef, rng, tempDir, DB } from './helpers/db';
 
 const stats = (db: DB) => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string);
 
@@ -37,15 +37,8 @@ function open(file: string, l: Layout, create = false): DB {
   return db;
 }
 
-let copies = 0;
 /** A connection to a copy of the database as committed now: it loads its own cache. */
-function copyOf(file: string, l: Layout): DB {
-  const to = path.join(path.dirname(file), `copy${copies++}.db`);
-  const src = openDb(file);
-  src.exec(`vacuum into '${to}'`);
-  src.close();
-  return open(to, l);
-}
+const copyOf = (file: string, l: Layout): DB => open(copyOfFile(file), l);
 
 /** Everything a reader can see of the table: a full scan and a few KNN queries. */
 function view(db: DB, l: Layout): unknown {

@@ -6,7 +6,7 @@
 // with brute force where the rows are known.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { openDb, openRef, tempDir, DB } from './helpers/db';
+import { copyOfFile, openDb, openRef, tempDir, DB } from './helpers/db';
 
 const stats = (db: DB) => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string);
 const DIMS = 16;
@@ -49,15 +49,8 @@ function view(db: DB): unknown {
   };
 }
 
-let copies = 0;
 /** A connection to a copy of the file as committed now (loads its own cache). */
-function copyOf(file: string): DB {
-  const to = path.join(path.dirname(file), `copy${copies++}.db`);
-  const src = openDb(file);
-  src.exec(`vacuum into '${to}'`);
-  src.close();
-  return openDb(to);
-}
+const copyOf = (file: string): DB => openDb(copyOfFile(file));
 
 /** The true 7 nearest of the rows `ids` to q (ties by rowid). */
 function brute(ids: number[], q: Float32Array): number[] {

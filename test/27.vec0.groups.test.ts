@@ -4,7 +4,7 @@
 // partition keys, metadata, deletes that empty whole chunks, inserts and updates; then two
 // connections share the cache and a commit that touches one chunk copies one group only.
 import * as path from 'path';
-import { openDb, openRef, rng, tempDir, DB } from './helpers/db';
+import { copyOfFile, openDb, openRef, rng, tempDir, DB } from './helpers/db';
 
 const DIMS = 512; // 2 KiB rows, chunk_size 64: 128 chunks = 8192 rows per group
 const DDL = `create virtual table t using vec0(p integer partition key, v float[${DIMS}], m integer, chunk_size=64)`;
@@ -96,12 +96,7 @@ test('readers sharing a cache of several groups: a commit to one chunk copies on
   expect(s1.vec0_group_copies - s0.vec0_group_copies).toBe(1); // of three groups
   expect(answers(b, q)).toEqual(after);
   expect(stats(a).vec0_refreshes).toBe(s1.vec0_refreshes); // b took a's refreshed cache
-  const fresh = openDb(file);
-  fresh.exec('select 1');
-  const copy = path.join(path.dirname(file), 'copy.db');
-  fresh.exec(`vacuum into '${copy}'`);
-  fresh.close();
-  const c = openDb(copy);
+  const c = openDb(copyOfFile(file));
   expect(answers(c, q)).toEqual(after);
   for (const db of [w, a, b, c]) db.close();
 });

@@ -4,7 +4,7 @@
 // Answers are checked against a brute force over the data table and against a connection on a
 // copy of the file (another file: it builds its own).
 import * as path from 'path';
-import { f32blob, openDb, tempDir, DB } from './helpers/db';
+import { copyOfFile, f32blob, openDb, tempDir, DB } from './helpers/db';
 
 const stats = (db: DB) => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string);
 const DIM = 24;
@@ -44,14 +44,7 @@ function brute(db: DB, ds: string, q: number[]): string[] {
     .map((x) => x.id);
 }
 
-let copies = 0;
-function copyOf(file: string): DB {
-  const to = path.join(path.dirname(file), `copy${copies++}.db`);
-  const src = openDb(file);
-  src.exec(`vacuum into '${to}'`);
-  src.close();
-  return openDb(to);
-}
+const copyOf = (file: string): DB => openDb(copyOfFile(file));
 
 test('a second connection takes the first one\'s dataset: no build, the same answers', () => {
   const file = makeFile(3000);

@@ -24,6 +24,22 @@ export function rowCount(file: string, table: string): number {
   }
 }
 
+let copies = 0;
+/**
+ * A copy of a database file as committed now (VACUUM INTO a new file beside it). A connection to
+ * the copy shares no cache with connections to the original: it loads its own.
+ */
+export function copyOfFile(file: string): string {
+  const to = path.join(path.dirname(file), `copy-${process.pid}-${copies++}.db`);
+  const src = openDb(file);
+  try {
+    src.exec(`vacuum into '${to.replace(/'/g, "''")}'`);
+  } finally {
+    src.close();
+  }
+  return to;
+}
+
 /** A new connection with the original C extension (npm sqlite-vec 0.1.9) loaded instead. */
 export function openRef(file = ':memory:'): DB {
   const db = new Database(file);
