@@ -113,7 +113,7 @@ describe('load()', () => {
     expect(missing).toMatch(new RegExp(`^error during initialization: vecsqlite: VECSQLITE_ISA=${foreign} is not available on this (CPU|build) \\(available: scalar`));
   });
 
-  test('a bad VECSQLITE_ARENA_POOL_MB or VECSQLITE_SKETCH is an error naming it; valid values load', () => {
+  test('a bad VECSQLITE_ARENA_POOL_MB, VECSQLITE_SKETCH or VECSQLITE_SHARED_CACHE is an error naming it; valid values load', () => {
     const script = `const D=require('better-sqlite3'); const db=new D(':memory:');
       try { db.loadExtension(${JSON.stringify(getLoadablePath())}); console.log('loaded'); } catch (e) { console.log(e.message); }`;
     const run = (env: Record<string, string>) =>
@@ -122,7 +122,9 @@ describe('load()', () => {
       expect(run({ VECSQLITE_ARENA_POOL_MB: v })).toBe(
         `error during initialization: vecsqlite: VECSQLITE_ARENA_POOL_MB must be a whole number of MiB (0 turns the pool off), got '${v}'`);
     expect(run({ VECSQLITE_SKETCH: 'yes' })).toBe("error during initialization: vecsqlite: VECSQLITE_SKETCH must be 0 or 1, got 'yes'");
-    const valid: Record<string, string>[] = [{ VECSQLITE_ARENA_POOL_MB: '0' }, { VECSQLITE_ARENA_POOL_MB: '64' }, { VECSQLITE_SKETCH: '1' }, { VECSQLITE_SKETCH: '0' }];
+    expect(run({ VECSQLITE_SHARED_CACHE: 'on' })).toBe("error during initialization: vecsqlite: VECSQLITE_SHARED_CACHE must be 0 or 1, got 'on'");
+    const valid: Record<string, string>[] = [{ VECSQLITE_ARENA_POOL_MB: '0' }, { VECSQLITE_ARENA_POOL_MB: '64' }, { VECSQLITE_SKETCH: '1' }, { VECSQLITE_SKETCH: '0' },
+      { VECSQLITE_SHARED_CACHE: '0' }, { VECSQLITE_SHARED_CACHE: '1' }];
     for (const env of valid)
       expect(run(env)).toBe('loaded');
   });

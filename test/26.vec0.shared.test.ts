@@ -316,3 +316,21 @@ describe('graph indexes', () => {
     for (const db of [a, b, r, c]) db.close();
   });
 });
+
+test('VECSQLITE_SHARED_CACHE=0: every connection loads its own copy', () => {
+  const file = makeFile(300);
+  const script = `
+    const Database = require('better-sqlite3');
+    const { load } = require(${JSON.stringify(path.join(__dirname, '..', 'lib'))});
+    const open = () => { const db = new Database(${JSON.stringify(file)}); load(db); return db; };
+    const q = Buffer.from(new Float32Array(${DIMS}).fill(0.5).buffer);
+    const [a, b] = [open(), open()];
+    const ids = (db) => db.prepare('select rowid from t where v match ? and k = 3').pluck().all(q);
+    const same = JSON.stringify(ids(a)) === JSON.stringify(ids(b));
+    const s = JSON.parse(a.prepare('select vec_stats()').pluck().get());
+    console.log(JSON.stringify({ same, loads: s.vec0_loads, adopted: s.vec0_cache_adopted }));`;
+  const run = (v: string) =>
+    JSON.parse(require('child_process').execFileSync(process.execPath, ['-e', script], { env: { ...process.env, VECSQLITE_SHARED_CACHE: v } }).toString());
+  expect(run('0')).toEqual({ same: true, loads: 2, adopted: 0 });
+  expect(run('1')).toEqual({ same: true, loads: 1, adopted: 1 });
+});
