@@ -1,7 +1,22 @@
 // DataVersionProbe; see freshness.h.
 #include "sqlite/freshness.h"
 
+#include <sys/stat.h>
+
+#include "core/env.h"
+
 namespace vecsqlite {
+
+bool shareable_file(sqlite3* db, const char* schema, uint64_t* dev, uint64_t* ino) {
+  if (!env_shared_cache_enabled()) return false;
+  const char* file = sqlite3_db_filename(db, schema);
+  if (file == nullptr || file[0] == '\0') return false;
+  struct stat st;
+  if (stat(file, &st) != 0) return false;
+  *dev = static_cast<uint64_t>(st.st_dev);
+  *ino = static_cast<uint64_t>(st.st_ino);
+  return true;
+}
 
 DataVersionProbe::~DataVersionProbe() { sqlite3_finalize(stmt_); }
 

@@ -11,6 +11,11 @@
 
 namespace vecsqlite {
 
+// The identity (device, inode) of the file behind `schema` on `db`, for keys of caches that
+// connections of the process share. False when sharing is off (VECSQLITE_SHARED_CACHE=0) or the
+// database is not a file (in-memory, temporary, a memdb VFS name).
+bool shareable_file(sqlite3* db, const char* schema, uint64_t* dev, uint64_t* ino);
+
 class DataVersionProbe {
  public:
   DataVersionProbe() = default;
