@@ -2,33 +2,12 @@
 // statement rollbacks, a log larger than its flush bound), checked against sqlite-vec 0.1.9
 // doing the same work (shadow tables byte for byte, KNN results); the per-table change marker
 // (observed through vec_stats().vec0_loads); and the threaded scan against a brute-force oracle.
-import { createHash } from 'crypto';
 import * as path from 'path';
 import { openDb, rng, randomF32, tempDir, DB, openRef, msg } from './helpers/db';
+import { shadowDump, both } from './helpers/shadow';
 
 const stats = (db: DB) => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string);
 const loads = (db: DB): number => stats(db).vec0_loads;
-
-// Blobs by SHA-256 (jest compares large Buffers element by element, far too slowly).
-const digest = (rows: any[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) =>
-    [k, Buffer.isBuffer(v) ? createHash('sha256').update(v).digest('hex') : v])));
-function shadowDump(db: DB, name = 't'): unknown {
-  return {
-    chunks: digest(db.prepare(`select chunk_id, size, validity, rowids from ${name}_chunks order by chunk_id`).all()),
-    rowids: db.prepare(`select rowid, id, chunk_id, chunk_offset from ${name}_rowids order by rowid`).all(),
-    vectors: digest(db.prepare(`select rowid, vectors from ${name}_vector_chunks00 order by rowid`).all()),
-    info: db.prepare(`select key, value from ${name}_info where key not like 'vecsqlite%' order by key`).all(),
-    seq: db.prepare('select name, seq from sqlite_sequence order by name').all(),
-  };
-}
-
-/** Runs the same statements on both connections; both must fail alike or succeed alike. */
-function both(ours: DB, ref: DB, sql: string, ...params: unknown[]): void {
-  const a = msg(() => ours.prepare(sql).run(...params));
-  const b = msg(() => ref.prepare(sql).run(...params));
-  expect({ sql, ours: a === 'no error' }).toEqual({ sql, ours: b === 'no error' });
-}
 
 const vec = (rand: () => number, dims: number): string =>
   JSON.stringify(Array.from({ length: dims }, () => Math.floor(rand() * 9) - 4));

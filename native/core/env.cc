@@ -7,18 +7,19 @@
 
 namespace vecsqlite {
 namespace {
-// VECSQLITE_ARENA_POOL_MB: unset or empty keeps *mb; false for anything but a whole number
-// of MiB up to 2^24.
-bool pool_mb_from_env(size_t* mb) {
-  const char* e = std::getenv("VECSQLITE_ARENA_POOL_MB");
+// A whole-number setting up to 2^24: unset or empty keeps *out; false for anything else.
+bool whole_from_env(const char* name, size_t* out) {
+  const char* e = std::getenv(name);
   if (e == nullptr || *e == 0) return true;
   if (*e < '0' || *e > '9') return false;
   char* end = nullptr;
   const unsigned long long v = std::strtoull(e, &end, 10);
   if (end == nullptr || *end != 0 || v > (1ull << 24)) return false;
-  *mb = static_cast<size_t>(v);
+  *out = static_cast<size_t>(v);
   return true;
 }
+// VECSQLITE_ARENA_POOL_MB, in MiB.
+bool pool_mb_from_env(size_t* mb) { return whole_from_env("VECSQLITE_ARENA_POOL_MB", mb); }
 }  // namespace
 
 const char* core_env_error() {
@@ -27,6 +28,10 @@ const char* core_env_error() {
     if (!pool_mb_from_env(&mb))
       return std::string("vecsqlite: VECSQLITE_ARENA_POOL_MB must be a whole number of MiB (0 turns the pool off), got '") +
              std::getenv("VECSQLITE_ARENA_POOL_MB") + "'";
+    size_t rows = 0;
+    if (!whole_from_env("VECSQLITE_DEFER_ROWS", &rows))
+      return std::string("vecsqlite: VECSQLITE_DEFER_ROWS must be a whole number of rows (0 never defers), got '") +
+             std::getenv("VECSQLITE_DEFER_ROWS") + "'";
     const char* sk = std::getenv("VECSQLITE_SKETCH");
     if (sk != nullptr && std::strcmp(sk, "0") != 0 && std::strcmp(sk, "1") != 0)
       return std::string("vecsqlite: VECSQLITE_SKETCH must be 0 or 1, got '") + sk + "'";
@@ -53,6 +58,15 @@ bool env_shared_cache_enabled() {
     return !(e != nullptr && std::strcmp(e, "0") == 0);
   }();
   return on;
+}
+
+size_t env_defer_rows() {
+  static const size_t rows = [] {
+    size_t n = 4096;
+    whole_from_env("VECSQLITE_DEFER_ROWS", &n);  // a bad value is refused at load
+    return n;
+  }();
+  return rows;
 }
 
 bool env_sketch_enabled() {

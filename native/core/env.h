@@ -6,6 +6,10 @@
 //                            see sketch.h (results are identical either way)
 //   VECSQLITE_SHARED_CACHE   0: every connection keeps its own table caches; 1 (default): the
 //                            connections of a process share them (vec0_shared.cc)
+//   VECSQLITE_DEFER_ROWS     rows a write transaction inserts into a vec0 table (and at least
+//                            as many as the table held when it began) after which the rows'
+//                            vectors go to the shadow tables only, and the table's cache is
+//                            rebuilt at the next read (default 4096; 0 never defers)
 //
 // Loading refuses a bad value rather than ignoring it: the entry points report
 // core_env_error().
@@ -23,5 +27,7 @@ size_t env_pool_bytes();
 bool env_sketch_enabled();
 // False when VECSQLITE_SHARED_CACHE=0.
 bool env_shared_cache_enabled();
+// VECSQLITE_DEFER_ROWS (0: never).
+size_t env_defer_rows();
 
 }  // namespace vecsqlite

@@ -157,6 +157,10 @@ void check_knn(const Model& model, const float* q, int k, int filter, int64_t x)
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // A transaction that has inserted 3 rows, and at least as many as the table held, defers
+  // its further rows' vectors (the cache is rebuilt at the next read): small enough that
+  // inputs take both paths and every mix of them with deletes, updates and savepoints.
+  setenv("VECSQLITE_DEFER_ROWS", "3", 1);
   sqlite3* db = fuzz::open();
   if (fuzz::exec(db, kCreate) != SQLITE_OK) {
     std::fprintf(stderr, "setup: %s\n", sqlite3_errmsg(db));

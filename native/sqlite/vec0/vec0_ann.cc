@@ -421,7 +421,7 @@ int ann_sync(Table* t) {
   for (const Ann& a : t->ann) work = work || a.persist_all;
   if (!work) return SQLITE_OK;
   // The rows come from the cache, which a ROLLBACK TO may have left to be reloaded.
-  int rc = ensure_fresh(t);
+  int rc = ensure_readable(t);
   if (rc != SQLITE_OK) return rc;
   for (size_t col = 0; col < t->ann.size(); col++) {
     Ann& a = t->ann[col];

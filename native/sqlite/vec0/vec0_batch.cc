@@ -282,7 +282,7 @@ int run_batch(BatchVtab* vt, BatchCursor* cur, int argc, sqlite3_value** argv) {
   int rc = parse_queries(argv[1], vc, &queries, &err);
   if (rc == SQLITE_NOMEM) return rc;
   if (rc != SQLITE_OK) return fail(&vt->base, err);
-  rc = ensure_fresh(t);
+  rc = ensure_readable(t);
   if (rc != SQLITE_OK) return fail(&vt->base, t->base.zErrMsg != nullptr ? t->base.zErrMsg : sqlite3_errmsg(vt->db));
   std::vector<const Group*> groups;
   size_t rows = 0;

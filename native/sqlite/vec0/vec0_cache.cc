@@ -77,6 +77,7 @@ int check_rowids_match(Table* t, int64_t n_stored) {
 int load_cache(Table* t) {
   g_cache_loads.add();
   t->log.materialize_all();  // the arenas pending runs read from go now
+  t->staged.clear();         // ... and the staged bytes are in the log's own buffers
   Cache& c = t->fresh_cache();
   c.seg_chunks = seg_chunks_for(t->cfg);
   const int cs = t->cfg.chunk_size;

@@ -209,5 +209,13 @@ int ensure_fresh(Table* t) {
   return SQLITE_OK;
 }
 
+int ensure_readable(Table* t) {
+  const int rc = ensure_fresh(t);
+  if (rc != SQLITE_OK || !t->cache().vectors_missing) return rc;
+  // Rebuilt from the tables plus whatever the write log still holds (load_cache).
+  t->invalidate_cache();
+  return ensure_fresh(t);
+}
+
 }  // namespace vec0
 }  // namespace vecsqlite

@@ -50,7 +50,7 @@ int filter(Table* t, Cursor* cur, int idxNum, const char* idxStr, int argc, sqli
     cur->knn = true;
     return knn_filter(t, cur, plan);
   }
-  rc = ensure_fresh(t);
+  rc = ensure_readable(t);
   if (rc != SQLITE_OK) return rc;
   if (plan.kind == Plan::Kind::point) {
     int64_t rid;

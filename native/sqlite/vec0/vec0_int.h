@@ -264,6 +264,10 @@ struct Cache {
   uint64_t validity_fp = 0;
   bool has_marker = false;  // `marker` was read when the cache was last known to be current
   Marker marker;
+  // Rows were inserted while the table deferred its vectors (see Staging): the maps above are
+  // whole, the arenas lack those rows. Writes go on using the cache; a read rebuilds it first
+  // (ensure_readable), and it is never shared.
+  bool vectors_missing = false;
 };
 
 // The least rows for which a group's arena of column col keeps a sketch: the usual threshold,
@@ -313,6 +317,57 @@ constexpr int kBlobMeta = kBlobVectors + kMaxVectorColumns;   // + metadata colu
 
 // Log writes reach SQLite early, while no savepoint is open, once this many bytes are pending.
 constexpr size_t kLogFlushBytes = 16u << 20;
+
+// DEFERRED VECTORS. A large import into a table pays twice for every vector: once into the
+// cache's arena (fresh memory, page-faulted row by row) and once into SQLite's pages. Once a
+// write transaction has inserted VECSQLITE_DEFER_ROWS rows into a table without a graph
+// index, and at least as many as the table held when it began, its further inserts keep the
+// cache's maps (slots, rowids, validity) but put their vector bytes here instead of the
+// arena, marking the cache vectors_missing. The write log's runs read them from here
+// (vector_rows); the buffers are reused once the log has written them, so an import of any
+// size touches a bounded amount of memory besides SQLite's. The next read rebuilds the cache
+// from the tables (as a new connection would); later transactions keep deferring until then.
+struct Staging {
+  struct Chunk {
+    std::vector<std::vector<uint8_t>> cols;  // per vector column: chunk_size rows
+    std::vector<uint64_t> slots;             // the slots that hold bytes
+  };
+  std::unordered_map<int64_t, Chunk> chunks;
+  std::vector<Chunk> spare;  // emptied chunks, buffers kept
+  // The chunk's buffers (sized for cs slots of each column's row bytes).
+  Chunk& at(int64_t chunk, int cs, const std::vector<size_t>& row_bytes) {
+    auto it = chunks.find(chunk);
+    if (it != chunks.end()) return it->second;
+    Chunk c;
+    if (!spare.empty()) {
+      c = std::move(spare.back());
+      spare.pop_back();
+    }
+    c.cols.resize(row_bytes.size());
+    for (size_t i = 0; i < row_bytes.size(); i++) c.cols[i].resize(row_bytes[i] * static_cast<size_t>(cs));
+    c.slots.assign((static_cast<size_t>(cs) + 63) / 64, 0);
+    return chunks.emplace(chunk, std::move(c)).first->second;
+  }
+  const Chunk* find(int64_t chunk) const {
+    if (chunks.empty()) return nullptr;
+    auto it = chunks.find(chunk);
+    return it == chunks.end() ? nullptr : &it->second;
+  }
+  static bool has(const Chunk& c, int slot) { return (c.slots[static_cast<size_t>(slot) / 64] >> (slot % 64)) & 1; }
+  // The slot's bytes are no longer the ones to write (its row went, and a row kept in the
+  // arena took the slot).
+  void forget(int64_t chunk, int slot) {
+    auto it = chunks.find(chunk);
+    if (it != chunks.end()) it->second.slots[static_cast<size_t>(slot) / 64] &= ~(uint64_t{1} << (slot % 64));
+  }
+  // Called whenever the write log is emptied or its runs took copies of their bytes
+  // (materialize_all): nothing reads the staged bytes any more.
+  void clear() {
+    for (auto& kv : chunks) spare.push_back(std::move(kv.second));
+    chunks.clear();
+    if (spare.size() > 8) spare.resize(8);
+  }
+};
 
 // The graph of one `indexed by hnsw(...)` column, shared by every statement of the connection.
 // INVARIANT: for every position key NOT in Table::touched, the key is a node of `graph` (with
@@ -372,8 +427,13 @@ struct Table {
   std::string sql_insert_rowid_auto, sql_next_rowid;  // apply_rowids: rows without their rowid
   // Blob writes of the open write transaction not yet in the chunk tables.
   Vec0WriteLog log;
+  Staging staged;                // deferred rows' vector bytes the log still has to write
+  std::vector<size_t> row_bytes; // per vector column: bytes of one row (set at connect)
+  int64_t txn_inserted = 0;      // rows this write transaction inserted
+  int64_t txn_rows_at_start = 0; // rows the table held at its first write
   std::vector<Vector> insert_vecs;  // an INSERT's parsed vectors (valid during the xUpdate)
   int update_depth = 0;             // xUpdate calls in progress (see xUpdate)
+  bool flushing = false;            // flush_log is running
   // The full-size _rowids inserts of apply_rowids (with and without the rowid), prepared on
   // first use for `rows` rows.
   struct KeptInsert {
@@ -509,6 +569,8 @@ void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<u
 // ---- vec0_changes.cc ---------------------------------------------------------------------------
 // Makes sure the cache reflects the database as this connection sees it.
 int ensure_fresh(Table* t);
+// ensure_fresh, and then a cache that holds every row's vectors (see Staging): what reads use.
+int ensure_readable(Table* t);
 int read_marker(Table* t, Marker* out);
 int read_validity_fp(Table* t, uint64_t* out);
 // The process-wide registry of shared caches (vec0_shared.cc). try_adopt: takes the cache another

@@ -89,7 +89,7 @@ int knn_filter(Table* t, Cursor* cur, const Plan& plan) {
     return SQLITE_ERROR;
   }
   cur->k = k;
-  rc = ensure_fresh(t);
+  rc = ensure_readable(t);
   if (rc != SQLITE_OK) return rc;
   // Partition filters pick the groups (only their arenas are searched); metadata filters and
   // rowid IN decide the rows within them.

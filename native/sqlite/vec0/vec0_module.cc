@@ -66,6 +66,7 @@ int init_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** pp
     return SQLITE_ERROR;
   }
   t->log.set_layout(log_layout(t->cfg));
+  for (const VectorColumn& vc : t->cfg.vcols) t->row_bytes.push_back(vc.nbytes());
   int rc = sqlite3_declare_vtab(db, declare_sql(t->cfg, t->name).c_str());
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%scould not declare virtual table, '%s'", kCtorPrefix, sqlite3_errmsg(db));

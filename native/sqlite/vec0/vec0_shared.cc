@@ -136,7 +136,7 @@ bool cache_try_adopt(Table* t, const Marker& m, uint64_t fp) {
 void cache_publish(Table* t) {
   const Cache& c = t->cache();
   Key k;
-  if (!c.valid || !c.has_marker || !key_of(t, c.marker, c.validity_fp, &k, false)) return;
+  if (!c.valid || c.vectors_missing || !c.has_marker || !key_of(t, c.marker, c.validity_fp, &k, false)) return;
   if (!t->cache_listed && t->cache_sp.use_count() == 1) prepare_all(*t->cache_sp);
   if (caches().publish(k, &t->cache_sp, &t->cache_listed)) g_cache_adopted.add();
 }

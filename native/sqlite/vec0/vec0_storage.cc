@@ -299,6 +299,13 @@ int apply_rowids(Table* t, const std::vector<int64_t>& deletes, const std::vecto
 
 int flush_log(Table* t) {
   std::string err;
+  // The flush's own statements may open statement savepoints, which SQLite reports to every
+  // virtual table of the transaction, this one included: x_savepoint and friends ignore them.
+  struct Flushing {
+    bool& f;
+    explicit Flushing(bool& x) : f(x) { f = true; }
+    ~Flushing() { f = false; }
+  } flushing(t->flushing);
   const int rc = t->log.flush(
       t->db, t->schema,
       [t](int blob) -> Vec0WriteLog::Target {
@@ -310,6 +317,7 @@ int flush_log(Table* t) {
       [t](const std::vector<int64_t>& deletes, const std::vector<Vec0WriteLog::RowidRow>& inserts, bool any,
           int64_t max_inserted) { return apply_rowids(t, deletes, inserts, any, max_inserted); },
       &err);
+  t->staged.clear();  // the log is empty now, written or not
   if (rc != SQLITE_OK && !err.empty()) set_err(t, err);
   return rc;
 }
@@ -321,12 +329,20 @@ int write_meta_bytes(Table* t, size_t i, int64_t chunk, const void* buf, int len
   return SQLITE_OK;
 }
 
-// Where the write log's runs find their vector bytes (Vec0WriteLog::Source): the arena rows of
-// `count` consecutive slots from `slot` on, when they lie back to back.
+// Where the write log's runs find their vector bytes (Vec0WriteLog::Source): the staged bytes
+// of deferred rows, else the arena rows of `count` consecutive slots from `slot` on, when they
+// lie back to back.
 const uint8_t* vector_rows(Table* t, int blob, int64_t chunk, int slot, uint32_t count) {
   if (blob < kBlobVectors || blob >= kBlobMeta || count == 0) return nullptr;
+  const size_t col = static_cast<size_t>(blob - kBlobVectors);
+  if (const Staging::Chunk* sc = t->staged.find(chunk)) {
+    uint32_t staged = 0;
+    for (uint32_t k = 0; k < count; k++) staged += Staging::has(*sc, slot + static_cast<int>(k)) ? 1 : 0;
+    if (staged == count) return sc->cols[col].data() + static_cast<size_t>(slot) * t->cfg.vcols[col].nbytes();
+    if (staged != 0) return nullptr;  // mixed: the log asks slot by slot
+  }
   const int64_t first = pos_key(chunk, slot);
-  const Arena* a = arena_ptr(t->cache(), first, static_cast<size_t>(blob - kBlobVectors));
+  const Arena* a = arena_ptr(t->cache(), first, col);
   size_t s0 = 0;
   if (a == nullptr || !a->slot_of(first, &s0) || s0 + count > a->size()) return nullptr;
   const int64_t* ids = a->ids() + s0;

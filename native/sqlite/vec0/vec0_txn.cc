@@ -15,6 +15,8 @@ namespace vec0 {
 int x_begin(sqlite3_vtab* p) {
   Table* t = table_of(p);
   t->log.clear();
+  t->staged.clear();
+  t->txn_inserted = 0;
   t->wrote = false;
   t->in_write_txn = true;
   t->txn_checked = false;
@@ -57,6 +59,7 @@ int x_commit(sqlite3_vtab* p) {
   Table* t = table_of(p);
   if (!t->log.empty()) t->invalidate_cache();  // not reached: xSync flushed it
   t->log.clear();
+  t->staged.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
   t->reset_txn_changes();
@@ -67,6 +70,7 @@ int x_commit(sqlite3_vtab* p) {
 int x_rollback(sqlite3_vtab* p) {
   Table* t = table_of(p);
   t->log.clear();
+  t->staged.clear();
   t->wrote = false;
   t->in_write_txn = t->txn_checked = false;
   // Nothing to undo in the cache when this transaction never changed the table (for example a
@@ -80,6 +84,16 @@ int x_rollback(sqlite3_vtab* p) {
 
 int x_savepoint(sqlite3_vtab* p, int level) {
   Table* t = table_of(p);
+  if (t->flushing) return SQLITE_OK;  // a statement of the flush itself (see flush_log)
+  // SQLite opens the savepoint (or statement journal) only after this returns, so a flush now
+  // still lands at the level the log's entries belong to (as fts5 flushes in xSavepoint). This
+  // bounds the log of a run of multi-row statements (INSERT ... SELECT), which each write
+  // inside a statement savepoint where x_update cannot flush.
+  if (t->log.at_transaction_level() && !t->broken && t->log.pending_bytes() >= kLogFlushBytes) {
+    KeepLastRowid keep(t->db);
+    const int rc = flush_log(t);
+    if (rc != SQLITE_OK) return rc;
+  }
   try {
     t->log.savepoint(level);
     t->level_mutations.resize(static_cast<size_t>(level) + 1, Table::kUnknownLevel);
@@ -93,6 +107,7 @@ int x_savepoint(sqlite3_vtab* p, int level) {
 
 int x_release(sqlite3_vtab* p, int level) {
   Table* t = table_of(p);
+  if (t->flushing) return SQLITE_OK;
   t->log.release(level);
   // Levels from `level` on are gone; one opened later was opened after a failed write.
   t->open_levels = level;
@@ -103,6 +118,7 @@ int x_release(sqlite3_vtab* p, int level) {
 
 int x_rollback_to(sqlite3_vtab* p, int level) {
   Table* t = table_of(p);
+  if (t->flushing) return SQLITE_OK;  // the flush fails and says so
   if (level < t->broken_below) t->broken = false;  // the failed write is undone too
   t->open_levels = level + 1;
   const size_t lv = static_cast<size_t>(level);

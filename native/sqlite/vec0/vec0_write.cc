@@ -8,11 +8,23 @@
 // written at once (they live in tables the log does not touch).
 #include <algorithm>
 
+#include "core/env.h"
 #include "sqlite/vec0/vec0_int.h"
 
 namespace vecsqlite {
 namespace vec0 {
+
+Counter g_deferred_rows("vec0_deferred_rows");
+
 namespace {
+
+// Whether this INSERT's vectors skip the cache's arena (Staging, vec0_int.h).
+bool deferring(const Table* t) {
+  if (t->cfg.indexed()) return false;  // graphs link rows from the arena at xSync
+  if (t->cache().vectors_missing) return true;
+  const size_t min_rows = env_defer_rows();
+  return min_rows > 0 && t->txn_inserted >= static_cast<int64_t>(min_rows) && t->txn_inserted >= t->txn_rows_at_start;
+}
 
 int delete_row(Table* t, int64_t rowid) {
   Cache& c = t->cache_mut();
@@ -187,7 +199,20 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
   // (vec0_writelog.h, RUNS), with the row's _rowids row, validity bit and rowid.
   const int64_t key = pos_key(chunk, off);
   t->touch(key);
-  for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
+  if (deferring(t)) {
+    // The cache keeps the row's slot and rowid; its vectors wait in the staging buffers for
+    // the log (Staging, vec0_int.h).
+    c.vectors_missing = true;
+    g_deferred_rows.add();
+    Staging::Chunk& sc = t->staged.at(chunk, cs, t->row_bytes);
+    for (size_t i = 0; i < vecs.size(); i++)
+      std::memcpy(sc.cols[i].data() + static_cast<size_t>(off) * t->row_bytes[i], vecs[i].bytes(), t->row_bytes[i]);
+    sc.slots[static_cast<size_t>(off) / 64] |= uint64_t{1} << (off % 64);
+  } else {
+    for (size_t i = 0; i < vecs.size(); i++) arena_for(c, key, i).upsert(key, vecs[i].bytes());
+    // A deferred row that held this slot earlier in the transaction left its bytes staged.
+    if (!t->staged.chunks.empty()) t->staged.forget(chunk, off);
+  }
   if (t->cfg.text_pk) {
     t->log.append_row(rowid, chunk, static_cast<uint32_t>(off), reinterpret_cast<const char*>(sqlite3_value_text(idv)),
                       static_cast<size_t>(sqlite3_value_bytes(idv)));
@@ -243,6 +268,7 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
     t->txn_pre_ok = t->cache().valid && t->cache().has_marker;
     t->txn_pre = t->cache().marker;
     t->txn_pre_fp = t->cache().validity_fp;
+    t->txn_rows_at_start = static_cast<int64_t>(t->cache().pos_of.size());
   }
   // From here on the cache is this connection's own (a copy when another connection shares it).
   try {
@@ -321,7 +347,10 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
       if (rc != SQLITE_OK) return rc;
     }
     rc = insert_row(t, has_id || t->cfg.text_pk ? idv : nullptr, vecs, rcols, &rowid);
-    if (rc == SQLITE_OK) *pRowid = rowid;
+    if (rc == SQLITE_OK) {
+      *pRowid = rowid;
+      t->txn_inserted++;
+    }
     return rc;
   }
   // UPDATE
