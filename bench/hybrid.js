@@ -2,14 +2,20 @@
 // Hybrid search quality and latency on real data: the 778 SAP Fiori documentation chunks with
 // their all-MiniLM-L6-v2 embeddings (npm @sap-ux/fiori-docs-embeddings). Run `npm run build:ts`
 // first:
-//   node bench/hybrid.js [--neighbours 5] [--reps 5] [--json out.json]
+//   node bench/hybrid.js [--queries noisy|topic] [--neighbours 5] [--reps 5] [--json out.json]
 //
 // Method (known-item search; no text encoder ships offline, so query vectors come from the data):
 //   For each document d (all 778 are queries, each has exactly one relevant result: d itself)
 //   - keyword query: the words of d's title, OR-ed (FTS5: "w1" OR "w2" OR ...), ranked by bm25
 //     over the chunk texts;
-//   - query vector: the normalised mean of the vectors of d's --neighbours nearest other
-//     documents (cosine), without d's own vector: a vector for d's topic that does not contain d.
+//   - query vector, --queries noisy (default): d's own vector plus Gaussian noise, normalised,
+//     standing in for an imperfect query encoder. The noise level is not chosen by hand: it is
+//     set (by bisection, seeded noise) so that the vector side alone finds exactly as many of
+//     the documents in its top 10 as the keyword side alone, i.e. both sides are equally good
+//     on their own and fail on different queries;
+//   - query vector, --queries topic: the normalised mean of the vectors of d's --neighbours
+//     nearest other documents (cosine), without d's own vector: a vector for d's topic that does
+//     not contain d (so by construction those neighbours lie closer to it than d does).
 //   Keyword only = FTS5 ORDER BY rank LIMIT 10; vector only = vec0 KNN k = 10 (cosine);
 //   hybrid = vec_hybrid(…, 10) with reciprocal rank fusion (default options) and with weighted
 //   fusion. recall@10 = share of queries whose document is in the top 10; MRR = mean of 1/rank
@@ -37,20 +43,39 @@ const n = data.docs.length, d = data.dims;
 const vec = (i) => data.vectors.subarray(i * d, (i + 1) * d);
 const blob = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-// Query vectors: normalised mean of the NB nearest other documents.
-const qvecs = [];
-for (let i = 0; i < n; i++) {
-  const nn = vs.topK(vec(i), data.vectors, NB + 1, 'cosine').indices.filter((j) => j !== i).slice(0, NB);
-  const m = new Float32Array(d);
-  for (const j of nn) for (let t = 0; t < d; t++) m[t] += vec(j)[t];
-  const norm = Math.hypot(...m);
-  for (let t = 0; t < d; t++) m[t] /= norm;
-  qvecs.push(m);
-}
+const QUERIES = String(opt('queries', 'noisy'));
+if (QUERIES !== 'noisy' && QUERIES !== 'topic') throw new Error(`--queries must be noisy or topic, got ${QUERIES}`);
 const qtexts = data.docs.map((doc) => {
   const words = [...new Set(doc.title.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [])];
   return words.map((w) => `"${w}"`).join(' OR ');
 });
+const normalise = (m) => {
+  const norm = Math.hypot(...m);
+  for (let t = 0; t < m.length; t++) m[t] /= norm;
+  return m;
+};
+// Topic queries: normalised mean of the NB nearest other documents.
+function topicQueries() {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const nn = vs.topK(vec(i), data.vectors, NB + 1, 'cosine').indices.filter((j) => j !== i).slice(0, NB);
+    const m = new Float32Array(d);
+    for (const j of nn) for (let t = 0; t < d; t++) m[t] += vec(j)[t];
+    out.push(normalise(m));
+  }
+  return out;
+}
+// Noisy queries: d's vector plus sigma x a fixed Gaussian direction per document (seeded), so
+// that the noise grows with sigma and the recall of the vector side falls monotonically.
+const gauss = (() => {
+  let s = 12345;
+  const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) + 0.5) / 4294967296;
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+})();
+const noiseDirs = Array.from({ length: n }, () => normalise(Float32Array.from({ length: d }, gauss)));
+const noisyQueries = (sigma) =>
+  Array.from({ length: n }, (_, i) => normalise(Float32Array.from(vec(i), (x, t) => x + sigma * noiseDirs[i][t])));
+const vectorRecall = (qs) => qs.filter((q, i) => vs.topK(q, data.vectors, K, 'cosine').indices.includes(i)).length / n;
 
 const db = new Database(':memory:');
 vs.load(db);
@@ -67,6 +92,21 @@ db.transaction(() => data.docs.forEach((doc, i) => insV.run(String(i + 1), doc.c
 const kbFts = vs.createTextIndex(db, 'kb', 'fiori');
 
 const kw = db.prepare('select rowid from docs_fts where docs_fts match ? order by rank limit ?').pluck();
+let qvecs, sigma = null;
+if (QUERIES === 'topic') {
+  qvecs = topicQueries();
+} else {
+  const target = qtexts.filter((q, i) => kw.all(q, K).includes(i + 1)).length / n;
+  let lo = 0, hi = 4;  // recall falls as sigma grows
+  for (let it = 0; it < 30; it++) {
+    const mid = (lo + hi) / 2;
+    if (vectorRecall(noisyQueries(mid)) > target) lo = mid;
+    else hi = mid;
+  }
+  sigma = lo;
+  qvecs = noisyQueries(sigma);
+}
+const meanCos = qvecs.reduce((a, q, i) => a + q.reduce((s, x, t) => s + x * vec(i)[t], 0), 0) / n;
 const knn = db.prepare('select rowid from docs where embedding match ? and k = ?').pluck();
 const hyb = db.prepare('select rowid from vec_hybrid(?, ?, ?, ?, ?, ?)').pluck();
 const kwVec = db.prepare(`select rowid from "${kbFts}" where "${kbFts}" match ? order by rank limit ?`).pluck();
@@ -136,7 +176,8 @@ for (const [name, t] of Object.entries(times)) {
 }
 
 const slower = Math.max(latency['keyword only'].mean, latency['vector only'].mean);
-console.log(`hybrid search on ${n} real MiniLM documents (${d} dims); ${n} known-item queries: title words OR-ed + mean of ${NB} nearest other documents' vectors`);
+console.log(`hybrid search on ${n} real MiniLM documents (${d} dims); ${n} known-item queries: title words OR-ed + ` +
+  (QUERIES === 'topic' ? `mean of ${NB} nearest other documents' vectors` : `the document's vector with noise (sigma ${sigma.toFixed(3)}, mean cosine to the document ${meanCos.toFixed(3)})`));
 console.log('method              recall@10   MRR      p50 ms   p95 ms   mean ms');
 for (const name of Object.keys(methods)) {
   const q = quality[name], l = latency[name];
@@ -149,4 +190,4 @@ console.log(`vec: hybrid rrf mean latency / slower side alone: ${(latency['vec: 
 console.log('\nfusion options (vec0, quality only):');
 for (const [name, q] of Object.entries(sensitivity)) console.log(`${name.padEnd(20)}  recall@10 ${q.recall10.toFixed(4)}  MRR ${q.mrr.toFixed(4)}`);
 const json = opt('json', null);
-if (json) fs.writeFileSync(json, JSON.stringify({ documents: n, dims: d, neighbours: NB, quality, latency, sensitivity }, null, 2) + '\n');
+if (json) fs.writeFileSync(json, JSON.stringify({ documents: n, dims: d, queries: QUERIES, neighbours: QUERIES === 'topic' ? NB : undefined, sigma, meanCosine: +meanCos.toFixed(4), quality, latency, sensitivity }, null, 2) + '\n');
