@@ -4,7 +4,7 @@
 // (observed through vec_stats().vec0_loads); and the threaded scan against a brute-force oracle.
 import * as path from 'path';
 import { openDb, rng, randomF32, tempDir, DB, openRef, msg } from './helpers/db';
-import { shadowDump, both } from './helpers/shadow';
+import { shadowDump, both, digest } from './helpers/shadow';
 
 const stats = (db: DB) => JSON.parse(db.prepare('select vec_stats()').pluck().get() as string);
 const loads = (db: DB): number => stats(db).vec0_loads;

@@ -4,7 +4,7 @@ import { createHash } from 'crypto';
 import { DB, msg } from './db';
 
 // Blobs by SHA-256 (jest compares large Buffers element by element, far too slowly).
-const digest = (rows: any[]) =>
+export const digest = (rows: any[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) =>
     [k, Buffer.isBuffer(v) ? createHash('sha256').update(v).digest('hex') : v])));
 export function shadowDump(db: DB, name = 't'): unknown {
