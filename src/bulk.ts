@@ -37,8 +37,11 @@ export interface BulkInsertOptions {
 export interface BulkInsertResult {
   rows: number;
   dims: number;
-  /** `npy` (one INSERT … SELECT from vec_npy_each) or `batched` (multi-row INSERTs). */
-  path: 'npy' | 'batched';
+  /**
+   * `rows` (INSERTs of whole chunks through `vec_rows()`: a table of one float vector column and
+   * nothing else), `npy` (INSERT … SELECT from vec_npy_each) or `batched` (multi-row INSERTs).
+   */
+  path: 'rows' | 'npy' | 'batched';
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -163,11 +166,36 @@ export function bulkInsert(db: BulkDatabase, table: string, ids: readonly RowId[
   }
 
   const batch = Math.max(1, Math.min(options?.batchSize ?? 64, Math.floor(32000 / (2 + extra.length))));
-  const usesNpy = consecutive && extra.length === 0;
+  const shape = vec0Shape(db, table);
+  // vec_rows(): whole chunks at once, for a table of one float32 vector column and nothing else.
+  const usesRows = consecutive && extra.length === 0 && shape !== null && shape.onlyVector && decl !== undefined && declared.length === 1;
+  const usesNpy = consecutive && extra.length === 0 && !usesRows;
   const qt = quoteIdent(table);
   const progress = options?.onProgress;
   const write = db.transaction(() => {
     if (n === 0) return;
+    if (usesRows) {
+      // Calls of whole chunks, about ROWS_CALL_BYTES each: on a table whose last chunk is full
+      // every call writes only whole chunks (and its last rows, if fewer than a chunk).
+      const cs = shape!.chunkSize;
+      const step = cs * Math.max(1, Math.floor(ROWS_CALL_BYTES / (cs * dims * 4)));
+      const stmt = db.prepare(`insert into ${qt}(rowid, ${quoteIdent(colName)}) values (?, vec_rows(?))`);
+      const first = BigInt(ids[0] as number | bigint);
+      const one = flat ? null : Buffer.allocUnsafe(Math.min(step, n) * dims * 4);
+      for (let s = 0; s < n; s += step) {
+        const e = Math.min(n, s + step);
+        let bytes: Buffer;
+        if (flat) {
+          bytes = Buffer.from(flat.buffer, flat.byteOffset + s * dims * 4, (e - s) * dims * 4);
+        } else {
+          for (let i = s; i < e; i++) one!.set(new Uint8Array(rows![i].buffer, rows![i].byteOffset, dims * 4), (i - s) * dims * 4);
+          bytes = one!.subarray(0, (e - s) * dims * 4);
+        }
+        stmt.run(first + BigInt(s), bytes);
+        progress?.(e, n);
+      }
+      return;
+    }
     if (usesNpy) {
       // Statements of about 4 MiB of vectors through one reused .npy buffer: the memory an
       // import touches for the first time (page faults) costs more than the copies themselves.
@@ -218,7 +246,7 @@ export function bulkInsert(db: BulkDatabase, table: string, ids: readonly RowId[
     progress?.(n, n);
   });
   write();
-  return { rows: n, dims, path: usesNpy ? 'npy' : 'batched' };
+  return { rows: n, dims, path: usesRows ? 'rows' : usesNpy ? 'npy' : 'batched' };
 }
 
 function runRows(stmt: { run(...p: unknown[]): unknown }, params: unknown[], first: number, count: number, ids: readonly RowId[]): void {
@@ -232,6 +260,31 @@ function runRows(stmt: { run(...p: unknown[]): unknown }, params: unknown[], fir
 }
 
 const NPY_CHUNK_BYTES = 4 << 20;
+const ROWS_CALL_BYTES = 4 << 20;
+
+/**
+ * What bulkInsert needs to know of a vec0 declaration: its chunk size, and whether its only
+ * column is one vector column (no partition key, metadata, auxiliary column, text primary key or
+ * graph index). Null when `table` is not a vec0 table.
+ */
+function vec0Shape(db: BulkDatabase, table: string): { chunkSize: number; onlyVector: boolean } | null {
+  const row = db.prepare('select sql from sqlite_schema where name = ? collate nocase').get(table) as { sql?: string } | undefined;
+  const m = row?.sql ? /using\s+vec0\s*\(([\s\S]*)\)\s*$/i.exec(row.sql) : null;
+  if (!m) return null;
+  let chunkSize = 1024;
+  let columns = 0;
+  let plain = true;
+  for (const part of m[1].split(',')) {
+    const opt = /^\s*(\w+)\s*=\s*(\S+)\s*$/.exec(part);
+    if (opt) {
+      if (opt[1].toLowerCase() === 'chunk_size') chunkSize = Number(opt[2]);
+      continue;
+    }
+    columns++;
+    if (!/^\s*["`[]?[^"`\]\s]+["`\]]?\s+(float|f32)\s*\[\s*\d+\s*\]\s*(distance_metric\s*=\s*\w+\s*)?$/i.test(part)) plain = false;
+  }
+  return { chunkSize: Number.isInteger(chunkSize) && chunkSize > 0 ? chunkSize : 1024, onlyVector: plain && columns === 1 };
+}
 
 // ---- .npy -------------------------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ std::string string_printf(const char* fmt, ...) {
 int register_vec_npy(sqlite3* db, char** pzErr);     // vec_npy_file, vec_npy_each (vec_npy/)
 int register_vec_hybrid(sqlite3* db, char** pzErr);  // vec_hybrid (hybrid/)
 int register_vec_knn_batch(sqlite3* db, char** pzErr);  // vec_knn_batch (vec0/vec0_batch.cc)
+int register_vec_rows(sqlite3* db, char** pzErr);       // vec_rows (vec0/vec0_bulk.cc)
 
 namespace {
 
@@ -109,6 +110,7 @@ const RegisterFn kFullSurface[] = {
     register_vec0_functions,
     register_vec0_module,
     register_vec_knn_batch,
+    register_vec_rows,
     register_vec_npy,
     register_vec_hybrid,
 };

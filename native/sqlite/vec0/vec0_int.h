@@ -14,6 +14,7 @@
 //   vec0_batch.cc      vec_knn_batch: many query vectors in one pass (core search_batch)
 //   vec0_filter.cc     KNN row filters: partitions, metadata predicates, rowid IN
 //   vec0_write.cc      xUpdate: INSERT, UPDATE, DELETE
+//   vec0_bulk.cc       vec_rows(): many rows in one INSERT, whole chunks at once
 //   vec0_txn.cc        xBegin / xSync / xCommit / xRollback and savepoints
 //   vec0_columns.cc    partition keys, metadata and auxiliary columns in the table
 //   vec0_ann.cc        the graph index of `indexed by hnsw(...)` columns: load, upkeep, commands
@@ -550,6 +551,9 @@ int prepare(Table* t, const std::string& sql, sqlite3_stmt** st);
 int step_done(Table* t, sqlite3_stmt* st);
 int read_max_rowid(Table* t, int64_t* out);
 int flush_log(Table* t);
+// Inserts _rowids rows (after deleting `deletes`); max_inserted: the largest rowid inserted.
+int apply_rowids(Table* t, const std::vector<int64_t>& deletes, const std::vector<Vec0WriteLog::RowidRow>& inserts,
+                 bool any_insert, int64_t max_inserted);
 // The write log's layout and vector source for this table.
 Vec0WriteLog::Layout log_layout(const Config& cfg);
 const uint8_t* vector_rows(Table* t, int blob, int64_t chunk, int slot, uint32_t count);
@@ -680,6 +684,20 @@ int ann_search(Table* t, const AnnQuery& q, std::vector<TopK::Item>* out, bool* 
 
 // ---- vec0_write.cc ------------------------------------------------------------------------------
 int x_update(sqlite3_vtab* p, int argc, sqlite3_value** argv, sqlite3_int64* pRowid);
+struct RowCols;
+// Inserts one validated row (its rowid in *out_rowid unless the table has a text key or idv is
+// null: then the next AUTOINCREMENT value, returned there).
+int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, const RowCols& rcols,
+               int64_t* out_rowid);
+// Whether an INSERT now skips the cache's arena (Staging above).
+bool deferring(const Table* t);
+extern Counter g_deferred_rows;
+
+// ---- vec0_bulk.cc -------------------------------------------------------------------------------
+// The RowsArg a vec_rows() call passed as this value, or null.
+const void* rows_argument(sqlite3_value* v);
+// INSERT of every row of a vec_rows() argument; idv is the first rowid (or NULL).
+int bulk_insert(Table* t, sqlite3_value* idv, const void* rows_arg, sqlite3_int64* pRowid);
 
 // ---- vec0_txn.cc --------------------------------------------------------------------------------
 int x_begin(sqlite3_vtab* p);

@@ -16,15 +16,14 @@ namespace vec0 {
 
 Counter g_deferred_rows("vec0_deferred_rows");
 
-namespace {
-
-// Whether this INSERT's vectors skip the cache's arena (Staging, vec0_int.h).
 bool deferring(const Table* t) {
   if (t->cfg.indexed()) return false;  // graphs link rows from the arena at xSync
   if (t->cache().vectors_missing) return true;
   const size_t min_rows = env_defer_rows();
   return min_rows > 0 && t->txn_inserted >= static_cast<int64_t>(min_rows) && t->txn_inserted >= t->txn_rows_at_start;
 }
+
+namespace {
 
 int delete_row(Table* t, int64_t rowid) {
   Cache& c = t->cache_mut();
@@ -96,6 +95,8 @@ int delete_row(Table* t, int64_t rowid) {
   }
   return SQLITE_OK;
 }
+
+}  // namespace
 
 int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, const RowCols& rcols,
                int64_t* out_rowid) {
@@ -235,6 +236,8 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
   return SQLITE_OK;
 }
 
+namespace {
+
 // Validates one vector for column i ("Inserted" / "Updated" wording).
 int check_vector(Table* t, size_t i, sqlite3_value* v, bool update, Vector* out) {
   const VectorColumn& vc = t->cfg.vcols[i];
@@ -309,6 +312,10 @@ int update(Table* t, int argc, sqlite3_value** argv, sqlite3_int64* pRowid) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {  // INSERT: validate everything first
     sqlite3_value* idv = t->cfg.has_pk ? argv[2] : argv[1];
     if (!t->cfg.has_pk && sqlite3_value_type(idv) == SQLITE_NULL) idv = argv[2];
+    for (size_t i = 0; i < nv; i++) {  // vec_rows(): many rows (vec0_bulk.cc)
+      if (const void* rows = rows_argument(argv[t->cfg.argv_of(ColKind::vector, static_cast<int>(i))]))
+        return bulk_insert(t, idv, rows, pRowid);
+    }
     int64_t rowid = 0;
     bool has_id = false;
     int64_t existing = 0;
