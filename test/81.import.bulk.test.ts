@@ -11,16 +11,24 @@ function stored(db: ReturnType<typeof openDb>, table: string, col = 'embedding')
 }
 
 describe('bulkInsert', () => {
-  test('consecutive ids go through vec_npy_each; the rows are exactly the input', () => {
-    const db = openDb();
+  test('consecutive ids go through vec_rows (one float column) or vec_npy_each; the rows are exactly the input', () => {
     const n = 1500, d = 12;
-    db.exec(`create virtual table t using vec0(embedding float[${d}])`);
-    const data = randomF32(rng(1), n * d);
-    const ids = Array.from({ length: n }, (_, i) => 10 + i);
-    expect(bulkInsert(db, 't', ids, data)).toEqual({ rows: n, dims: d, path: 'npy' });
-    const got = stored(db, 't');
-    expect(got.size).toBe(n);
-    for (const i of [0, 777, n - 1]) expect(Buffer.compare(got.get(String(10 + i))!, Buffer.from(data.buffer, i * d * 4, d * 4))).toBe(0);
+    for (const [decl, path] of [[`embedding float[${d}]`, 'rows'], [`embedding float[${d}], tag text`, 'npy']] as const) {
+      const db = openDb();
+      db.exec(`create virtual table t using vec0(${decl})`);
+      const data = randomF32(rng(1), n * d);
+      const ids = Array.from({ length: n }, (_, i) => 10 + i);
+      expect(bulkInsert(db, 't', ids, data)).toEqual({ rows: n, dims: d, path });
+      const got = stored(db, 't');
+      expect(got.size).toBe(n);
+      for (const i of [0, 777, n - 1]) expect(Buffer.compare(got.get(String(10 + i))!, Buffer.from(data.buffer, i * d * 4, d * 4))).toBe(0);
+      // Float32Array[] the same way
+      const db2 = openDb();
+      db2.exec(`create virtual table t using vec0(${decl})`);
+      const rows = Array.from({ length: n }, (_, i) => data.subarray(i * d, (i + 1) * d));
+      expect(bulkInsert(db2, 't', ids, rows).path).toBe(path);
+      expect(stored(db2, 't')).toEqual(got);
+    }
   });
   test('arbitrary ids and Float32Array[] go through batched INSERTs; KNN agrees with brute force', () => {
     const db = openDb();
