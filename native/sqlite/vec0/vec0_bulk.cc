@@ -105,13 +105,7 @@ int write_chunk(Table* t, int64_t first, const uint8_t* data) {
   if (rc != SQLITE_OK) return rc;
   // The cache: the chunk and its rows; the vectors unless the transaction defers them (they
   // are in SQLite already, so a deferred chunk needs nothing staged).
-  std::vector<uint8_t>* valp = &c.validity.emplace(chunk, std::move(validity)).first->second;
-  c.validity_fp ^= chunk_fp(chunk, valp->data(), valp->size());
-  cols_register_chunk(t, chunk, {});
-  InsertHint& h = c.hints.at(static_cast<size_t>(chunk_cols_of(c, chunk)->group));
-  h.chunk = chunk;
-  h.next = cs;
-  h.val = valp;
+  set_insert_hint(c, chunk, cs, cache_new_chunk(t, chunk, std::move(validity), {}));
   t->note_chunk(chunk);
   const bool defer = deferring(t);
   if (defer) {

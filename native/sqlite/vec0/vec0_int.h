@@ -691,6 +691,11 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
                int64_t* out_rowid);
 // Whether an INSERT now skips the cache's arena (Staging above).
 bool deferring(const Table* t);
+// A chunk just created in the tables, into the cache (its validity bitmap, in the group of its
+// partition tuple); returns the cache's bitmap.
+std::vector<uint8_t>* cache_new_chunk(Table* t, int64_t chunk, std::vector<uint8_t> validity, const std::vector<Value>& part);
+// The next insert into the chunk's group tries slot `next` of `chunk` first.
+void set_insert_hint(Cache& c, int64_t chunk, int next, std::vector<uint8_t>* val);
 extern Counter g_deferred_rows;
 
 // ---- vec0_bulk.cc -------------------------------------------------------------------------------

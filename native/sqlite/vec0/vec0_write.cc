@@ -98,6 +98,21 @@ int delete_row(Table* t, int64_t rowid) {
 
 }  // namespace
 
+std::vector<uint8_t>* cache_new_chunk(Table* t, int64_t chunk, std::vector<uint8_t> validity, const std::vector<Value>& part) {
+  Cache& c = t->cache_mut();
+  std::vector<uint8_t>* valp = &c.validity.emplace(chunk, std::move(validity)).first->second;
+  c.validity_fp ^= chunk_fp(chunk, valp->data(), valp->size());
+  cols_register_chunk(t, chunk, part);
+  return valp;
+}
+
+void set_insert_hint(Cache& c, int64_t chunk, int next, std::vector<uint8_t>* val) {
+  InsertHint& h = c.hints.at(static_cast<size_t>(chunk_cols_of(c, chunk)->group));
+  h.chunk = chunk;
+  h.next = next;
+  h.val = val;
+}
+
 int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, const RowCols& rcols,
                int64_t* out_rowid) {
   Cache& c = t->cache_mut();
@@ -184,16 +199,9 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
     }
     rc = cols_new_chunk(t, chunk);  
     if (rc != SQLITE_OK) return rc;
-    valp = &c.validity.emplace(chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0)).first->second;
-    c.validity_fp ^= chunk_fp(chunk, valp->data(), valp->size());
-    cols_register_chunk(t, chunk, rcols.part);
+    valp = cache_new_chunk(t, chunk, std::vector<uint8_t>(static_cast<size_t>(cs / 8), 0), rcols.part);
   }
-  {
-    InsertHint& h = c.hints.at(static_cast<size_t>(chunk_cols_of(c, chunk)->group));
-    h.chunk = chunk;
-    h.next = off + 1;
-    h.val = valp;
-  }
+  set_insert_hint(c, chunk, off + 1, valp);
   t->note_chunk(chunk);
   if (rowid > c.max_rowid) c.max_rowid = rowid;
   // The vector bytes are copied once, into the arenas; the log's run refers to them there
