@@ -80,6 +80,40 @@ describe('vec0 shadow tables that disagree', () => {
     expect(db.prepare('select rowid from t order by rowid').pluck().all()).toEqual(left);
   });
 
+  test('as many rows listed as marked, but not the same ones: a text id without a slot, and one rowid in two slots, raise', () => {
+    // (found by the `corrupt` fuzz target: a text-key point lookup dereferenced the missing slot)
+    const file = path.join(tempDir(), 'ids.db');
+    const db0 = openDb(file);
+    db0.exec('create virtual table t using vec0(id text primary key, e float[2], chunk_size=8)');
+    const ins = db0.prepare('insert into t(id, e) values (?, ?)');
+    for (let i = 1; i <= 5; i++) ins.run(`k${i}`, f32blob([i, 0]));
+    db0.close();
+    const rowidsBlob = (db: DB) => db.prepare('select rowids from t_chunks').pluck().get() as Buffer;
+    // Slot 2 (rowid 3) now says rowid 9: _rowids still lists 3 ('k3'), and 5 rows either way.
+    const raw = openDb(file);
+    raw.unsafeMode(true);
+    const b = Buffer.from(rowidsBlob(raw));
+    b.writeBigInt64LE(9n, 2 * 8);
+    raw.prepare('update t_chunks set rowids = ?').run(b);
+    raw.close();
+    let db = openDb(file);
+    for (const sql of ["select e from t where id = 'k3'", 'select count(*) from t', "select id from t where e match '[1, 0]' and k = 2"]) {
+      expect(err(() => db.prepare(sql).all())).toBe(
+        `vec0 table "t" is inconsistent: its shadow table "t_rowids" lists rowid 3 (id 'k3') but no chunk of "t_chunks" holds it; the table cannot be read until its shadow tables agree again (restore it from a backup or recreate it)`);
+    }
+    db.close();
+    // Slot 2 says rowid 2, like slot 1.
+    const raw2 = openDb(file);
+    raw2.unsafeMode(true);
+    b.writeBigInt64LE(2n, 2 * 8);
+    raw2.prepare('update t_chunks set rowids = ?').run(b);
+    raw2.close();
+    db = openDb(file);
+    expect(err(() => db.prepare('select count(*) from t').all())).toBe(
+      'vec0 table "t" is inconsistent: rowid 2 is in two slots of "t_chunks" (chunk 1 offset 1, chunk 1 offset 2); the table cannot be read until its shadow tables agree again (restore it from a backup or recreate it)');
+    db.close();
+  });
+
   test('no false alarm: tables written by vecsqlite and by sqlite-vec 0.1.9 (inserts, deletes, text keys, partitions) load and answer like a brute-force oracle', () => {
     const rand = rng(70);
     const specs = [

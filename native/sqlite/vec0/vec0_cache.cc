@@ -28,6 +28,10 @@ void upsert_chunk_vectors(Cache& c, int64_t chunk, size_t i, const std::vector<u
   }
 }
 
+// The end of every "is inconsistent" error.
+const char* const kCorruptAdvice =
+    "; the table cannot be read until its shadow tables agree again (restore it from a backup or recreate it)";
+
 // _rowids lists exactly the rows the chunks' validity bitmaps mark (every write changes both in
 // one transaction). A mismatch means the shadow tables were changed behind the table's back, or
 // damaged; reading on would silently answer from part of the rows, so it is an error that names
@@ -68,8 +72,7 @@ int check_rowids_match(Table* t, int64_t n_stored) {
                            static_cast<long long>(sqlite3_column_int64(st, 1)), t->n_chunks.c_str());
   }
   sqlite3_finalize(st);
-  set_err(t, msg + "; the table cannot be read until its shadow tables agree again (restore it from a backup "
-                   "or recreate it)");
+  set_err(t, msg + kCorruptAdvice);
   return SQLITE_CORRUPT_VTAB;
 }
 
@@ -158,7 +161,16 @@ int load_cache(Table* t) {
       const int64_t id = cr.second[static_cast<size_t>(j)];
       if (id == -1 && !(val[static_cast<size_t>(j / 8)] & (1u << (j % 8)))) continue;
       const int64_t key = pos_key(cr.first, j);
-      c.pos_of[id] = key;
+      if (!c.pos_of.emplace(id, key).second) {
+        const int64_t other = c.pos_of.find(id)->second;
+        set_err(t, string_printf("vec0 table \"%s\" is inconsistent: rowid %lld is in two slots of \"%s\" (chunk %lld "
+                                 "offset %d, chunk %lld offset %d)%s",
+                                 t->name.c_str(), static_cast<long long>(id), t->n_chunks.c_str(),
+                                 static_cast<long long>(pos_chunk(other)), pos_offset(other),
+                                 static_cast<long long>(cr.first), j, kCorruptAdvice));
+        c = Cache();
+        return SQLITE_CORRUPT_VTAB;
+      }
       c.rowid_at.set(key, id);
       used++;
     }
@@ -259,6 +271,16 @@ int load_cache(Table* t) {
         c.text_of[rid] = *text;
       }
     });
+    // Every id names a row of the chunks (the counts agreeing does not make the sets agree).
+    for (const auto& kv : c.text_of) {
+      if (c.pos_of.count(kv.first) != 0) continue;
+      set_err(t, string_printf("vec0 table \"%s\" is inconsistent: its shadow table \"%s\" lists rowid %lld (id '%s') "
+                               "but no chunk of \"%s\" holds it%s",
+                               t->name.c_str(), t->n_rowids.c_str(), static_cast<long long>(kv.first),
+                               kv.second.c_str(), t->n_chunks.c_str(), kCorruptAdvice));
+      c = Cache();
+      return SQLITE_CORRUPT_VTAB;
+    }
   }
   // AUTOINCREMENT state of _rowids, including rows still in the write log.
   rc = read_max_rowid(t, &c.max_rowid);

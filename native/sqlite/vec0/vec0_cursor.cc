@@ -17,7 +17,7 @@ bool lookup_rowid(Table* t, sqlite3_value* v, int64_t* rowid) {
     auto it = t->cache().rowid_of_text.find(std::string(s, static_cast<size_t>(sqlite3_value_bytes(v))));
     if (it == t->cache().rowid_of_text.end()) return false;
     *rowid = it->second;
-    return true;
+    return t->cache().pos_of.count(*rowid) != 0;
   }
   return integer_id(v, rowid) && t->cache().pos_of.count(*rowid) != 0;
 }
