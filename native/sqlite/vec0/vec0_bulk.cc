@@ -87,16 +87,8 @@ int write_chunk(Table* t, int64_t first, const uint8_t* data) {
   rc = step_done(t, st);
   if (rc != SQLITE_OK) return rc;
   const int64_t chunk = sqlite3_last_insert_rowid(t->db);
-  rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, vectors) VALUES (?1, ?1, ?2)", t->schema.c_str(),
-                                t->n_vchunks[0].c_str()), &st);
+  rc = insert_vector_chunk(t, 0, chunk, data);
   if (rc != SQLITE_OK) return rc;
-  sqlite3_bind_int64(st, 1, chunk);
-  sqlite3_bind_blob64(st, 2, data, static_cast<sqlite3_uint64>(nb) * static_cast<sqlite3_uint64>(cs), SQLITE_STATIC);
-  rc = step_done(t, st);
-  if (rc != SQLITE_OK) {
-    set_err(t, string_printf("%sCould not insert a new vector chunk", kInternal));
-    return rc;
-  }
   rc = cols_new_chunk(t, chunk);
   if (rc != SQLITE_OK) return rc;
   std::vector<Vec0WriteLog::RowidRow> rows(static_cast<size_t>(cs));

@@ -694,6 +694,8 @@ bool deferring(const Table* t);
 // A chunk just created in the tables, into the cache (its validity bitmap, in the group of its
 // partition tuple); returns the cache's bitmap.
 std::vector<uint8_t>* cache_new_chunk(Table* t, int64_t chunk, std::vector<uint8_t> validity, const std::vector<Value>& part);
+// The _vector_chunks<i> row of a new chunk: chunk_size rows of `data`, or zeros when null.
+int insert_vector_chunk(Table* t, size_t i, int64_t chunk, const uint8_t* data);
 // The next insert into the chunk's group tries slot `next` of `chunk` first.
 void set_insert_hint(Cache& c, int64_t chunk, int next, std::vector<uint8_t>* val);
 extern Counter g_deferred_rows;

@@ -106,6 +106,22 @@ std::vector<uint8_t>* cache_new_chunk(Table* t, int64_t chunk, std::vector<uint8
   return valp;
 }
 
+int insert_vector_chunk(Table* t, size_t i, int64_t chunk, const uint8_t* data) {
+  sqlite3_stmt* st = nullptr;
+  int rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, vectors) VALUES (?1, ?1, ?2)",
+                                    t->schema.c_str(), t->n_vchunks[i].c_str()), &st);
+  if (rc != SQLITE_OK) return rc;
+  const sqlite3_uint64 n = static_cast<sqlite3_uint64>(t->cfg.vcols[i].nbytes()) * static_cast<sqlite3_uint64>(t->cfg.chunk_size);
+  sqlite3_bind_int64(st, 1, chunk);
+  if (data != nullptr)
+    sqlite3_bind_blob64(st, 2, data, n, SQLITE_STATIC);
+  else
+    sqlite3_bind_zeroblob64(st, 2, n);
+  rc = step_done(t, st);
+  if (rc != SQLITE_OK) set_err(t, string_printf("%sCould not insert a new vector chunk", kInternal));
+  return rc;
+}
+
 void set_insert_hint(Cache& c, int64_t chunk, int next, std::vector<uint8_t>* val) {
   InsertHint& h = c.hints.at(static_cast<size_t>(chunk_cols_of(c, chunk)->group));
   h.chunk = chunk;
@@ -186,16 +202,8 @@ int insert_row(Table* t, sqlite3_value* idv, const std::vector<Vector>& vecs, co
     chunk = sqlite3_last_insert_rowid(t->db);
     off = 0;
     for (size_t i = 0; i < t->cfg.vcols.size(); i++) {
-      rc = prepare(t, string_printf("INSERT INTO \"%w\".\"%w\"(_rowid_, rowid, vectors) VALUES (?1, ?1, zeroblob(?2))",
-                                    t->schema.c_str(), t->n_vchunks[i].c_str()), &st);
+      rc = insert_vector_chunk(t, i, chunk, nullptr);
       if (rc != SQLITE_OK) return rc;
-      sqlite3_bind_int64(st, 1, chunk);
-      sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(t->cfg.vcols[i].nbytes()) * cs);
-      rc = step_done(t, st);
-      if (rc != SQLITE_OK) {
-        set_err(t, string_printf("%sCould not insert a new vector chunk", kInternal));
-        return rc;
-      }
     }
     rc = cols_new_chunk(t, chunk);  
     if (rc != SQLITE_OK) return rc;
