@@ -6,6 +6,8 @@
 #   npm run fuzz -- 20                 # 20 s each (the CI smoke)
 #   npm run fuzz -- 600 codec plan     # chosen targets (names without the fuzz_ prefix)
 #   FUZZ_SECONDS=300 npm run fuzz
+#   npm run fuzz -- --fast 3600 corrupt   # long campaign: UBSan-only build (build-fuzz-fast/),
+#                                      # then every corpus input replayed under ASan + UBSan
 #
 # Needs clang and libFuzzer's runtime (Debian: clang, libclang-rt-14-dev). Each target keeps
 # its corpus in build-fuzz/corpus/<target> (seeded from test/fuzz/seeds/<target>) and first
@@ -13,6 +15,8 @@
 # input in build-fuzz/artifacts/ and makes the script exit 1. Prints executions per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fast=0
+if [ "${1:-}" = --fast ]; then fast=1; shift; fi
 secs="${1:-${FUZZ_SECONDS:-60}}"
 shift || true
 all=(codec vec0_config vec_config plan vec_plan vec0_dml corrupt)
@@ -20,10 +24,19 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-14-dev)"; exit 1; }
-if [ ! -f build-fuzz/build.ninja ]; then
-  cmake -S test/fuzz -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+build() {  # build <dir> <sanitizers>
+  if [ ! -f "$1/build.ninja" ]; then
+    cmake -S test/fuzz -B "$1" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+      -DFUZZ_SANITIZERS="$2" >/dev/null
+  fi
+  cmake --build "$1" -- -j "${FUZZ_BUILD_JOBS:-2}" >/dev/null
+}
+build build-fuzz address,undefined
+bindir=build-fuzz
+if [ $fast = 1 ]; then
+  build build-fuzz-fast undefined
+  bindir=build-fuzz-fast
 fi
-cmake --build build-fuzz -- -j "${FUZZ_BUILD_JOBS:-2}" >/dev/null
 
 # A small quarantine: the targets allocate and free whole databases per input, and the default
 # (256 MB of never-reused memory) makes every input page-fault fresh memory (3x slower).
@@ -32,28 +45,38 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 mkdir -p build-fuzz/artifacts build-fuzz/logs
 status=0
 printf '%-12s %12s %10s %8s\n' target execs exec/s result
+[ $fast = 0 ] || echo "(fast build: UBSan only; each corpus is then replayed under ASan + UBSan)"
 for t in "${targets[@]}"; do
-  bin="build-fuzz/fuzz_$t"
+  bin="$bindir/fuzz_$t"
   [ -x "$bin" ] || { echo "fuzz: no target $t"; exit 1; }
   corpus="build-fuzz/corpus/$t"
   mkdir -p "$corpus"
   [ -d "test/fuzz/seeds/$t" ] && cp -n test/fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null || true
   log="build-fuzz/logs/$t.log"
+  # The largest input each target reads (it returns at once on longer ones: not an execution
+  # worth counting).
+  case $t in vec0_dml) max=600 ;; corrupt) max=2000 ;; vec_config) max=2048 ;; *) max=4096 ;; esac
   result=ok
   if [ -d "test/fuzz/regressions/$t" ] && ls test/fuzz/regressions/"$t"/* >/dev/null 2>&1; then
     "$bin" test/fuzz/regressions/"$t"/* >"$log.regressions" 2>&1 || { result="REGRESSION"; status=1; }
   fi
   set +e
-  nice -n "${FUZZ_NICE:-10}" "$bin" "$corpus" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 \
+  nice -n "${FUZZ_NICE:-10}" "$bin" "$corpus" -max_total_time="$secs" -max_len=$max -timeout=20 -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t-" >"$log" 2>&1
   rc=$?
   set -e
   [ $rc -eq 0 ] || { result="FAILED($rc)"; status=1; }
+  if [ $fast = 1 ] && [ "$result" = ok ]; then
+    # Memory errors that the fast build cannot see: every input the campaign kept, once more
+    # through the ASan build (-runs=0 stops after loading, i.e. running, the whole corpus).
+    build-fuzz/fuzz_"$t" "$corpus" -runs=0 -timeout=20 -rss_limit_mb=2560 >"$log.asan" 2>&1 || {
+      result="ASAN-REPLAY"; status=1; }
+  fi
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
   rate=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   printf '%-12s %12s %10s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "$result"
   if [ "$result" != ok ]; then
-    grep -E 'ERROR|FUZZ_CHECK|SUMMARY|runtime error' "$log" "$log.regressions" 2>/dev/null | head -5 || true
+    grep -E 'ERROR|FUZZ_CHECK|SUMMARY|runtime error' "$log" "$log.regressions" "$log.asan" 2>/dev/null | head -5 || true
   fi
 done
 exit $status

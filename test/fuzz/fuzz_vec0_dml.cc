@@ -85,6 +85,14 @@ void done(sqlite3_stmt* st) {
   sqlite3_clear_bindings(st);
 }
 
+// Runs a statement without parameters (transaction control) through the statement cache.
+void ctl(const std::string& sql, const char* what) {
+  sqlite3_stmt* st = prep(sql);
+  const int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  must(rc, what);
+}
+
 float l2(const float* a, const float* b) {
   float s = 0;
   for (int j = 0; j < 3; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
@@ -290,15 +298,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       case 9:
         if (!in_txn) {
-          must(fuzz::exec(g_db, "begin"), "begin");
+          ctl("begin", "begin");
           stack.assign(1, model);
           in_txn = true;
         } else if (in.u8() & 1) {
-          must(fuzz::exec(g_db, "commit"), "commit");
+          ctl("commit", "commit");
           stack.clear();
           in_txn = false;
         } else {
-          must(fuzz::exec(g_db, "rollback"), "rollback");
+          ctl("rollback", "rollback");
           model = stack[0];
           stack.clear();
           in_txn = false;
@@ -306,7 +314,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case 10:
         if (in_txn && stack.size() < 6) {
-          must(fuzz::exec(g_db, "savepoint s" + std::to_string(stack.size())), "savepoint");
+          ctl("savepoint s" + std::to_string(stack.size()), "savepoint");
           stack.push_back(model);
         }
         break;
@@ -314,10 +322,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (stack.size() > 1) {
           const std::string name = "s" + std::to_string(stack.size() - 1);
           if (in.u8() & 1) {
-            must(fuzz::exec(g_db, "rollback to " + name), "rollback to");
+            ctl("rollback to " + name, "rollback to");
             model = stack.back();  // the savepoint stays open
           } else {
-            must(fuzz::exec(g_db, "release " + name), "release");
+            ctl("release " + name, "release");
             stack.pop_back();
           }
         }
@@ -330,7 +338,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
     }
   }
-  if (in_txn) must(fuzz::exec(g_db, "commit"), "final commit");
+  if (in_txn) ctl("commit", "final commit");
   check_all(model, "at the end");
   reopen();
   check_all(model, "after reopening");
