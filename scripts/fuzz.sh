@@ -3,9 +3,10 @@
 # address,undefined) into build-fuzz/ and runs every target for a fixed time.
 #
 #   npm run fuzz                       # every target, 60 s each
-#   npm run fuzz -- 20                 # 20 s each (the CI smoke)
+#   npm run fuzz -- 20                 # 20 s each
 #   npm run fuzz -- 600 codec plan     # chosen targets (names without the fuzz_ prefix)
 #   FUZZ_SECONDS=300 npm run fuzz
+#   FUZZ_JOBS=2 npm run fuzz -- 60     # two targets at a time (the CI smoke: one per core)
 #   npm run fuzz -- --fast 3600 corrupt   # long campaign: UBSan-only build (build-fuzz-fast/),
 #                                      # then every corpus input replayed under ASan + UBSan
 #
@@ -46,37 +47,58 @@ mkdir -p build-fuzz/artifacts build-fuzz/logs
 status=0
 printf '%-12s %12s %10s %8s\n' target execs exec/s result
 [ $fast = 0 ] || echo "(fast build: UBSan only; each corpus is then replayed under ASan + UBSan)"
-for t in "${targets[@]}"; do
-  bin="$bindir/fuzz_$t"
-  [ -x "$bin" ] || { echo "fuzz: no target $t"; exit 1; }
-  corpus="build-fuzz/corpus/$t"
+
+# Runs one target; prints its result line and returns 1 on a failure.
+run_target() {
+  local t=$1 bin="$bindir/fuzz_$1" corpus="build-fuzz/corpus/$1" log="build-fuzz/logs/$1.log" max result=ok rc
   mkdir -p "$corpus"
   [ -d "test/fuzz/seeds/$t" ] && cp -n test/fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null || true
-  log="build-fuzz/logs/$t.log"
   # The largest input each target reads (it returns at once on longer ones: not an execution
   # worth counting).
   case $t in vec0_dml) max=600 ;; corrupt) max=2000 ;; vec_config) max=2048 ;; *) max=4096 ;; esac
-  result=ok
   if [ -d "test/fuzz/regressions/$t" ] && ls test/fuzz/regressions/"$t"/* >/dev/null 2>&1; then
-    "$bin" test/fuzz/regressions/"$t"/* >"$log.regressions" 2>&1 || { result="REGRESSION"; status=1; }
+    "$bin" test/fuzz/regressions/"$t"/* >"$log.regressions" 2>&1 || result="REGRESSION"
   fi
   set +e
   nice -n "${FUZZ_NICE:-10}" "$bin" "$corpus" -max_total_time="$secs" -max_len=$max -timeout=20 -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t-" >"$log" 2>&1
   rc=$?
   set -e
-  [ $rc -eq 0 ] || { result="FAILED($rc)"; status=1; }
+  [ $rc -eq 0 ] || result="FAILED($rc)"
   if [ $fast = 1 ] && [ "$result" = ok ]; then
     # Memory errors that the fast build cannot see: every input the campaign kept, once more
     # through the ASan build (-runs=0 stops after loading, i.e. running, the whole corpus).
-    build-fuzz/fuzz_"$t" "$corpus" -runs=0 -timeout=20 -rss_limit_mb=2560 >"$log.asan" 2>&1 || {
-      result="ASAN-REPLAY"; status=1; }
+    build-fuzz/fuzz_"$t" "$corpus" -runs=0 -timeout=20 -rss_limit_mb=2560 >"$log.asan" 2>&1 || result="ASAN-REPLAY"
   fi
+  local execs rate
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
   rate=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   printf '%-12s %12s %10s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "$result"
   if [ "$result" != ok ]; then
     grep -E 'ERROR|FUZZ_CHECK|SUMMARY|runtime error' "$log" "$log.regressions" "$log.asan" 2>/dev/null | head -5 || true
+    return 1
   fi
+}
+
+# FUZZ_JOBS targets at a time (default 1); each prints its lines when it ends.
+jobs_max="${FUZZ_JOBS:-1}"
+ran=()
+for t in "${targets[@]}"; do
+  [ -x "$bindir/fuzz_$t" ] || { echo "fuzz: no target $t"; exit 1; }
+done
+for t in "${targets[@]}"; do
+  if [ "$jobs_max" -le 1 ]; then
+    run_target "$t" || status=1
+    continue
+  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  run_target "$t" >"build-fuzz/logs/$t.result" 2>&1 &
+  ran+=("$t")
+done
+wait || true
+for p in "${ran[@]}"; do
+  f="build-fuzz/logs/$p.result"
+  cat "$f"
+  head -n 1 "$f" | grep -qE ' ok$' || status=1
 done
 exit $status
